@@ -1,0 +1,1 @@
+"""The executive dashboard (Streamlit + Altair)."""

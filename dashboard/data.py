@@ -1,0 +1,39 @@
+"""Data access for the dashboard: one cached client, named queries, cached frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from clickhouse_connect.driver.client import Client
+
+from streams import queries
+from streams.clickhouse import connect
+from streams.settings import load_settings
+
+CACHE_TTL_S = 10
+
+
+class DataUnavailable(Exception):
+    """ClickHouse could not answer; the message is shown to the reader as it is."""
+
+
+@st.cache_resource(show_spinner=False)
+def client() -> Client:
+    """One ClickHouse client per dashboard process."""
+    return connect(load_settings().clickhouse_url.get_secret_value())
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def run(name: str, params: dict[str, Any]) -> pd.DataFrame:
+    """Run the named query ``name`` with bound ``params``; cached for ``CACHE_TTL_S``."""
+    query = queries.load(name)
+    try:
+        frame: pd.DataFrame = client().query_df(query.sql, parameters=params)
+    except Exception as exc:
+        client.clear()  # reconnect next time: the server may have restarted
+        raise DataUnavailable(
+            f"ClickHouse did not answer the query {name}: {str(exc).strip().splitlines()[0][:300]}"
+        ) from exc
+    return frame

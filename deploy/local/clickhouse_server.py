@@ -1,0 +1,206 @@
+"""The embedded ClickHouse server: chdb's engine serving ClickHouse's own HTTP interface.
+
+One process owns a data directory and serves HTTP on 127.0.0.1, so the worker, the dashboard
+and analysts connect with clickhouse-connect exactly as they would to a real server.
+
+How it works (chdb 4.4 / chdb-core 26.9; not a documented chdb API, hence the exact pins and
+``tests/integration/test_embedded_clickhouse.py``):
+
+- ``chdb._chdb.query(sql, "TabSeparated", path=DATA_DIR)`` runs clickhouse-local's main, which
+  reads ``config.xml`` from the current directory (``listen_host``, ``http_port``);
+- ``SYSTEM START LISTEN HTTP`` starts ClickHouse's HTTP handler inside that call;
+- the call must then stay busy, so it runs a query that sleeps one second per row at almost no
+  CPU, in a thread, until ``KILL QUERY`` ends it. Only one such call works per process, and the
+  output format given becomes the HTTP default format (clickhouse-connect expects
+  TabSeparated).
+
+On SIGTERM or SIGINT the server stops taking part in new work only after the queries in flight
+(inserts included) have finished, then kills its own idle query and exits: no acknowledged
+insert is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy.local.processes import LaunchError, ManagedProcess
+
+IDLE_QUERY_MARKER = "journey_embedded_clickhouse_idle"
+# Built from constants only (no outside value reaches these strings).
+IDLE_QUERY = (
+    f"SELECT sum(sleepEachRow(1)) AS {IDLE_QUERY_MARKER} FROM numbers(1e12) "  # noqa: S608
+    "SETTINGS function_sleep_max_microseconds_per_block=0, max_block_size=1"
+)
+CONFIG_XML = """<clickhouse>
+    <listen_host>{host}</listen_host>
+    <http_port>{port}</http_port>
+    <logger><level>warning</level><console>1</console></logger>
+</clickhouse>
+"""
+
+
+def _http(host: str, port: int, sql: str, timeout: float = 5.0) -> str:
+    request = urllib.request.Request(f"http://{host}:{port}/", data=sql.encode())
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        body: bytes = response.read()
+        return body.decode()
+
+
+def ping(host: str, port: int, timeout: float = 2.0) -> bool:
+    """True if a ClickHouse HTTP interface answers ``/ping`` at host:port."""
+    try:
+        url = f"http://{host}:{port}/ping"
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(response.read().startswith(b"Ok"))
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def serve(data_dir: Path, host: str, port: int, drain_timeout: float = 30.0) -> int:
+    """Serve until SIGTERM/SIGINT; return the process exit code."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(data_dir / ".owner.lock", "w")  # noqa: SIM115 (held for the process lifetime)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(
+            f"another process already owns the ClickHouse data directory {data_dir}",
+            file=sys.stderr,
+        )
+        return 2
+    lock.write(str(os.getpid()))
+    lock.flush()
+
+    run_dir = data_dir.parent / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.xml").write_text(CONFIG_XML.format(host=host, port=port))
+    # clickhouse-local reads config.xml from the current directory.
+    os.chdir(run_dir)
+
+    import chdb._chdb as engine
+
+    outcome: dict[str, Any] = {}
+
+    def run_engine() -> None:
+        try:
+            outcome["result"] = engine.query(  # type: ignore[attr-defined]
+                f"SYSTEM START LISTEN HTTP; {IDLE_QUERY}", "TabSeparated", path=str(data_dir)
+            )
+        except Exception as exc:  # reported by the main thread
+            outcome["error"] = exc
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    thread = threading.Thread(target=run_engine, name="clickhouse-engine", daemon=True)
+    thread.start()
+
+    while not stop.wait(0.5):
+        if not thread.is_alive():
+            print(f"the ClickHouse engine stopped by itself: {outcome}", file=sys.stderr)
+            return 1
+    print("stopping: waiting for queries in flight", file=sys.stderr, flush=True)
+    _drain(host, port, drain_timeout)
+    try:
+        _http(
+            host,
+            port,
+            "KILL QUERY WHERE query LIKE "
+            f"'%{IDLE_QUERY_MARKER} FROM numbers%' AND query_id != queryID() SYNC",
+        )
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"could not end the idle query: {exc}", file=sys.stderr)
+        return 1
+    thread.join(timeout=30)
+    print("stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def _drain(host: str, port: int, timeout: float) -> None:
+    """Wait until no query but the idle one and this check is running (or ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    check = (
+        "SELECT count() FROM system.processes WHERE query_id != queryID() "  # noqa: S608
+        f"AND query NOT LIKE '%{IDLE_QUERY_MARKER} FROM numbers%'"
+    )
+    while time.monotonic() < deadline:
+        try:
+            if int(_http(host, port, check).strip() or 0) == 0:
+                return
+        except (urllib.error.URLError, OSError, ValueError):
+            return
+        time.sleep(0.2)
+
+
+@dataclass(frozen=True)
+class EmbeddedClickHouse:
+    """Launcher for the embedded server: data under ``state_dir/clickhouse``."""
+
+    state_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8123
+
+    @property
+    def process(self) -> ManagedProcess:
+        return ManagedProcess("clickhouse", self.state_dir)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "clickhouse" / "data"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Launch the server process and wait until it answers ``/ping``."""
+        if ping(self.host, self.port, timeout=0.5) and not self.process.is_running():
+            raise LaunchError(
+                f"something else already answers on {self.url}; "
+                "set CLICKHOUSE_URL to another port or stop it"
+            )
+        self.process.start(
+            [
+                sys.executable,
+                "-m",
+                "deploy.local.clickhouse_server",
+                "--data-dir",
+                str(self.data_dir),
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+            ]
+        )
+        self.process.wait_until(
+            lambda: ping(self.host, self.port), timeout=timeout, what=f"answering {self.url}/ping"
+        )
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """SIGTERM: in-flight queries finish, then the engine stops."""
+        return self.process.stop(timeout=timeout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the server process (started by ``EmbeddedClickHouse.start``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8123)
+    args = parser.parse_args(argv)
+    return serve(args.data_dir.resolve(), args.host, args.port)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Connecting to ClickHouse over HTTP from one URL, the same way for every process.
+
+``CLICKHOUSE_URL`` (``http://user:pass@host:8123/database``) names the server and the
+database; the embedded server and a real one are reached identically.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from streams.errors import JourneyError, ServiceUnreachable
+from streams.settings import mask_url
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@dataclass(frozen=True)
+class ClickHouseTarget:
+    """The parts of a CLICKHOUSE_URL."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    database: str
+    secure: bool
+
+    @classmethod
+    def from_url(cls, url: str) -> ClickHouseTarget:
+        """Parse and check a URL; the database must be a plain identifier."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise JourneyError(f"CLICKHOUSE_URL {mask_url(url)!r} is not http(s)://host:port/db")
+        database = parts.path.strip("/") or "journey"
+        if not IDENTIFIER.match(database):
+            raise JourneyError(f"database {database!r} in CLICKHOUSE_URL is not a plain identifier")
+        secure = parts.scheme == "https"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8443 if secure else 8123),
+            username=unquote(parts.username or "default"),
+            password=unquote(parts.password or ""),
+            database=database,
+            secure=secure,
+        )
+
+
+def connect(url: str, *, database: str | None = None, **settings: Any) -> Client:
+    """An HTTP client for ``url``; ``database=""`` connects without selecting one.
+
+    Raises ServiceUnreachable (one readable line) when the server does not answer.
+    """
+    target = ClickHouseTarget.from_url(url)
+    try:
+        return clickhouse_connect.get_client(
+            host=target.host,
+            port=target.port,
+            username=target.username,
+            password=target.password,
+            database=target.database if database is None else database,
+            secure=target.secure,
+            connect_timeout=5,
+            send_receive_timeout=120,
+            # One client per process; the HTTP session must not be shared across processes.
+            autogenerate_session_id=False,
+            settings=settings or None,
+        )
+    except ClickHouseError as exc:
+        raise ServiceUnreachable("ClickHouse", mask_url(url), _first_line(exc)) from exc
+    except OSError as exc:
+        raise ServiceUnreachable("ClickHouse", mask_url(url), exc) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # clickhouse-connect wraps urllib3 errors in long messages; the useful part is the cause.
+    match = re.search(
+        r"(Connection refused|Name or service not known|timed out|"
+        r"Authentication failed[^\n]*|UNKNOWN_DATABASE|Database \S+ does not exist)",
+        text,
+    )
+    return match.group(1) if match else (text.splitlines()[0] if text else type(exc).__name__)
+
+
+def read_sql(relative: str) -> str:
+    """Text of a file under ``sql/``."""
+    return (SQL_DIR / relative).read_text()

@@ -1,0 +1,17 @@
+"""Errors the CLI turns into one readable line instead of a traceback."""
+
+from __future__ import annotations
+
+
+class JourneyError(Exception):
+    """Base of the errors that carry a message meant for the person at the terminal."""
+
+
+class ServiceUnreachable(JourneyError):
+    """An external system (Kafka, ClickHouse) could not be reached."""
+
+    def __init__(self, system: str, where: str, cause: BaseException | str) -> None:
+        self.system = system
+        self.where = where
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        super().__init__(f"cannot reach {system} at {where}: {reason}")

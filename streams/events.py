@@ -1,0 +1,479 @@
+"""The interaction event contract, version 1: the single source of truth.
+
+Every field is declared once in ``COMMON_FIELDS`` / ``KIND_FIELDS``; from those come the
+validator (``parse_event``), the JSON Schema shipped with the package
+(``interaction.schema.json``, ``journey schema``), the ClickHouse column list of the raw
+``interactions`` table (checked by a test against ``sql/migrations``), and the field-by-field
+documentation (``docs/event-contract.md``).
+
+Rules beyond field types:
+- ``occurred_at`` is the event time: ISO 8601 with an offset (``Z`` or ``+hh:mm``), stored as
+  UTC with millisecond precision. A time without an offset is rejected, not guessed.
+- ``customer_id`` never travels in clear: it is ``ph:<key id>:<32 hex>``, a keyed HMAC-SHA256
+  made by the publisher (``streams/pseudonymise.py``).
+- Unknown extra fields are tolerated and dropped. A ``schema_version`` newer than
+  ``SCHEMA_VERSION`` is rejected with a reason that says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from streams import vocabulary as v
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).resolve().parent / "interaction.schema.json"
+MAX_EVENT_BYTES = 16 * 1024
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+PSEUDONYM_PATTERN = r"^ph:[a-z0-9]{1,16}:[0-9a-f]{32}$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+FieldType = Literal["string", "integer", "number", "boolean", "timestamp"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of the contract: type, constraints, ClickHouse column type, description."""
+
+    name: str
+    type: FieldType
+    description: str
+    column: str
+    required: bool = True
+    enum: tuple[str, ...] | None = None
+    pattern: str | None = None
+    max_length: int = 128
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+def _id(name: str, description: str) -> FieldSpec:
+    """An identifier: 1 to 128 printable ASCII characters without spaces."""
+    return FieldSpec(name, "string", description, "String", pattern=r"^[\x21-\x7e]{1,128}$")
+
+
+def _duration(name: str, description: str) -> FieldSpec:
+    """A duration in seconds, up to a day."""
+    return FieldSpec(name, "number", description, "Float64", minimum=0.0, maximum=86_400.0)
+
+
+COMMON_FIELDS: tuple[FieldSpec, ...] = (
+    _id(
+        "event_id",
+        "Stable unique id of this event, reused on every resend; "
+        "the worker counts an event_id once.",
+    ),
+    FieldSpec(
+        "schema_version",
+        "integer",
+        "Contract version the producer wrote (1).",
+        "UInt8",
+        minimum=1,
+        maximum=255,
+    ),
+    FieldSpec(
+        "kind",
+        "string",
+        "What happened; selects the kind-specific fields.",
+        "LowCardinality(String)",
+        enum=v.KINDS,
+    ),
+    FieldSpec(
+        "occurred_at",
+        "timestamp",
+        "Event time, ISO 8601 with an offset; stored UTC, millisecond precision.",
+        "DateTime64(3, 'UTC')",
+    ),
+    FieldSpec(
+        "tenant",
+        "string",
+        "The brand (tenant) the event belongs to, a lower-case slug.",
+        "LowCardinality(String)",
+        pattern=SLUG_PATTERN,
+        max_length=64,
+    ),
+    FieldSpec(
+        "industry", "string", "Industry of the brand.", "LowCardinality(String)", enum=v.INDUSTRIES
+    ),
+    FieldSpec(
+        "use_case", "string", "Use case of the journey.", "LowCardinality(String)", enum=v.USE_CASES
+    ),
+    FieldSpec(
+        "channel",
+        "string",
+        "Channel of this interaction.",
+        "LowCardinality(String)",
+        enum=v.CHANNELS,
+    ),
+    _id(
+        "journey_id",
+        "Journey this interaction serves; also the Kafka key, "
+        "so a journey's events share a partition.",
+    ),
+    FieldSpec(
+        "customer_id",
+        "string",
+        "Pseudonymised customer: ph:<key id>:<32 hex>, a keyed "
+        "HMAC-SHA256 of the brand's own id, never the id in clear.",
+        "String",
+        pattern=PSEUDONYM_PATTERN,
+        max_length=64,
+    ),
+    FieldSpec(
+        "direction",
+        "string",
+        "inbound (customer to brand) or outbound.",
+        "LowCardinality(String)",
+        enum=v.DIRECTIONS,
+    ),
+)
+
+KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "touch": (),
+    "ivr_call": (
+        _duration("duration_s", "Call duration in seconds."),
+        FieldSpec(
+            "outcome",
+            "string",
+            "How the IVR call ended.",
+            "LowCardinality(String)",
+            enum=v.IVR_OUTCOMES,
+        ),
+    ),
+    "notification_call": (
+        _duration("duration_s", "Call duration in seconds."),
+        FieldSpec(
+            "purpose",
+            "string",
+            "What the outbound call notified.",
+            "LowCardinality(String)",
+            enum=v.NOTIFICATION_CALL_PURPOSES,
+        ),
+    ),
+    "message_sent": (
+        _id("message_id", "Provider id of the message; receipts refer to it."),
+        FieldSpec(
+            "purpose",
+            "string",
+            "What the message is for.",
+            "LowCardinality(String)",
+            enum=v.MESSAGE_PURPOSES,
+        ),
+    ),
+    "message_receipt": (
+        _id("message_id", "The message this receipt is about."),
+        FieldSpec(
+            "status",
+            "string",
+            "delivered, read, clicked or replied.",
+            "LowCardinality(String)",
+            enum=v.RECEIPT_STATUSES,
+        ),
+        FieldSpec(
+            "read_signal",
+            "string",
+            "What a read rests on: read_receipt (RCS, WhatsApp, "
+            "Viber...) or a proxy (click_proxy, reply_proxy); absent when delivered.",
+            "LowCardinality(String)",
+            enum=v.READ_SIGNALS,
+            required=False,
+        ),
+    ),
+    "chatbot_session": (
+        FieldSpec(
+            "handed_off", "boolean", "Whether the bot handed the customer to a human.", "Bool"
+        ),
+    ),
+}
+
+KIND_CHANNELS: dict[str, tuple[str, ...]] = {
+    "ivr_call": ("phone",),
+    "notification_call": ("phone",),
+    "message_sent": v.MESSAGE_CHANNELS,
+    "message_receipt": v.MESSAGE_CHANNELS,
+    "chatbot_session": v.CHATBOT_CHANNELS,
+}
+KIND_DIRECTION: dict[str, str] = {
+    "ivr_call": "inbound",
+    "notification_call": "outbound",
+    "message_sent": "outbound",
+    "message_receipt": "outbound",
+}
+
+
+def _all_optional_fields() -> tuple[FieldSpec, ...]:
+    seen: dict[str, FieldSpec] = {}
+    for specs in KIND_FIELDS.values():
+        for spec in specs:
+            seen.setdefault(spec.name, spec)
+    return tuple(seen.values())
+
+
+KIND_SPECIFIC_FIELDS = _all_optional_fields()
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """A validated event; kind-specific fields not used by its kind are empty."""
+
+    event_id: str
+    schema_version: int
+    kind: str
+    occurred_at: datetime
+    tenant: str
+    industry: str
+    use_case: str
+    channel: str
+    journey_id: str
+    customer_id: str
+    direction: str
+    duration_s: float = 0.0
+    outcome: str = ""
+    purpose: str = ""
+    message_id: str = ""
+    status: str = ""
+    read_signal: str = ""
+    handed_off: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as contract JSON (only the fields its kind has)."""
+        out: dict[str, Any] = {}
+        for spec in COMMON_FIELDS:
+            value = getattr(self, spec.name)
+            out[spec.name] = format_time(value) if spec.type == "timestamp" else value
+        for spec in KIND_FIELDS[self.kind]:
+            value = getattr(self, spec.name)
+            if spec.required or value:
+                out[spec.name] = value
+        return out
+
+
+INTERACTION_FIELDS = tuple(f.name for f in fields(Interaction))
+
+
+class ContractError(ValueError):
+    """An event breaks the contract; ``field`` names where (None for the whole event)."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+    @property
+    def code(self) -> str:
+        """A short stable label for counting rejections by reason."""
+        return f"{self.field or 'event'}:{self.reason.split(' (')[0].split(':')[0]}"[:80]
+
+
+def format_time(value: datetime) -> str:
+    """UTC ISO 8601 with milliseconds and a ``Z``, the contract's time format."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_time(raw: Any, field: str = "occurred_at") -> datetime:
+    """Parse an ISO 8601 time with an offset into a UTC datetime truncated to milliseconds."""
+    if not isinstance(raw, str):
+        raise ContractError(f"must be an ISO 8601 string, got {type(raw).__name__}", field)
+    if len(raw) > 40:
+        raise ContractError("is too long to be a timestamp", field)
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ContractError(f"is not an ISO 8601 time: {raw[:40]!r}", field) from None
+    if parsed.tzinfo is None:
+        raise ContractError("has no UTC offset (add Z or +hh:mm)", field)
+    parsed = parsed.astimezone(UTC)
+    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
+
+
+def _check(spec: FieldSpec, raw: Any) -> Any:
+    if spec.type == "string":
+        if not isinstance(raw, str):
+            raise ContractError(f"must be a string, got {type(raw).__name__}", spec.name)
+        if spec.enum is not None:
+            if raw not in spec.enum:
+                raise ContractError(f"{raw[:40]!r} is not one of {', '.join(spec.enum)}", spec.name)
+            return raw
+        if not raw or len(raw) > spec.max_length:
+            raise ContractError(f"must be 1 to {spec.max_length} characters", spec.name)
+        if spec.pattern is not None and not _matches(spec.pattern, raw):
+            raise ContractError(f"{raw[:40]!r} does not match {spec.pattern}", spec.name)
+        return raw
+    if spec.type == "integer":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ContractError(f"must be an integer, got {type(raw).__name__}", spec.name)
+        _check_range(spec, raw)
+        return raw
+    if spec.type == "number":
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise ContractError(f"must be a number, got {type(raw).__name__}", spec.name)
+        if not math.isfinite(raw):
+            raise ContractError("must be a finite number", spec.name)
+        _check_range(spec, raw)
+        return float(raw)
+    if spec.type == "boolean":
+        if not isinstance(raw, bool):
+            raise ContractError(f"must be true or false, got {type(raw).__name__}", spec.name)
+        return raw
+    return parse_time(raw, spec.name)
+
+
+def _check_range(spec: FieldSpec, value: float) -> None:
+    if spec.minimum is not None and value < spec.minimum:
+        raise ContractError(f"{value} is below the minimum {spec.minimum:g}", spec.name)
+    if spec.maximum is not None and value > spec.maximum:
+        raise ContractError(f"{value} is above the maximum {spec.maximum:g}", spec.name)
+
+
+_PATTERN_CACHE: dict[str, Any] = {}
+
+
+def _matches(pattern: str, value: str) -> bool:
+    import re
+
+    compiled = _PATTERN_CACHE.get(pattern)
+    if compiled is None:
+        compiled = _PATTERN_CACHE[pattern] = re.compile(pattern)
+    return compiled.match(value) is not None
+
+
+def validate(obj: Any, *, not_after: datetime | None = None) -> Interaction:
+    """Check a decoded JSON object against the contract; return the Interaction.
+
+    ``not_after`` bounds ``occurred_at`` (the publisher passes now + 1 day; the worker passes
+    the Kafka record's own timestamp + 1 day, so a replay decides exactly as the first pass).
+    """
+    if not isinstance(obj, Mapping):
+        raise ContractError(f"an event is a JSON object, got {type(obj).__name__}")
+    version = obj.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise ContractError(
+            f"version {version} is newer than this reader understands "
+            f"({SCHEMA_VERSION}); upgrade journey-telemetry",
+            "schema_version",
+        )
+    values: dict[str, Any] = {}
+    for spec in COMMON_FIELDS:
+        raw = obj.get(spec.name)
+        if raw is None:
+            raise ContractError("is missing", spec.name)
+        values[spec.name] = _check(spec, raw)
+    kind = values["kind"]
+    for spec in KIND_FIELDS[kind]:
+        raw = obj.get(spec.name)
+        if raw is None:
+            if spec.required:
+                raise ContractError(f"is missing (required for kind {kind})", spec.name)
+            continue
+        values[spec.name] = _check(spec, raw)
+    _check_rules(values, not_after)
+    return Interaction(**values)
+
+
+def _check_rules(values: dict[str, Any], not_after: datetime | None) -> None:
+    kind = values["kind"]
+    occurred = values["occurred_at"]
+    if occurred < EARLIEST_EVENT_TIME:
+        raise ContractError(f"{format_time(occurred)} is before 2000", "occurred_at")
+    if not_after is not None and occurred > not_after:
+        raise ContractError(f"{format_time(occurred)} is in the future", "occurred_at")
+    allowed = KIND_CHANNELS.get(kind)
+    if allowed is not None and values["channel"] not in allowed:
+        raise ContractError(
+            f"{values['channel']!r} cannot carry a {kind} (allowed: {', '.join(allowed)})",
+            "channel",
+        )
+    direction = KIND_DIRECTION.get(kind)
+    if direction is not None and values["direction"] != direction:
+        raise ContractError(f"a {kind} is {direction}", "direction")
+    if kind == "message_receipt":
+        delivered = values["status"] == "delivered"
+        if delivered and values.get("read_signal"):
+            raise ContractError("a delivery receipt carries no read_signal", "read_signal")
+        if not delivered and not values.get("read_signal"):
+            raise ContractError(f"is required when status is {values['status']}", "read_signal")
+
+
+def parse_event(data: bytes | str, *, not_after: datetime | None = None) -> Interaction:
+    """Decode one JSON event (bytes or text) and validate it."""
+    if len(data) > MAX_EVENT_BYTES:
+        raise ContractError(f"event is {len(data)} bytes, more than {MAX_EVENT_BYTES}")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ContractError(f"is not UTF-8 (byte {exc.start})") from None
+    try:
+        obj = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"is not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ContractError("is not JSON: nested too deeply") from None
+    return validate(obj, not_after=not_after)
+
+
+def default_not_after() -> datetime:
+    """What the publisher accepts as latest event time: one day ahead of now (clock skew)."""
+    return datetime.now(UTC) + timedelta(days=1)
+
+
+def json_schema() -> dict[str, Any]:
+    """The contract as JSON Schema (2020-12): one branch per kind, extra fields allowed."""
+
+    def prop(spec: FieldSpec) -> dict[str, Any]:
+        out: dict[str, Any] = {"description": spec.description}
+        if spec.type == "timestamp":
+            out.update(type="string", format="date-time")
+        else:
+            out["type"] = spec.type
+        if spec.enum is not None:
+            out["enum"] = list(spec.enum)
+        if spec.pattern is not None:
+            out["pattern"] = spec.pattern
+        if spec.type == "string" and spec.enum is None:
+            out.update(minLength=1, maxLength=spec.max_length)
+        if spec.minimum is not None:
+            out["minimum"] = spec.minimum
+        if spec.maximum is not None:
+            out["maximum"] = spec.maximum
+        return out
+
+    branches = []
+    for kind, specs in KIND_FIELDS.items():
+        branch: dict[str, Any] = {
+            "title": kind,
+            "properties": {"kind": {"const": kind}, **{s.name: prop(s) for s in specs}},
+            "required": [s.name for s in specs if s.required],
+        }
+        if kind in KIND_CHANNELS:
+            branch["properties"]["channel"] = {"enum": list(KIND_CHANNELS[kind])}
+        if kind in KIND_DIRECTION:
+            branch["properties"]["direction"] = {"const": KIND_DIRECTION[kind]}
+        branches.append(branch)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://journey-telemetry.invalid/schemas/interaction/v1.json",
+        "title": "Interaction event",
+        "description": "One touch between a brand and a customer on one channel (version "
+        f"{SCHEMA_VERSION}). Extra fields are tolerated.",
+        "type": "object",
+        "properties": {s.name: prop(s) for s in COMMON_FIELDS}
+        | {"schema_version": {**prop(COMMON_FIELDS[1]), "maximum": SCHEMA_VERSION}},
+        "required": [s.name for s in COMMON_FIELDS],
+        "additionalProperties": True,
+        "oneOf": branches,
+    }
+
+
+def raw_columns() -> list[tuple[str, str]]:
+    """Columns of the raw ``interactions`` table that come from the contract, in order."""
+    cols = [(s.name, s.column) for s in COMMON_FIELDS]
+    cols += [(s.name, s.column) for s in KIND_SPECIFIC_FIELDS]
+    return cols

@@ -1,0 +1,165 @@
+"""The whole product on one machine: which local parts to start, in which order, and health.
+
+A part is started only when its URL points at this machine and nothing answers there yet; a
+``KAFKA_BOOTSTRAP`` or ``CLICKHOUSE_URL`` naming another host is used as it is.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy.local.clickhouse_server import EmbeddedClickHouse, ping
+from deploy.local.kafka_broker import KafkaBroker
+from deploy.local.processes import ManagedProcess
+from streams.kafka_admin import broker_answers
+from streams.settings import Settings
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+def kafka_broker(settings: Settings) -> KafkaBroker:
+    _host, port = settings.kafka_host_port
+    return KafkaBroker(
+        settings.state_dir,
+        settings.cache_dir,
+        host="127.0.0.1",
+        port=port,
+        controller_port=settings.kafka_controller_port,
+    )
+
+
+def clickhouse_server(settings: Settings) -> EmbeddedClickHouse:
+    return EmbeddedClickHouse(settings.state_dir, host="127.0.0.1", port=settings.clickhouse_port)
+
+
+def kafka_is_local(settings: Settings) -> bool:
+    return settings.kafka_host_port[0] in LOOPBACK
+
+
+def clickhouse_is_local(settings: Settings) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(settings.clickhouse_url.get_secret_value()).hostname in LOOPBACK
+
+
+def worker_process(settings: Settings) -> ManagedProcess:
+    return ManagedProcess("worker", settings.state_dir)
+
+
+def simulator_process(settings: Settings) -> ManagedProcess:
+    return ManagedProcess("simulator", settings.state_dir)
+
+
+def dashboard_process(settings: Settings) -> ManagedProcess:
+    return ManagedProcess("dashboard", settings.state_dir)
+
+
+def worker_command() -> list[str]:
+    return [sys.executable, "-m", "streams", "worker"]
+
+
+def dashboard_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD_APP),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(settings.dashboard_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class PartStatus:
+    """One line of ``journey status``."""
+
+    name: str
+    healthy: bool
+    detail: str
+
+
+def status(settings: Settings) -> list[PartStatus]:
+    """Health of every part: is it running, and does it answer."""
+    out: list[PartStatus] = []
+    kafka_ok = broker_answers(settings.kafka_bootstrap, timeout=3.0)
+    out.append(
+        PartStatus(
+            "kafka",
+            kafka_ok,
+            f"{settings.kafka_bootstrap} {'answers' if kafka_ok else 'does not answer'}",
+        )
+    )
+    if clickhouse_is_local(settings):
+        ch_ok = ping("127.0.0.1", settings.clickhouse_port)
+    else:
+        from streams.clickhouse import connect
+
+        try:
+            ch_ok = bool(connect(settings.clickhouse_url.get_secret_value()).ping())
+        except Exception:
+            ch_ok = False
+    out.append(
+        PartStatus(
+            "clickhouse",
+            ch_ok,
+            f"{settings.masked_clickhouse_url()} {'answers' if ch_ok else 'does not answer'}",
+        )
+    )
+    checks: list[tuple[ManagedProcess, Callable[[], bool], str]] = [
+        (
+            worker_process(settings),
+            lambda: port_open("127.0.0.1", settings.worker_web_port),
+            f"web http://127.0.0.1:{settings.worker_web_port}",
+        ),
+        (
+            dashboard_process(settings),
+            lambda: http_ok(f"http://127.0.0.1:{settings.dashboard_port}/_stcore/health"),
+            f"http://127.0.0.1:{settings.dashboard_port}",
+        ),
+    ]
+    for process, answers, where in checks:
+        pid = process.pid()
+        if pid is None:
+            out.append(PartStatus(process.name, False, "not running"))
+        else:
+            ok = answers()
+            out.append(
+                PartStatus(
+                    process.name, ok, f"pid {pid}, {where} {'answers' if ok else 'does not answer'}"
+                )
+            )
+    sim = simulator_process(settings).pid()
+    if sim is not None:
+        out.append(PartStatus("simulator", True, f"pid {sim}"))
+    return out

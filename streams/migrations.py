@@ -1,0 +1,168 @@
+"""Schema migrations: ``sql/migrations/NNNN_verb_object.sql`` applied in order, recorded once.
+
+An applied file is never edited: its checksum is recorded, and a changed checksum stops
+``journey migrate`` with an error naming the file. A change to the schema is a new file.
+Every statement is idempotent (``IF NOT EXISTS``), so a migration interrupted half-way can
+simply run again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from clickhouse_connect.driver.client import Client
+
+from streams.clickhouse import IDENTIFIER, SQL_DIR, ClickHouseTarget, connect
+from streams.errors import JourneyError
+
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+SCHEMA_MIGRATIONS_DDL = """
+CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    version UInt32,
+    name String,
+    checksum String,
+    applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+-- Tiny table read whole; ordered by version so the history reads in order.
+ORDER BY version
+"""
+
+
+class MigrationError(JourneyError):
+    """A migration file is malformed, was edited after being applied, or failed."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration file."""
+
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text()
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    def statements(self) -> list[str]:
+        return split_statements(self.sql)
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Every migration file, in version order; duplicate or malformed names are errors."""
+    found: dict[int, Migration] = {}
+    for path in sorted(directory.glob("*.sql")):
+        match = FILE_NAME.match(path.name)
+        if match is None:
+            raise MigrationError(f"{path}: migration names are NNNN_verb_object.sql")
+        version = int(match.group(1))
+        if version in found:
+            raise MigrationError(
+                f"{path}: version {version:04d} already used by {found[version].path.name}"
+            )
+        found[version] = Migration(version, match.group(2), path)
+    return [found[v] for v in sorted(found)]
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a file into statements on ``;`` outside quotes and comments."""
+    statements: list[str] = []
+    current: list[str] = []
+    for chunk in _tokens(sql):
+        if chunk == ";":
+            text = "".join(current).strip()
+            if _has_code(text):
+                statements.append(text)
+            current = []
+        else:
+            current.append(chunk)
+    tail = "".join(current).strip()
+    if _has_code(tail):
+        statements.append(tail)
+    return statements
+
+
+def _has_code(text: str) -> bool:
+    without_comments = re.sub(r"--[^\n]*", "", text)
+    return bool(without_comments.strip())
+
+
+def _tokens(sql: str) -> Iterator[str]:
+    i = 0
+    n = len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end == -1 else end
+            yield sql[i:end]
+            i = end
+        elif ch in ("'", '"', "`"):
+            j = i + 1
+            while j < n and sql[j] != ch:
+                j += 2 if sql[j] == "\\" else 1
+            yield sql[i : j + 1]
+            i = j + 1
+        else:
+            yield ch
+            i += 1
+
+
+def applied_versions(client: Client) -> dict[int, str]:
+    """Version -> checksum of every applied migration."""
+    rows = client.query("SELECT version, checksum FROM schema_migrations ORDER BY version")
+    return {int(v): str(c) for v, c in rows.result_rows}
+
+
+def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Create the database if needed and apply pending migrations; return those applied."""
+    target = ClickHouseTarget.from_url(url)
+    if not IDENTIFIER.match(target.database):
+        raise MigrationError(f"database name {target.database!r} is not a plain identifier")
+    bootstrap = connect(url, database="")
+    # An identifier cannot be a bound parameter; it was checked against IDENTIFIER above.
+    bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{target.database}`")
+    bootstrap.close()
+
+    client = connect(url)
+    try:
+        client.command(SCHEMA_MIGRATIONS_DDL)
+        done = applied_versions(client)
+        applied: list[Migration] = []
+        for migration in discover(directory):
+            if migration.version in done:
+                if done[migration.version] != migration.checksum:
+                    raise MigrationError(
+                        f"{migration.path.name} was edited after it was applied; applied "
+                        "migrations are never edited: restore it and add a new migration"
+                    )
+                continue
+            for number, statement in enumerate(migration.statements(), start=1):
+                try:
+                    client.command(statement)
+                except Exception as exc:
+                    raise MigrationError(
+                        f"{migration.path.name}, statement {number}: "
+                        f"{str(exc).strip().splitlines()[0]}"
+                    ) from exc
+            client.insert(
+                "schema_migrations",
+                [[migration.version, migration.name, migration.checksum]],
+                column_names=["version", "name", "checksum"],
+            )
+            applied.append(migration)
+        return applied
+    finally:
+        client.close()

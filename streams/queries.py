@@ -1,0 +1,56 @@
+"""Named queries: ``sql/queries/<name>.sql``, one metric a file, shared by dashboard and analysts.
+
+A file starts with ``-- description: ...`` (one line); its parameters are the ClickHouse
+``{name:Type}`` placeholders in the text, bound by the client, never formatted in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from streams.clickhouse import SQL_DIR
+from streams.errors import JourneyError
+
+QUERIES_DIR = SQL_DIR / "queries"
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([^}]+)\}")
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One query file: its name, description, parameters (name -> ClickHouse type) and SQL."""
+
+    name: str
+    description: str
+    parameters: dict[str, str]
+    sql: str
+    path: Path
+
+
+def load(name: str, directory: Path = QUERIES_DIR) -> NamedQuery:
+    """Load ``<directory>/<name>.sql``; an unknown name is an error that lists the known ones."""
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise JourneyError(f"query name {name!r} must be lower_snake_case")
+    path = directory / f"{name}.sql"
+    if not path.exists():
+        known = ", ".join(q.name for q in load_all(directory))
+        raise JourneyError(f"no named query {name!r}; known: {known}")
+    return _parse(path)
+
+
+def load_all(directory: Path = QUERIES_DIR) -> list[NamedQuery]:
+    """Every named query, by name."""
+    return [_parse(p) for p in sorted(directory.glob("*.sql"))]
+
+
+def _parse(path: Path) -> NamedQuery:
+    text = path.read_text()
+    match = re.search(r"^--\s*description:\s*(.+)$", text, re.MULTILINE)
+    if match is None:
+        raise JourneyError(f"{path}: a named query starts with '-- description: ...'")
+    parameters: dict[str, str] = {}
+    for pname, ptype in PLACEHOLDER.findall(text):
+        if parameters.setdefault(pname, ptype.strip()) != ptype.strip():
+            raise JourneyError(f"{path}: parameter {pname} has two types")
+    return NamedQuery(path.stem, match.group(1).strip(), parameters, text, path)

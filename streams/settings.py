@@ -1,0 +1,153 @@
+"""One typed settings object, built once at the entry point and passed down.
+
+Every external system is one URL (``KAFKA_BOOTSTRAP``, ``CLICKHOUSE_URL``) with a local
+default, so the same code runs against the embedded defaults and a real cluster. The local
+launchers derive their ports from those same URLs, so there is one place to change a port.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
+DEFAULT_CLICKHOUSE_URL = "http://127.0.0.1:8123/journey"
+
+
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "journey-telemetry"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "journey-telemetry"
+
+
+class Settings(BaseSettings):
+    """Configuration of every deployable, read from the environment (and ``.env``)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap: str = Field(
+        DEFAULT_KAFKA_BOOTSTRAP, validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "kafka_bootstrap")
+    )
+    clickhouse_url: SecretStr = Field(
+        SecretStr(DEFAULT_CLICKHOUSE_URL),
+        validation_alias=AliasChoices("CLICKHOUSE_URL", "clickhouse_url"),
+    )
+    state_dir: Path = Field(
+        default_factory=_default_state_dir,
+        validation_alias=AliasChoices("JOURNEY_STATE_DIR", "state_dir"),
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        validation_alias=AliasChoices("JOURNEY_CACHE_DIR", "cache_dir"),
+    )
+    kafka_controller_port: int = Field(
+        9093,
+        validation_alias=AliasChoices("JOURNEY_KAFKA_CONTROLLER_PORT", "kafka_controller_port"),
+    )
+    dashboard_port: int = Field(
+        8501, validation_alias=AliasChoices("JOURNEY_DASHBOARD_PORT", "dashboard_port")
+    )
+    topic_partitions: int = Field(
+        6, ge=1, validation_alias=AliasChoices("JOURNEY_TOPIC_PARTITIONS", "topic_partitions")
+    )
+    topic_prefix: str = Field(
+        "journey", validation_alias=AliasChoices("JOURNEY_TOPIC_PREFIX", "topic_prefix")
+    )
+    app_id: str = Field(
+        "journey-telemetry-worker", validation_alias=AliasChoices("JOURNEY_APP_ID", "app_id")
+    )
+    worker_web_port: int = Field(
+        6066, validation_alias=AliasChoices("JOURNEY_WORKER_WEB_PORT", "worker_web_port")
+    )
+    pseudonym_key: SecretStr = Field(
+        SecretStr("local-development-key-change-me"),
+        validation_alias=AliasChoices("JOURNEY_PSEUDONYM_KEY", "pseudonym_key"),
+    )
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_has_ports(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"KAFKA_BOOTSTRAP entry {server!r} is not host:port")
+        return value
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _url_is_http(cls, value: SecretStr) -> SecretStr:
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "CLICKHOUSE_URL must look like http://user:pass@host:8123/database, "
+                f"got scheme {parts.scheme!r} and host {parts.hostname!r}"
+            )
+        return value
+
+    @property
+    def kafka_host_port(self) -> tuple[str, int]:
+        """Host and port of the first bootstrap server (the one a local broker listens on)."""
+        host, _, port = self.kafka_bootstrap.split(",")[0].strip().rpartition(":")
+        return host, int(port)
+
+    @property
+    def clickhouse_port(self) -> int:
+        """HTTP port named by CLICKHOUSE_URL (the one the embedded server listens on)."""
+        parts = urlsplit(self.clickhouse_url.get_secret_value())
+        return parts.port or (8443 if parts.scheme == "https" else 8123)
+
+    @property
+    def clickhouse_database(self) -> str:
+        """Database named by the path of CLICKHOUSE_URL (``journey`` by default)."""
+        path = urlsplit(self.clickhouse_url.get_secret_value()).path.strip("/")
+        return path or "journey"
+
+    @property
+    def topic_interactions(self) -> str:
+        """Topic engineers publish interaction events to."""
+        return f"{self.topic_prefix}.interactions.v1"
+
+    @property
+    def topic_dead_letters(self) -> str:
+        """Topic the worker sends undecodable or invalid records to, with the reason."""
+        return f"{self.topic_prefix}.interactions.dead-letters.v1"
+
+    def masked_clickhouse_url(self) -> str:
+        """CLICKHOUSE_URL with its password replaced, safe to print and log."""
+        return mask_url(self.clickhouse_url.get_secret_value())
+
+    def describe(self) -> dict[str, str]:
+        """Every setting as text, secrets masked: what `journey status` prints."""
+        return {
+            "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "CLICKHOUSE_URL": self.masked_clickhouse_url(),
+            "JOURNEY_STATE_DIR": str(self.state_dir),
+            "JOURNEY_CACHE_DIR": str(self.cache_dir),
+            "JOURNEY_TOPIC_PARTITIONS": str(self.topic_partitions),
+            "JOURNEY_DASHBOARD_PORT": str(self.dashboard_port),
+            "JOURNEY_PSEUDONYM_KEY": "********",
+        }
+
+
+def mask_url(url: str) -> str:
+    """Replace the password of a URL with asterisks."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:********@{parts.hostname}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def load_settings() -> Settings:
+    """Build the settings from the environment; called once per entry point."""
+    return Settings()

@@ -1,0 +1,38 @@
+"""The Kafka topics of the pipeline, declared on a Faust app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from streams.settings import Settings
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Faust topic handles: raw bytes in, so the worker itself decides what is valid."""
+
+    interactions: Any
+    dead_letters: Any
+
+
+def declare(app: Any, settings: Settings) -> Topics:
+    """Declare the topics on ``app`` (created by ``journey up``/``topics``, not by Faust)."""
+    return Topics(
+        interactions=app.topic(
+            settings.topic_interactions,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+        ),
+        dead_letters=app.topic(
+            settings.topic_dead_letters,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+        ),
+    )

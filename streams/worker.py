@@ -1,0 +1,30 @@
+"""``journey worker``: the Faust worker process with its agents and the ClickHouse sink."""
+
+from __future__ import annotations
+
+from streams.agents import interactions
+from streams.app import create_app
+from streams.clickhouse import connect
+from streams.kafka_admin import ensure_topics, project_topics, require_broker
+from streams.settings import Settings
+from streams.sinks.clickhouse import ClickHouseSink
+from streams.topics import declare as declare_topics
+
+
+def run_worker(settings: Settings, loglevel: str = "info") -> int:
+    """Check both systems answer, then run the worker until SIGTERM/SIGINT."""
+    import faust
+
+    url = settings.clickhouse_url.get_secret_value()
+    connect(url).close()  # fail fast, with one readable line, if ClickHouse is unreachable
+    require_broker(settings.kafka_bootstrap)
+    ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+
+    (settings.state_dir / "worker").mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    topics_ = declare_topics(app, settings)
+    sink = ClickHouseSink(lambda: connect(url))
+    interactions.register(app, topics_, sink)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()
+    return 0

@@ -32,5 +32,8 @@ def create_app(settings: Settings) -> faust.App:
         web_host="127.0.0.1",
         datadir=str(settings.state_dir / "worker" / settings.app_id),
         producer_linger_ms=5,
+        # A killed worker's partitions move to the survivors after 10 s, not the default 60 s.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
         autodiscover=False,
     )

@@ -153,6 +153,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``journey``: errors meant for people become one line, exit code 1."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Client libraries log each refused connection; the CLI reports the failure once, itself.
+    # (clickhouse-connect sets urllib3's level when imported, so import it first.)
+    import clickhouse_connect  # noqa: F401
+
+    for noisy in ("urllib3", "clickhouse_connect", "kafka"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     try:
         settings = load_settings()
         handler: Handler = args.handler

@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make demo` (the whole product) and `make test`
+# (the whole suite). Both install what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo down status test lint unit integration
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v java >/dev/null || { echo "Java 17 is needed for the local Kafka broker (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v mvn >/dev/null || { echo "Maven is needed to fetch the Kafka broker's jars (apt-get install maven)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+## Run the whole product on this machine: broker, ClickHouse, worker, dashboard.
+demo: install
+	$(BIN)/journey up
+
+down:
+	$(BIN)/journey down
+
+status:
+	$(BIN)/journey status
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Run the whole test suite: lint, types, unit, integration and end-to-end tests.
+## The tests start (and stop) their own Kafka broker and ClickHouse server.
+test: lint
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest tests/unit

@@ -1,0 +1,104 @@
+"""Fixtures: the real Kafka broker and the embedded ClickHouse server, started by the tests.
+
+Integration tests never skip because a service is missing: if the broker or the server
+cannot start, the session fails with the launcher's message (and the log's tail).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy.local.clickhouse_server import EmbeddedClickHouse
+from deploy.local.kafka_broker import KafkaBroker
+from deploy.local.processes import LaunchError, ManagedProcess
+from streams.kafka_admin import ensure_topics, project_topics
+from streams.migrations import migrate
+from streams.settings import Settings
+from tests.support import free_port, settings_env, unique
+
+CACHE_DIR = Path.home() / ".cache" / "journey-telemetry"
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One broker and one ClickHouse server for the whole session, stopped at the end."""
+    state = tmp_path_factory.mktemp("services")
+    broker = KafkaBroker(state, CACHE_DIR, port=free_port(), controller_port=free_port())
+    clickhouse = EmbeddedClickHouse(state, port=free_port())
+    started: list[Any] = []
+    try:
+        for part in (clickhouse, broker):
+            part.start()
+            started.append(part)
+    except LaunchError as exc:
+        for part in started:
+            part.stop()
+        pytest.fail(f"could not start the test services: {exc}", pytrace=False)
+    yield {"broker": broker, "clickhouse": clickhouse, "state": state}
+    for part in reversed(started):
+        part.stop()
+
+
+@pytest.fixture
+def settings_factory(services: dict[str, Any], tmp_path: Path) -> Callable[..., Settings]:
+    """Settings pointing at the session services, with topics/database/group of their own."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "kafka_bootstrap": services["broker"].bootstrap,
+            "clickhouse_url": f"{services['clickhouse'].url}/{unique('t_')}",
+            "state_dir": tmp_path / "state",
+            "cache_dir": CACHE_DIR,
+            "topic_prefix": unique("t"),
+            "app_id": unique("worker-"),
+            "worker_web_port": free_port(),
+            "dashboard_port": free_port(),
+            "topic_partitions": 6,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def pipeline_settings(settings_factory: Callable[..., Settings]) -> Settings:
+    """Settings with migrations applied and topics created: ready for a worker."""
+    settings = settings_factory()
+    migrate(settings.clickhouse_url.get_secret_value())
+    ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+    return settings
+
+
+@pytest.fixture
+def worker_factory() -> Iterator[Callable[..., ManagedProcess]]:
+    """Start ``journey worker`` processes; every one is stopped after the test."""
+    started: list[ManagedProcess] = []
+
+    def start(settings: Settings, name: str = "worker") -> ManagedProcess:
+        process = ManagedProcess(name, settings.state_dir)
+        process.start([sys.executable, "-m", "streams", "worker"], env=settings_env(settings))
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop(timeout=30)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any process started under this session's temp dirs is still alive."""
+    from tests.processes import processes_mentioning
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    left = processes_mentioning(str(factory.getbasetemp()))
+    if left:
+        print("\nprocesses left running by the tests:\n  " + "\n  ".join(left))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

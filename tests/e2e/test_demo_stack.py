@@ -1,0 +1,60 @@
+"""The README's demo path: `journey up`, `journey status`, `journey down`, nothing left over."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.processes import processes_mentioning
+from tests.support import free_port, run_journey, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def test_up_status_down(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    env = {
+        "JOURNEY_STATE_DIR": str(state),
+        "KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
+        "JOURNEY_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "CLICKHOUSE_URL": f"http://127.0.0.1:{free_port()}/journey",
+        "JOURNEY_DASHBOARD_PORT": str(free_port()),
+        "JOURNEY_WORKER_WEB_PORT": str(free_port()),
+    }
+    try:
+        up = run_journey("up", env=env, timeout=300)
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert f"http://127.0.0.1:{env['JOURNEY_DASHBOARD_PORT']}" in up.stdout
+
+        status = run_journey("status", env=env)
+        assert status.returncode == 0, status.stdout + status.stderr
+        for part in ("kafka", "clickhouse", "worker", "dashboard"):
+            assert any(
+                line.startswith(part) and "healthy" in line for line in status.stdout.splitlines()
+            ), status.stdout
+
+        # The dashboard serves its page and reaches ClickHouse through the same URL.
+        page = urllib.request.urlopen(
+            f"http://127.0.0.1:{env['JOURNEY_DASHBOARD_PORT']}/", timeout=10
+        ).read()
+        assert b"<html" in page.lower()
+
+        again = run_journey("up", env=env)
+        assert again.returncode == 0, again.stderr  # idempotent: nothing started twice
+        assert "starting" not in again.stdout
+    finally:
+        down = run_journey("down", env=env)
+    assert down.returncode == 0, down.stderr
+    for part in ("dashboard", "worker", "clickhouse", "kafka"):
+        assert f"stopped {part}" in down.stdout
+    wait_for(
+        lambda: not processes_mentioning(str(state)),
+        timeout=30,
+        what=f"no process left: {json.dumps(processes_mentioning(str(state)))}",
+    )
+    status = run_journey("status", env=env)
+    assert status.returncode == 1
+    assert "DOWN" in status.stdout

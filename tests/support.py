@@ -1,0 +1,73 @@
+"""Helpers shared by the test suites (no fixtures here: see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from streams.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def unique(prefix: str) -> str:
+    """A short unique name (topics, groups, databases) so tests never share state."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that reproduce ``settings`` in a child process."""
+    return {
+        "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "CLICKHOUSE_URL": settings.clickhouse_url.get_secret_value(),
+        "JOURNEY_STATE_DIR": str(settings.state_dir),
+        "JOURNEY_CACHE_DIR": str(settings.cache_dir),
+        "JOURNEY_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
+        "JOURNEY_DASHBOARD_PORT": str(settings.dashboard_port),
+        "JOURNEY_TOPIC_PARTITIONS": str(settings.topic_partitions),
+        "JOURNEY_TOPIC_PREFIX": settings.topic_prefix,
+        "JOURNEY_APP_ID": settings.app_id,
+        "JOURNEY_WORKER_WEB_PORT": str(settings.worker_web_port),
+        "JOURNEY_PSEUDONYM_KEY": settings.pseudonym_key.get_secret_value(),
+    }
+
+
+def run_journey(
+    *args: str, env: Mapping[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``journey`` CLI in a child process with exactly these settings."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("JOURNEY_", "KAFKA_"))}
+    full_env.pop("CLICKHOUSE_URL", None)
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "streams", *args],
+        env=full_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.5) -> None:
+    """Poll ``check`` until true, else fail the test saying what did not happen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -1,0 +1,32 @@
+"""One column list: the raw table must carry exactly the contract's fields, same types."""
+
+import re
+
+from streams.events import raw_columns
+from streams.migrations import discover
+
+
+def _table_columns(table: str) -> list[tuple[str, str]]:
+    for migration in discover():
+        for statement in migration.statements():
+            match = re.search(rf"CREATE TABLE IF NOT EXISTS {table}\s*\((.*?)\n\)", statement, re.S)
+            if match:
+                columns = []
+                for line in match.group(1).splitlines():
+                    line = line.strip().rstrip(",")
+                    if line and not line.startswith("--"):
+                        name, _, rest = line.partition(" ")
+                        columns.append((name, rest.split(" DEFAULT ")[0].strip()))
+                return columns
+    raise AssertionError(f"no CREATE TABLE for {table}")
+
+
+def test_interactions_table_matches_the_contract() -> None:
+    table = _table_columns("interactions")
+    contract = raw_columns()
+    assert table[: len(contract)] == contract
+    assert [name for name, _ in table[len(contract) :]] == [
+        "kafka_partition",
+        "kafka_offset",
+        "ingested_at",
+    ]

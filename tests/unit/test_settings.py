@@ -1,0 +1,54 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from streams.settings import Settings, mask_url
+
+
+def test_defaults_are_local_and_documented() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert settings.clickhouse_port == 8123
+    assert settings.clickhouse_database == "journey"
+    assert settings.topic_partitions == 6
+    assert settings.topic_interactions == "journey.interactions.v1"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", "k1:19092,k2:19092")
+    monkeypatch.setenv("CLICKHOUSE_URL", "https://u:secret@ch.example:8443/analytics")
+    monkeypatch.setenv("JOURNEY_STATE_DIR", str(tmp_path))
+    settings = Settings(_env_file=None)
+    assert settings.kafka_host_port == ("k1", 19092)
+    assert settings.clickhouse_port == 8443
+    assert settings.clickhouse_database == "analytics"
+    assert settings.state_dir == tmp_path
+
+
+def test_secrets_are_masked_when_described() -> None:
+    settings = Settings(
+        clickhouse_url="http://writer:hunter2@db:8123/journey",
+        pseudonym_key="very-secret",
+        _env_file=None,
+    )
+    described = str(settings.describe())
+    assert "hunter2" not in described
+    assert "very-secret" not in described
+    assert "writer:********@db:8123" in described
+    assert "hunter2" not in repr(settings)
+
+
+def test_mask_url_leaves_passwordless_urls_alone() -> None:
+    assert mask_url("http://127.0.0.1:8123/journey") == "http://127.0.0.1:8123/journey"
+
+
+@pytest.mark.parametrize("bad", ["localhost", "host:port", ":9092"])
+def test_bad_bootstrap_is_rejected_with_the_entry(bad: str) -> None:
+    with pytest.raises(ValidationError, match="host:port"):
+        Settings(kafka_bootstrap=bad, _env_file=None)
+
+
+def test_bad_clickhouse_url_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="CLICKHOUSE_URL must look like"):
+        Settings(clickhouse_url="tcp://db:9000/x", _env_file=None)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -120,6 +121,103 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     return 0  # pragma: no cover (execv does not return)
 
 
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the event contract as JSON Schema."""
+    import json
+
+    from streams.events import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate and publish a JSON Lines or CSV file (or stdin)."""
+    import os
+    from pathlib import Path
+
+    from streams import publish as pub
+
+    fmt = args.format or ("csv" if args.source.endswith(".csv") else "jsonl")
+    rejects_path = Path(args.rejects) if args.rejects else pub.default_rejects_path(args.source)
+    sender = pub.KafkaSender(settings.kafka_bootstrap, args.topic or settings.topic_interactions)
+    if args.source == "-":
+        stream, total = sys.stdin.buffer, None
+    else:
+        path = Path(args.source)
+        if not path.is_file():
+            print(f"journey: error: no such file: {path}", file=sys.stderr)
+            return 2
+        stream, total = open(path, "rb"), os.path.getsize(path)  # noqa: SIM115
+    progress = pub.Progress(
+        args.progress or (sys.stderr.isatty() and (total or 0) > 1 << 20), total
+    )
+    try:
+        with open(rejects_path, "w") as rejects:
+            report = pub.publish_stream(
+                stream,
+                sender,
+                pub.pseudonymiser(settings),
+                fmt=fmt,
+                rejects=rejects,
+                progress=progress,
+            )
+    finally:
+        sender.close()
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    for rejection in report.rejections[:10]:
+        where = f"{rejection.field}: " if rejection.field else ""
+        print(f"line {rejection.line}: {where}{rejection.reason}", file=sys.stderr)
+    if report.rejected > 10:
+        print(f"... and {report.rejected - 10:,} more", file=sys.stderr)
+    print(report.summary())
+    if report.rejected or report.failed:
+        print(f"rejected lines written to {rejects_path}")
+    else:
+        rejects_path.unlink(missing_ok=True)
+    return 0 if report.ok else 1
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    """Publish calibrated traffic: a backfill over a date range, live traffic, or both."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from streams.publish import KafkaSender
+    from streams.simulate.generator import Disorder
+    from streams.simulate.run import open_truth, publish_records, simulator_for
+
+    disorder = Disorder(
+        late_fraction=args.late,
+        duplicate_fraction=args.duplicates,
+        receipt_first_fraction=args.receipts_first,
+        malformed_fraction=args.malformed,
+    )
+    sim = simulator_for(settings, args.seed, disorder=disorder)
+    sender = KafkaSender(settings.kafka_bootstrap, settings.topic_interactions)
+    truth = open_truth(args.truth)
+    try:
+        if args.mode == "backfill":
+            start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
+            end = datetime.fromisoformat(args.end).replace(tzinfo=UTC) + timedelta(days=1)
+            report = publish_records(sim.backfill(args.events, start, end), sender, truth)
+            print(f"backfill: {report.summary()}", flush=True)
+        if args.mode == "live" or args.then_live:
+            rate = args.rate if args.mode == "live" else args.then_live
+            records = sim.live(int(time.time() * 1000), rate)
+            if args.duration:
+                stop_at = time.time() + args.duration
+                records = (r for r in records if r.publish_ms / 1000 < stop_at)
+            report = publish_records(records, sender, truth, pace=True)
+            print(f"live: {report.summary()}", flush=True)
+    finally:
+        sender.close()
+        if truth is not None:
+            truth.close()
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key}={value}")
@@ -146,6 +244,57 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning"])
     add("dashboard", cmd_dashboard, "run the Streamlit dashboard in the foreground")
     add("config", cmd_config, "print the effective settings (secrets masked)")
+    add("schema", cmd_schema, "print the event contract as JSON Schema")
+    publish = add("publish", cmd_publish, "validate and publish events from JSON Lines or CSV")
+    publish.add_argument("source", metavar="FILE|-", help="input file, or - for stdin")
+    publish.add_argument(
+        "--format",
+        choices=["jsonl", "csv"],
+        help="input format (default: from the file name, else jsonl)",
+    )
+    publish.add_argument(
+        "--rejects", metavar="FILE", help="where rejected lines go (default: FILE.rejects.jsonl)"
+    )
+    publish.add_argument("--topic", help="topic to publish to (default: the interactions topic)")
+    publish.add_argument(
+        "--progress", action="store_true", help="show progress even when stderr is not a terminal"
+    )
+    sim = add("simulate", cmd_simulate, "publish calibrated, deterministic traffic")
+    sim.add_argument("mode", choices=["backfill", "live"])
+    sim.add_argument(
+        "--events",
+        type=int,
+        default=200_000,
+        help="backfill: interactions to generate (receipts come on top)",
+    )
+    sim.add_argument("--from", dest="start", default="2020-01-01", help="backfill: first day")
+    sim.add_argument("--to", dest="end", default="2021-12-31", help="backfill: last day")
+    sim.add_argument("--rate", type=float, default=50.0, help="live: interactions per second")
+    sim.add_argument("--duration", type=float, help="live: stop after this many seconds")
+    sim.add_argument(
+        "--then-live",
+        type=float,
+        metavar="RATE",
+        help="backfill: continue with live traffic at RATE afterwards",
+    )
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--late", type=float, default=0.0, help="fraction published late")
+    sim.add_argument("--duplicates", type=float, default=0.0, help="fraction published twice")
+    sim.add_argument(
+        "--receipts-first",
+        type=float,
+        default=0.0,
+        help="fraction of receipts published before their send",
+    )
+    sim.add_argument(
+        "--malformed", type=float, default=0.0, help="fraction of malformed records added"
+    )
+    sim.add_argument(
+        "--truth",
+        type=Path,
+        metavar="FILE",
+        help="write every published record (JSON Lines) for comparison",
+    )
     return parser
 
 

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         SecretStr("local-development-key-change-me"),
         validation_alias=AliasChoices("JOURNEY_PSEUDONYM_KEY", "pseudonym_key"),
     )
+    pseudonym_key_id: str = Field(
+        "k1", validation_alias=AliasChoices("JOURNEY_PSEUDONYM_KEY_ID", "pseudonym_key_id")
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -1,0 +1,368 @@
+"""Publishing for engineers: validate every event before it reaches Kafka, report every reject.
+
+``journey publish FILE|-`` (JSON Lines or CSV) and ``publish(events)`` for code share this
+module. Each valid event is pseudonymised (``customer_id``), re-serialised in the contract's
+canonical form (unknown extra fields are dropped here, so nothing unexpected, a clear e-mail
+address say, rides along) and sent keyed by ``journey_id``, so a journey's events share a
+partition and stay in order. A rejected line never stops the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from streams.events import (
+    COMMON_FIELDS,
+    KIND_SPECIFIC_FIELDS,
+    MAX_EVENT_BYTES,
+    ContractError,
+    Interaction,
+    default_not_after,
+    validate,
+)
+from streams.pseudonymise import Pseudonymiser
+from streams.settings import Settings
+
+FIELD_TYPES = {spec.name: spec.type for spec in (*COMMON_FIELDS, *KIND_SPECIFIC_FIELDS)}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One input line that was not published, and why."""
+
+    line: int
+    reason: str
+    field: str | None = None
+    text: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "field": self.field,
+            "reason": self.reason,
+            "input": self.text[:1000],
+        }
+
+
+@dataclass
+class PublishReport:
+    """What one publish did: lines read, events sent, lines rejected, deliveries failed."""
+
+    read: int = 0
+    sent: int = 0
+    rejected: int = 0
+    failed: int = 0
+    elapsed_s: float = 0.0
+    rejections: list[Rejection] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected == 0 and self.failed == 0
+
+    def summary(self) -> str:
+        rate = self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        text = (
+            f"{self.read:,} read, {self.sent:,} sent, {self.rejected:,} rejected, "
+            f"{self.failed:,} failed in {self.elapsed_s:.1f}s ({rate:,.0f} events/s)"
+        )
+        if self.reasons:
+            top = sorted(self.reasons.items(), key=lambda kv: -kv[1])[:5]
+            text += "\n  rejected by reason: " + ", ".join(f"{k} {v:,}" for k, v in top)
+        return text
+
+
+class KafkaSender:
+    """A kafka-python producer tuned for throughput, that remembers failed deliveries."""
+
+    def __init__(self, bootstrap: str, topic: str, **overrides: Any) -> None:
+        from kafka import KafkaProducer
+
+        from streams.errors import ServiceUnreachable
+        from streams.kafka_admin import require_broker
+
+        require_broker(bootstrap)
+        config: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "acks": "all",
+            # The broker drops a retried batch it already has: a retry never duplicates.
+            "enable_idempotence": True,
+            "linger_ms": 20,
+            "batch_size": 512 * 1024,
+            "compression_type": "lz4",
+            "max_request_size": 4 * 1024 * 1024,
+        }
+        config.update(overrides)
+        from kafka.errors import KafkaConfigurationError, KafkaError
+
+        try:
+            self._producer = KafkaProducer(**config)
+        except KafkaConfigurationError:
+            raise
+        except KafkaError as exc:
+            raise ServiceUnreachable("Kafka", bootstrap, exc) from exc
+        self.topic = topic
+        self.failures: list[tuple[int, str]] = []
+
+    def send(self, key: bytes, value: bytes, line: int = 0) -> None:
+        """Queue one record; a delivery failure is recorded against ``line``."""
+        future = self._producer.send(self.topic, key=key, value=value)
+        if line:
+            future.add_errback(lambda exc: self.failures.append((line, str(exc))))
+        else:
+            future.add_errback(lambda exc: self.failures.append((0, str(exc))))
+
+    def flush(self, timeout: float | None = None) -> None:
+        self._producer.flush(timeout=timeout)
+
+    def close(self) -> None:
+        self._producer.flush()
+        self._producer.close()
+
+
+def encode(event: Interaction) -> tuple[bytes, bytes]:
+    """Kafka key and value of a validated event: journey_id, canonical compact JSON."""
+    value = json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False)
+    return event.journey_id.encode(), value.encode()
+
+
+def prepare(obj: Any, pseudonymise: Pseudonymiser, not_after: datetime) -> Interaction:
+    """Pseudonymise the customer id of a decoded object, then validate it."""
+    if isinstance(obj, dict):
+        customer, tenant = obj.get("customer_id"), obj.get("tenant")
+        if isinstance(customer, str) and customer and isinstance(tenant, str):
+            if len(customer) > 256:
+                raise ContractError("must be at most 256 characters", "customer_id")
+            obj = {**obj, "customer_id": pseudonymise(tenant, customer)}
+    return validate(obj, not_after=not_after)
+
+
+def read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, bytes | ContractError]]:
+    """Numbered lines of a JSON Lines stream; an oversized line is rejected without being kept."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_EVENT_BYTES + 2)
+        if not line:
+            return
+        number += 1
+        if not line.endswith(b"\n") and len(line) > MAX_EVENT_BYTES:
+            size = len(line)
+            while True:  # skip the rest of the oversized line, in bounded chunks
+                rest = stream.readline(1 << 20)
+                size += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, ContractError(f"line is {size:,} bytes, more than {MAX_EVENT_BYTES:,}")
+            continue
+        yield number, line.rstrip(b"\r\n")
+
+
+def decode_json_line(raw: bytes) -> Any:
+    """Decode one JSON line, with contract errors for bad encoding or syntax."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"line is not UTF-8 (byte {exc.start + 1})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"line is not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ContractError("line is not JSON: nested too deeply") from None
+
+
+def _coerce(name: str, text: str) -> Any:
+    kind = FIELD_TYPES.get(name)
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+    except ValueError:
+        raise ContractError(f"{text[:40]!r} is not a {kind}", name) from None
+    if kind == "boolean":
+        lowered = text.strip().lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise ContractError(f"{text[:40]!r} is not true or false", name)
+    return text
+
+
+def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | ContractError]]:
+    """Rows of a CSV with a header naming contract fields; empty cells are absent fields."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
+    reader = csv.DictReader(text)
+    for row in reader:
+        number = reader.line_num
+        if None in row:
+            yield number, ContractError("row has more cells than the header")
+            continue
+        try:
+            values: dict[str, Any] = {}
+            for name, cell in row.items():
+                if cell is None or cell == "":
+                    continue
+                if any("\udc80" <= ch <= "\udcff" for ch in cell):
+                    raise ContractError("cell is not UTF-8", name)
+                values[name] = _coerce(name, cell)
+        except ContractError as exc:
+            yield number, exc
+            continue
+        yield number, values
+
+
+class Progress:
+    """A one-line progress display on stderr, redrawn at most five times a second."""
+
+    def __init__(self, enabled: bool, total_bytes: int | None = None) -> None:
+        self.enabled = enabled
+        self.total_bytes = total_bytes
+        self._last = 0.0
+        self._start = time.monotonic()
+
+    def update(
+        self, report: PublishReport, position: int | None = None, final: bool = False
+    ) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not final and now - self._last < 0.2):
+            return
+        self._last = now
+        rate = report.sent / max(now - self._start, 1e-9)
+        pct = ""
+        if self.total_bytes and position is not None:
+            pct = f"{100 * position / self.total_bytes:5.1f}%  "
+        sys.stderr.write(
+            f"\r  {pct}{report.read:,} read  {report.sent:,} sent  "
+            f"{report.rejected:,} rejected  {rate:,.0f}/s "
+        )
+        if final:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _reject(report: PublishReport, rejects: IO[str] | None, rejection: Rejection) -> None:
+    report.rejected += 1
+    code = f"{rejection.field or 'event'}"
+    report.reasons[code] = report.reasons.get(code, 0) + 1
+    if len(report.rejections) < 1000:
+        report.rejections.append(rejection)
+    if rejects is not None:
+        rejects.write(json.dumps(rejection.to_json(), ensure_ascii=False) + "\n")
+
+
+def publish_stream(
+    stream: IO[bytes],
+    sender: KafkaSender,
+    pseudonymise: Pseudonymiser,
+    *,
+    fmt: str = "jsonl",
+    rejects: IO[str] | None = None,
+    progress: Progress | None = None,
+) -> PublishReport:
+    """Validate and send every line of ``stream``; reject bad lines with their number."""
+    report = PublishReport()
+    started = time.monotonic()
+    not_after = default_not_after()
+    rows: Iterator[tuple[int, Any]] = read_csv(stream) if fmt == "csv" else read_jsonl(stream)
+    for number, item in rows:
+        if fmt == "jsonl" and isinstance(item, bytes) and not item.strip():
+            continue  # blank lines separate nothing in JSON Lines; skip them silently
+        report.read += 1
+        text = item.decode("utf-8", "replace") if isinstance(item, bytes) else ""
+        try:
+            if isinstance(item, ContractError):
+                raise item
+            obj = decode_json_line(item) if isinstance(item, bytes) else item
+            event = prepare(obj, pseudonymise, not_after)
+        except ContractError as exc:
+            _reject(report, rejects, Rejection(number, exc.reason, exc.field, text))
+            continue
+        key, value = encode(event)
+        sender.send(key, value, number)
+        report.sent += 1
+        if progress is not None and report.read % 1000 == 0:
+            progress.update(report, _tell(stream))
+    sender.flush()
+    _account_failures(report, sender, rejects)
+    report.elapsed_s = time.monotonic() - started
+    if progress is not None:
+        progress.update(report, _tell(stream), final=True)
+    return report
+
+
+def _tell(stream: IO[bytes]) -> int | None:
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return None
+
+
+def _account_failures(report: PublishReport, sender: KafkaSender, rejects: IO[str] | None) -> None:
+    for line, reason in sender.failures:
+        report.failed += 1
+        report.sent -= 1
+        if rejects is not None:
+            rejects.write(
+                json.dumps({"line": line, "field": None, "reason": f"delivery failed: {reason}"})
+                + "\n"
+            )
+    sender.failures.clear()
+
+
+def publish(
+    events: Iterable[Mapping[str, Any]], settings: Settings, sender: KafkaSender | None = None
+) -> PublishReport:
+    """Python API: validate, pseudonymise and send events (dicts in the contract's form).
+
+    Invalid events are reported in ``PublishReport.rejections`` with their 1-based position;
+    valid ones are all sent. Raises ServiceUnreachable if the broker does not answer.
+    """
+    own = sender is None
+    sender = sender or KafkaSender(settings.kafka_bootstrap, settings.topic_interactions)
+    pseudonymise = pseudonymiser(settings)
+    report = PublishReport()
+    started = time.monotonic()
+    not_after = default_not_after()
+    try:
+        for number, obj in enumerate(events, start=1):
+            report.read += 1
+            try:
+                event = prepare(
+                    dict(obj) if isinstance(obj, Mapping) else obj, pseudonymise, not_after
+                )
+            except ContractError as exc:
+                _reject(report, None, Rejection(number, exc.reason, exc.field))
+                continue
+            key, value = encode(event)
+            sender.send(key, value, number)
+            report.sent += 1
+        sender.flush()
+        _account_failures(report, sender, None)
+    finally:
+        if own:
+            sender.close()
+    report.elapsed_s = time.monotonic() - started
+    return report
+
+
+def pseudonymiser(settings: Settings) -> Pseudonymiser:
+    """The pseudonymiser configured by JOURNEY_PSEUDONYM_KEY / JOURNEY_PSEUDONYM_KEY_ID."""
+    return Pseudonymiser(
+        settings.pseudonym_key.get_secret_value().encode(), settings.pseudonym_key_id
+    )
+
+
+def default_rejects_path(source: str) -> Path:
+    """Where rejects go unless told: beside the input, or ./publish.rejects.jsonl for stdin."""
+    return Path("publish.rejects.jsonl") if source == "-" else Path(f"{source}.rejects.jsonl")

@@ -1,0 +1,1 @@
+"""A traffic simulator calibrated to the published industry figures (``calibration.toml``)."""

@@ -1,0 +1,444 @@
+"""Deterministic, calibrated interaction traffic: journeys, their events, receipts and disorder.
+
+Same seed, same arguments: same events, byte for byte (tests and benchmarks rely on it). Clear
+customer ids (``cust-<tenant>-<n>``) are generated here and pseudonymised when published.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import json
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import accumulate
+from typing import Any
+
+from streams.events import SCHEMA_VERSION, format_time
+from streams.simulate.calibration import Calibration, Cell
+
+DAY_MS = 86_400_000
+# How long a journey of each use case lasts, in days (onboarding runs 30-90 days after the
+# first purchase; a notification or a service contact is over within hours or days).
+SPAN_DAYS = {
+    "smart_notification": (0.0, 2.0),
+    "personalized_onboarding": (30.0, 90.0),
+    "digital_customer_service": (0.0, 3.0),
+    "smart_acquisition": (1.0, 30.0),
+    "personalized_retention": (1.0, 14.0),
+}
+TENANT_NAMES = {
+    "telecom": ("telco-north", "telco-south"),
+    "financial_services": ("bank-alpha", "bank-beta"),
+    "retail": ("shop-one", "shop-two", "shop-three"),
+    "insurance": ("insure-co",),
+    "healthcare": ("clinic-net",),
+    "travel_hospitality": ("fly-away",),
+    "quick_service_restaurant": ("burger-bar",),
+    "utilities": ("power-grid",),
+    "other": ("misc-brand",),
+}
+CUSTOMERS_PER_TENANT = 50_000
+
+
+@dataclass(frozen=True)
+class Disorder:
+    """What realistic mess to add; all fractions are of interactions (receipts excluded)."""
+
+    late_fraction: float = 0.0  # published minutes to days after the event happened
+    late_max_s: float = 3 * 86_400.0
+    duplicate_fraction: float = 0.0  # published twice with the same event_id
+    receipt_first_fraction: float = 0.0  # a receipt published before its send
+    malformed_fraction: float = 0.0  # records that break the contract
+
+
+@dataclass(frozen=True, slots=True)
+class SimRecord:
+    """One record to publish: when (for ordering), key, and either an event or raw bytes."""
+
+    publish_ms: int
+    key: bytes
+    event: dict[str, Any] | None
+    raw: bytes | None
+    label: str  # "valid", "duplicate" or "malformed"
+
+
+def _gamma_mean(rng: random.Random, mean: float, shape: float) -> float:
+    return rng.gammavariate(shape, mean / shape)
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 30:  # normal approximation; exact enough for journey lengths
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _pick(rng: random.Random, weights: dict[str, float]) -> str:
+    r = rng.random() * sum(weights.values())
+    for key, w in weights.items():
+        r -= w
+        if r <= 0:
+            return key
+    return next(reversed(weights))
+
+
+class Simulator:
+    """Generates journeys and their events from a calibration and a seed."""
+
+    def __init__(
+        self,
+        calibration: Calibration | None = None,
+        seed: int = 1,
+        disorder: Disorder | None = None,
+        pseudonymise: Callable[[str, str], str] | None = None,
+    ) -> None:
+        self.cal = calibration or Calibration.load()
+        # Applied as each journey is made, so no clear id ever leaves the generator when the
+        # publisher's pseudonymiser is passed (malformed records included).
+        self.pseudonymise = pseudonymise or (lambda _tenant, customer: customer)
+        self.rng = random.Random(seed)
+        self.disorder = disorder or Disorder()
+        self._ids = 0
+        self.ivr = self.cal.section("ivr")
+        self.calls = self.cal.section("notification_calls")
+        self.msg = self.cal.section("messaging")
+        self.bot = self.cal.section("chatbot")
+
+    # ---- identifiers -------------------------------------------------------------------
+    def _next_id(self, prefix: str) -> str:
+        self._ids += 1
+        return f"{prefix}-{self.rng.getrandbits(40):010x}-{self._ids}"
+
+    # ---- one journey -------------------------------------------------------------------
+    def journey(self, cell: Cell, start_ms: int, span_ms: int) -> list[dict[str, Any]]:
+        """The events of one journey (interactions and receipts), unordered."""
+        rng = self.rng
+        tenant = rng.choice(TENANT_NAMES[cell.industry])
+        customer = self.pseudonymise(tenant, f"cust-{tenant}-{rng.randrange(CUSTOMERS_PER_TENANT)}")
+        journey_id = self._next_id("j")
+        count = 1 + _poisson(rng, cell.extra_events)
+        times = sorted(start_ms + int(rng.random() * span_ms) for _ in range(count))
+        events: list[dict[str, Any]] = []
+        for at in times:
+            channel = _pick(rng, cell.mix)
+            base = {
+                "event_id": self._next_id("e"),
+                "schema_version": SCHEMA_VERSION,
+                "occurred_at": at,
+                "tenant": tenant,
+                "industry": cell.industry,
+                "use_case": cell.use_case,
+                "channel": channel,
+                "journey_id": journey_id,
+                "customer_id": customer,
+            }
+            events.extend(self._interaction(base, cell))
+        return events
+
+    def _interaction(self, base: dict[str, Any], cell: Cell) -> list[dict[str, Any]]:
+        rng, channel, use_case, year = self.rng, base["channel"], cell.use_case, cell.year
+        if channel == "phone" and use_case == "digital_customer_service":
+            outcome = _pick(rng, self.ivr[f"outcome_share_{year}"])
+            mean = self.ivr[f"mean_s_{year}"][outcome]
+            duration = round(_gamma_mean(rng, mean, self.ivr["gamma_shape"]), 3)
+            return [
+                {
+                    **base,
+                    "kind": "ivr_call",
+                    "direction": "inbound",
+                    "duration_s": min(duration, 86_400.0),
+                    "outcome": outcome,
+                }
+            ]
+        if channel == "phone" and use_case == "smart_notification":
+            mean = self.calls[f"mean_s_{year}"]
+            duration = round(_gamma_mean(rng, mean, self.calls["gamma_shape"]), 3)
+            return [
+                {
+                    **base,
+                    "kind": "notification_call",
+                    "direction": "outbound",
+                    "duration_s": min(duration, 86_400.0),
+                    "purpose": _pick(rng, self.calls["purpose_share"]),
+                }
+            ]
+        if channel in ("sms", "messaging"):
+            purposes = (
+                self.msg["notification_purposes"]
+                if use_case == "smart_notification"
+                else self.msg["other_purposes"]
+            )
+            sent = {
+                **base,
+                "kind": "message_sent",
+                "direction": "outbound",
+                "message_id": self._next_id("m"),
+                "purpose": _pick(rng, purposes),
+            }
+            return [sent, *self._receipts(sent)]
+        if channel == "chat" or (channel == "messaging" and use_case == "digital_customer_service"):
+            share = self.bot[f"handed_off_share_{year}"]
+            return [
+                {
+                    **base,
+                    "kind": "chatbot_session",
+                    "direction": "inbound",
+                    "handed_off": rng.random() < share,
+                }
+            ]
+        direction = "inbound" if use_case == "digital_customer_service" else "outbound"
+        return [{**base, "kind": "touch", "direction": direction}]
+
+    def _receipts(self, sent: dict[str, Any]) -> list[dict[str, Any]]:
+        rng, msg = self.rng, self.msg
+        out: list[dict[str, Any]] = []
+        delivered_at = sent["occurred_at"] + int(
+            rng.uniform(0.5, msg["delivery_delay_max_s"]) * 1000
+        )
+        common = {
+            k: sent[k]
+            for k in (
+                "schema_version",
+                "tenant",
+                "industry",
+                "use_case",
+                "channel",
+                "journey_id",
+                "customer_id",
+                "message_id",
+            )
+        }
+        if rng.random() < msg["delivered_share"]:
+            out.append(
+                {
+                    **common,
+                    "event_id": self._next_id("r"),
+                    "kind": "message_receipt",
+                    "direction": "outbound",
+                    "occurred_at": delivered_at,
+                    "status": "delivered",
+                }
+            )
+        shares = (
+            msg["sms_signal_share"] if sent["channel"] == "sms" else msg["messaging_signal_share"]
+        )
+        r = rng.random()
+        for signal, share in shares.items():
+            r -= share
+            if r < 0:
+                if rng.random() < msg["read_within_3_min"]:
+                    latency = 181.0
+                    while latency > 180.0:
+                        latency = rng.expovariate(1.0 / msg["fast_read_mean_s"])
+                else:
+                    latency = 0.0
+                    while latency <= 180.0:
+                        latency = rng.lognormvariate(math.log(msg["slow_read_median_s"]), 1.0)
+                status = {
+                    "read_receipt": "read",
+                    "click_proxy": "clicked",
+                    "reply_proxy": "replied",
+                }[signal]
+                out.append(
+                    {
+                        **common,
+                        "event_id": self._next_id("r"),
+                        "kind": "message_receipt",
+                        "direction": "outbound",
+                        "occurred_at": delivered_at + int(latency * 1000),
+                        "status": status,
+                        "read_signal": signal,
+                    }
+                )
+                break
+        return out
+
+    # ---- many journeys -----------------------------------------------------------------
+    def _cells_between(self, start_ms: int, end_ms: int) -> tuple[list[Cell], list[float]]:
+        cells, weights = [], []
+        for cell in self.cal.cells:
+            y0 = _ms(datetime(cell.year, 1, 1, tzinfo=UTC))
+            y1 = _ms(datetime(cell.year + 1, 1, 1, tzinfo=UTC))
+            overlap = max(0, min(end_ms, y1) - max(start_ms, y0))
+            if overlap > 0:
+                cells.append(cell)
+                weights.append(cell.journey_weight * overlap / (y1 - y0))
+        if not cells:
+            raise ValueError(
+                f"the date range covers no calibrated year ({', '.join(map(str, self.cal.years))})"
+            )
+        return cells, weights
+
+    def _span(self, use_case: str) -> int:
+        lo, hi = SPAN_DAYS[use_case]
+        return int(self.rng.uniform(lo, hi) * DAY_MS)
+
+    def backfill(self, count: int, start: datetime, end: datetime) -> list[SimRecord]:
+        """``count`` interactions (plus receipts and disorder) between start and end, in
+        publish order.
+
+        Journeys are allocated to cells in proportion to their weight (stratified, not drawn
+        at random), so a small sample still reproduces each cell's share closely.
+        """
+        start_ms, end_ms = _ms(start), _ms(end)
+        cells, weights = self._cells_between(start_ms, end_ms)
+        events_per_weight = sum(
+            w * (1 + c.extra_events) for c, w in zip(cells, weights, strict=True)
+        )
+        wanted = [count * w / events_per_weight for w in weights]
+        plan = [int(x) for x in wanted]
+        by_remainder = sorted(range(len(cells)), key=lambda i: plan[i] - wanted[i])
+        for i in by_remainder[: max(0, round(sum(wanted)) - sum(plan))]:
+            plan[i] += 1
+        order = [i for i, n in enumerate(plan) for _ in range(n)]
+        self.rng.shuffle(order)
+        events: list[dict[str, Any]] = []
+        interactions = 0
+        position = 0
+        while interactions < count:
+            if position < len(order):
+                cell = cells[order[position]]
+            else:  # journeys ran out before the count: top up at random
+                cell = cells[
+                    bisect.bisect_left(list(accumulate(weights)), self.rng.random() * sum(weights))
+                ]
+            position += 1
+            y0 = max(start_ms, _ms(datetime(cell.year, 1, 1, tzinfo=UTC)))
+            y1 = min(end_ms, _ms(datetime(cell.year + 1, 1, 1, tzinfo=UTC)))
+            span = min(self._span(cell.use_case), y1 - y0 - 1)
+            begin = y0 + int(self.rng.random() * (y1 - y0 - span))
+            journey = self.journey(cell, begin, span)
+            for event in journey:
+                if event["kind"] != "message_receipt":
+                    interactions += 1
+                    if interactions > count:
+                        event["drop"] = True
+            events.extend(e for e in journey if not e.pop("drop", False))
+        return self._disorder(events)
+
+    def _disorder(self, events: list[dict[str, Any]]) -> list[SimRecord]:
+        rng, d = self.rng, self.disorder
+        sends: dict[str, int] = {}
+        records: list[SimRecord] = []
+        for event in events:
+            publish = event["occurred_at"] + int(rng.uniform(0, 2000))
+            if event["kind"] != "message_receipt" and rng.random() < d.late_fraction:
+                # Log-uniform between a minute and late_max_s: minutes to days.
+                publish += int(math.exp(rng.uniform(math.log(60), math.log(d.late_max_s))) * 1000)
+            if event["kind"] == "message_sent":
+                sends[event["message_id"]] = publish
+            records.append(SimRecord(publish, event["journey_id"].encode(), event, None, "valid"))
+        fixed: list[SimRecord] = []
+        for rec in records:
+            ev = rec.event
+            assert ev is not None
+            publish = rec.publish_ms
+            if ev["kind"] == "message_receipt":
+                sent_at = sends.get(ev["message_id"], publish)
+                if rng.random() < d.receipt_first_fraction:
+                    publish = sent_at - int(rng.uniform(1, 5000))  # overtakes its send
+                else:
+                    publish = max(publish, sent_at + 1)
+            fixed.append(SimRecord(publish, rec.key, ev, None, "valid"))
+            if ev["kind"] != "message_receipt" and rng.random() < d.duplicate_fraction:
+                again = publish + int(rng.uniform(1000, 3_600_000))
+                fixed.append(SimRecord(again, rec.key, ev, None, "duplicate"))
+            if ev["kind"] != "message_receipt" and rng.random() < d.malformed_fraction:
+                fixed.append(SimRecord(publish + 1, rec.key, None, malformed(rng, ev), "malformed"))
+        fixed.sort(key=lambda r: r.publish_ms)
+        return fixed
+
+    # ---- live ----------------------------------------------------------------------------
+    def live(self, now_ms: int, rate: float, max_span_ms: int = 10 * 60_000) -> Iterator[SimRecord]:
+        """An endless stream of about ``rate`` interactions/s starting at ``now_ms``, in
+        event-time order (journeys compressed to ``max_span_ms``); the caller paces it by
+        waiting until each record's event time."""
+        year = max(self.cal.years)
+        cells = [c for c in self.cal.cells if c.year == year]
+        weights = [c.journey_weight for c in cells]
+        cumulative = list(accumulate(weights))
+        events_per_journey = sum(
+            w * (1 + c.extra_events) for c, w in zip(cells, weights, strict=True)
+        ) / sum(weights)
+        journeys_per_ms = rate / events_per_journey / 1000
+        pending: list[tuple[int, int, dict[str, Any]]] = []
+        seq = 0
+        clock = now_ms
+        while True:
+            cell = cells[bisect.bisect_left(cumulative, self.rng.random() * cumulative[-1])]
+            span = min(self._span(cell.use_case), max_span_ms)
+            for event in self.journey(cell, clock, span):
+                seq += 1
+                heapq.heappush(pending, (event["occurred_at"], seq, event))
+            clock += max(1, int(self.rng.expovariate(journeys_per_ms)))
+            while pending and pending[0][0] <= clock:
+                at, _, event = heapq.heappop(pending)
+                if (
+                    event["kind"] != "message_receipt"
+                    and self.rng.random() < self.disorder.late_fraction
+                ):
+                    event["occurred_at"] -= int(self.rng.uniform(60, 3600) * 1000)
+                yield SimRecord(at, event["journey_id"].encode(), event, None, "valid")
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def to_contract(event: dict[str, Any]) -> dict[str, Any]:
+    """The event in contract JSON form (times as ISO 8601 strings)."""
+    return {
+        **event,
+        "occurred_at": format_time(datetime.fromtimestamp(event["occurred_at"] / 1000, UTC)),
+    }
+
+
+MALFORMATIONS = (
+    "not_json",
+    "truncated",
+    "missing_field",
+    "wrong_type",
+    "bad_enum",
+    "newer_schema",
+    "not_utf8",
+    "naive_time",
+    "wrong_channel",
+)
+
+
+def malformed(rng: random.Random, event: dict[str, Any]) -> bytes:
+    """A record that breaks the contract in one of several realistic ways."""
+    good = to_contract(event)
+    good["event_id"] = f"bad-{good['event_id']}"
+    how = rng.choice(MALFORMATIONS)
+    if how == "not_json":
+        return b"event_id=" + good["event_id"].encode() + b"; this is not JSON"
+    if how == "truncated":
+        text = json.dumps(good).encode()
+        return text[: len(text) // 2]
+    if how == "missing_field":
+        good.pop(rng.choice(["tenant", "channel", "occurred_at", "event_id", "journey_id"]))
+    elif how == "wrong_type":
+        good["schema_version"] = "one"
+    elif how == "bad_enum":
+        good["channel"] = "carrier_pigeon"
+    elif how == "newer_schema":
+        good["schema_version"] = SCHEMA_VERSION + 1
+    elif how == "not_utf8":
+        return json.dumps(good).encode()[:-2] + b'\xff\xfe"}'
+    elif how == "naive_time":
+        good["occurred_at"] = good["occurred_at"].rstrip("Z")
+    elif how == "wrong_channel":
+        good["kind"], good["channel"], good["duration_s"] = "ivr_call", "email", 10.0
+        good["outcome"], good["direction"] = "self_served", "inbound"
+    return json.dumps(good).encode()

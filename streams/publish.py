@@ -158,7 +158,7 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, bytes | ContractError]]
             size = len(line)
             while True:  # skip the rest of the oversized line, in bounded chunks
                 rest = stream.readline(1 << 20)
-                size += len(rest)
+                size += len(rest.rstrip(b"\r\n"))
                 if not rest or rest.endswith(b"\n"):
                     break
             yield number, ContractError(f"line is {size:,} bytes, more than {MAX_EVENT_BYTES:,}")

@@ -1,0 +1,123 @@
+"""The event contract as Markdown (``docs/event-contract.md``), generated from the field specs."""
+
+from __future__ import annotations
+
+import json
+
+from streams.events import (
+    COMMON_FIELDS,
+    KIND_CHANNELS,
+    KIND_DIRECTION,
+    KIND_FIELDS,
+    MAX_EVENT_BYTES,
+    SCHEMA_VERSION,
+    FieldSpec,
+    json_schema,
+)
+
+
+def _row(spec: FieldSpec) -> str:
+    allowed = (
+        ", ".join(f"`{v}`" for v in spec.enum)
+        if spec.enum
+        else (f"pattern `{spec.pattern}`" if spec.pattern else "")
+    )
+    if spec.minimum is not None or spec.maximum is not None:
+        allowed = f"{spec.minimum:g} to {spec.maximum:g}"
+    kind = "ISO 8601 time with offset" if spec.type == "timestamp" else spec.type
+    required = "yes" if spec.required else "no"
+    return f"| `{spec.name}` | {kind} | {required} | {allowed} | {spec.description} |"
+
+
+def markdown() -> str:
+    """The whole contract page."""
+    lines = [
+        f"# Interaction event contract, version {SCHEMA_VERSION}",
+        "",
+        "Generated from `streams/events.py` by `python -m streams.contract_docs`; "
+        "`tests/unit/test_contract_docs.py` fails if this page is stale. The same fields "
+        "are shipped as JSON Schema in `streams/interaction.schema.json` "
+        "(`journey schema` prints it).",
+        "",
+        "One event is one JSON object, UTF-8, at most "
+        f"{MAX_EVENT_BYTES:,} bytes, published to `<prefix>.interactions.v1` with "
+        "`journey_id` as the Kafka key (so a journey's events share a partition and stay in "
+        "order). Extra fields are tolerated by readers and dropped by `journey publish`. A "
+        f"`schema_version` above {SCHEMA_VERSION} is rejected with a reason that says the "
+        "reader is too old.",
+        "",
+        "## Fields of every event",
+        "",
+        "| field | type | required | allowed | meaning |",
+        "| --- | --- | --- | --- | --- |",
+        *(_row(s) for s in COMMON_FIELDS),
+        "",
+        "## Kinds",
+        "",
+        "Receipts (`message_receipt`) are signals about a message, not interactions: channel "
+        "mix and interaction counts leave them out.",
+    ]
+    for kind, specs in KIND_FIELDS.items():
+        lines += ["", f"### `{kind}`", ""]
+        rules = []
+        if kind in KIND_CHANNELS:
+            rules.append("channel: " + ", ".join(f"`{c}`" for c in KIND_CHANNELS[kind]))
+        if kind in KIND_DIRECTION:
+            rules.append(f"direction: `{KIND_DIRECTION[kind]}`")
+        if kind == "message_receipt":
+            rules.append("`read_signal` is absent for `delivered` and required otherwise")
+        if rules:
+            lines += ["Rules: " + "; ".join(rules) + ".", ""]
+        if specs:
+            lines += [
+                "| field | type | required | allowed | meaning |",
+                "| --- | --- | --- | --- | --- |",
+                *(_row(s) for s in specs),
+            ]
+        else:
+            lines.append("No fields beyond the common ones: any channel, either direction.")
+    example = {
+        "event_id": "ivr-2021-000001",
+        "schema_version": 1,
+        "kind": "ivr_call",
+        "occurred_at": "2021-06-01T09:30:00.250Z",
+        "tenant": "bank-alpha",
+        "industry": "financial_services",
+        "use_case": "digital_customer_service",
+        "channel": "phone",
+        "journey_id": "j-8842",
+        "customer_id": "customer-1234",
+        "direction": "inbound",
+        "duration_s": 34.5,
+        "outcome": "self_served",
+    }
+    lines += [
+        "",
+        "## Example",
+        "",
+        "As an engineer writes it (`customer_id` in clear; `journey publish` replaces it with "
+        "`ph:<key id>:<32 hex>` before the event leaves the machine):",
+        "",
+        "```json",
+        json.dumps(example),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def schema_text() -> str:
+    """The JSON Schema file's text."""
+    return json.dumps(json_schema(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from streams.events import SCHEMA_PATH
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "event-contract.md"
+    docs.parent.mkdir(exist_ok=True)
+    docs.write_text(markdown())
+    SCHEMA_PATH.write_text(schema_text())
+    print(f"wrote {docs} and {SCHEMA_PATH}")

@@ -1,0 +1,213 @@
+"""The event contract: what is accepted, what is rejected, and the reason given."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from streams.events import ContractError, parse_event, raw_columns, validate
+
+CUSTOMER = "ph:k1:" + "0123456789abcdef" * 2
+
+
+def base(**overrides: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "event_id": "e-1",
+        "schema_version": 1,
+        "kind": "touch",
+        "occurred_at": "2021-06-01T09:30:00.250Z",
+        "tenant": "acme",
+        "industry": "retail",
+        "use_case": "smart_notification",
+        "channel": "email",
+        "journey_id": "j-1",
+        "customer_id": CUSTOMER,
+        "direction": "outbound",
+    }
+    event.update(overrides)
+    return {k: v for k, v in event.items() if v is not None}
+
+
+def rejects(event: Any, field: str | None, fragment: str) -> None:
+    with pytest.raises(ContractError) as caught:
+        validate(event)
+    assert caught.value.field == field, caught.value
+    assert fragment in caught.value.reason, caught.value.reason
+
+
+def test_a_touch_is_accepted_and_normalised_to_utc_milliseconds() -> None:
+    event = validate(base(occurred_at="2021-06-01T11:30:00.250999+02:00"))
+    assert event.occurred_at == datetime(2021, 6, 1, 9, 30, 0, 250000, tzinfo=UTC)
+    assert event.to_json()["occurred_at"] == "2021-06-01T09:30:00.250Z"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {
+            "kind": "ivr_call",
+            "channel": "phone",
+            "direction": "inbound",
+            "duration_s": 35,
+            "outcome": "self_served",
+        },
+        {
+            "kind": "notification_call",
+            "channel": "phone",
+            "duration_s": 45.5,
+            "purpose": "delivery",
+        },
+        {"kind": "message_sent", "channel": "sms", "message_id": "m-1", "purpose": "appointment"},
+        {
+            "kind": "message_receipt",
+            "channel": "messaging",
+            "message_id": "m-1",
+            "status": "read",
+            "read_signal": "read_receipt",
+        },
+        {"kind": "message_receipt", "channel": "sms", "message_id": "m-1", "status": "delivered"},
+        {"kind": "chatbot_session", "channel": "chat", "direction": "inbound", "handed_off": True},
+    ],
+)
+def test_every_kind_is_accepted(extra: dict[str, Any]) -> None:
+    event = validate(base(**extra))
+    assert event.kind == extra["kind"]
+    assert validate(event.to_json()) == event  # canonical form round-trips
+
+
+def test_unknown_extra_fields_are_tolerated() -> None:
+    assert validate(base(campaign="spring", nested={"a": 1})).event_id == "e-1"
+
+
+def test_newer_schema_version_is_rejected_with_a_clear_reason() -> None:
+    rejects(base(schema_version=2), "schema_version", "newer than this reader understands")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"tenant": None}, "tenant", "is missing"),
+        ({"channel": "pigeon"}, "channel", "is not one of"),
+        ({"schema_version": "1"}, "schema_version", "must be an integer"),
+        ({"schema_version": True}, "schema_version", "must be an integer"),
+        ({"occurred_at": "2021-06-01T09:30:00"}, "occurred_at", "no UTC offset"),
+        ({"occurred_at": "yesterday"}, "occurred_at", "not an ISO 8601 time"),
+        ({"occurred_at": 1622539800}, "occurred_at", "must be an ISO 8601 string"),
+        ({"occurred_at": "1999-12-31T23:59:59Z"}, "occurred_at", "before 2000"),
+        ({"customer_id": "alice@example.com"}, "customer_id", "does not match"),
+        ({"tenant": "Acme Corp"}, "tenant", "does not match"),
+        ({"event_id": ""}, "event_id", "1 to 128 characters"),
+        ({"event_id": "x" * 129}, "event_id", "1 to 128 characters"),
+        (
+            {
+                "kind": "ivr_call",
+                "channel": "phone",
+                "direction": "inbound",
+                "outcome": "self_served",
+            },
+            "duration_s",
+            "is missing (required for kind ivr_call)",
+        ),
+        (
+            {
+                "kind": "ivr_call",
+                "channel": "email",
+                "direction": "inbound",
+                "duration_s": 1,
+                "outcome": "self_served",
+            },
+            "channel",
+            "cannot carry a ivr_call",
+        ),
+        (
+            {
+                "kind": "ivr_call",
+                "channel": "phone",
+                "direction": "outbound",
+                "duration_s": 1,
+                "outcome": "self_served",
+            },
+            "direction",
+            "a ivr_call is inbound",
+        ),
+        (
+            {
+                "kind": "ivr_call",
+                "channel": "phone",
+                "direction": "inbound",
+                "duration_s": -1,
+                "outcome": "self_served",
+            },
+            "duration_s",
+            "below the minimum",
+        ),
+        (
+            {
+                "kind": "ivr_call",
+                "channel": "phone",
+                "direction": "inbound",
+                "duration_s": float("nan"),
+                "outcome": "self_served",
+            },
+            "duration_s",
+            "finite",
+        ),
+        (
+            {"kind": "message_receipt", "channel": "sms", "message_id": "m", "status": "read"},
+            "read_signal",
+            "is required when status is read",
+        ),
+        (
+            {
+                "kind": "message_receipt",
+                "channel": "sms",
+                "message_id": "m",
+                "status": "delivered",
+                "read_signal": "click_proxy",
+            },
+            "read_signal",
+            "a delivery receipt carries no",
+        ),
+        (
+            {"kind": "chatbot_session", "channel": "chat", "handed_off": "yes"},
+            "handed_off",
+            "must be true or false",
+        ),
+    ],
+)
+def test_rejections_name_the_field_and_reason(
+    overrides: dict[str, Any], field: str, fragment: str
+) -> None:
+    rejects(base(**overrides), field, fragment)
+
+
+def test_not_an_object() -> None:
+    rejects([1, 2], None, "an event is a JSON object")
+
+
+def test_future_bound_is_the_callers() -> None:
+    event = base(occurred_at="2030-01-01T00:00:00Z")
+    assert validate(event).occurred_at.year == 2030
+    with pytest.raises(ContractError, match="in the future"):
+        validate(event, not_after=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_parse_event_reports_encoding_json_and_size() -> None:
+    with pytest.raises(ContractError, match="not UTF-8"):
+        parse_event(b'{"a": "\xff"}')
+    with pytest.raises(ContractError, match="not JSON"):
+        parse_event(b'{"a": ')
+    with pytest.raises(ContractError, match="more than 16384"):
+        parse_event(json.dumps(base(pad="x" * 20000)).encode())
+    with pytest.raises(ContractError, match="nested too deeply"):
+        parse_event(b"[" * 5000 + b"]" * 5000)
+    assert parse_event(json.dumps(base()).encode()).event_id == "e-1"
+
+
+def test_raw_columns_cover_every_field_once() -> None:
+    names = [name for name, _ in raw_columns()]
+    assert len(names) == len(set(names))
+    assert {"event_id", "occurred_at", "duration_s", "read_signal", "handed_off"} <= set(names)

@@ -1,0 +1,85 @@
+"""Reading and preparing input lines for `journey publish` (no broker needed)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from streams.events import ContractError, default_not_after
+from streams.pseudonymise import Pseudonymiser, is_pseudonym
+from streams.publish import decode_json_line, encode, prepare, read_csv, read_jsonl
+
+PSEUDO = Pseudonymiser(b"secret", "k1")
+
+
+def event(**extra: object) -> dict[str, object]:
+    return {
+        "event_id": "e-1",
+        "schema_version": 1,
+        "kind": "touch",
+        "occurred_at": "2021-06-01T09:30:00Z",
+        "tenant": "acme",
+        "industry": "retail",
+        "use_case": "smart_notification",
+        "channel": "email",
+        "journey_id": "j-1",
+        "customer_id": "alice-42",
+        "direction": "outbound",
+        **extra,
+    }
+
+
+def test_prepare_pseudonymises_and_drops_extra_fields() -> None:
+    prepared = prepare(event(email="alice@example.com"), PSEUDO, default_not_after())
+    key, value = encode(prepared)
+    assert key == b"j-1"
+    published = json.loads(value)
+    assert is_pseudonym(published["customer_id"])
+    assert "alice" not in value.decode()
+    assert "email" not in published
+
+
+def test_pseudonyms_are_keyed_tenant_scoped_and_stable() -> None:
+    a = PSEUDO("acme", "alice-42")
+    assert a == PSEUDO("acme", "alice-42")
+    assert a != PSEUDO("other", "alice-42")
+    assert a != Pseudonymiser(b"another key", "k1")("acme", "alice-42")
+    assert PSEUDO("acme", a) == a  # already pseudonymised: passes through
+
+
+def test_read_jsonl_numbers_lines_and_rejects_oversized_without_keeping_them() -> None:
+    stream = io.BytesIO(b'{"a":1}\n\n' + b"x" * 40_000 + b'\n{"b":2}\r\n')
+    lines = list(read_jsonl(stream))
+    assert lines[0] == (1, b'{"a":1}')
+    assert lines[1] == (2, b"")
+    assert isinstance(lines[2][1], ContractError) and lines[2][0] == 3
+    assert "40,000 bytes" in str(lines[2][1])
+    assert lines[3] == (4, b'{"b":2}')
+
+
+def test_decode_json_line_reasons() -> None:
+    with pytest.raises(ContractError, match="not UTF-8"):
+        decode_json_line(b"\xff\xfe")
+    with pytest.raises(ContractError, match="not JSON"):
+        decode_json_line(b"{nope")
+
+
+def test_read_csv_coerces_types_and_reports_bad_cells() -> None:
+    text = (
+        "event_id,schema_version,kind,occurred_at,tenant,industry,use_case,channel,"
+        "journey_id,customer_id,direction,duration_s,outcome\n"
+        "e1,1,ivr_call,2021-01-01T00:00:00Z,acme,telecom,digital_customer_service,phone,"
+        "j1,c1,inbound,35.5,self_served\n"
+        "e2,one,touch,2021-01-01T00:00:00Z,acme,telecom,smart_notification,web,j2,c2,"
+        "outbound,,\n"
+    )
+    rows = list(read_csv(io.BytesIO(text.encode())))
+    assert rows[0][0] == 2
+    good = rows[0][1]
+    assert isinstance(good, dict)
+    assert good["schema_version"] == 1 and good["duration_s"] == 35.5
+    assert prepare(good, PSEUDO, default_not_after()).outcome == "self_served"
+    assert isinstance(rows[1][1], ContractError)
+    assert rows[1][1].field == "schema_version"

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo down status test lint unit integration
+.PHONY: install demo down status test lint unit bench-publish
 
 install: $(VENV)/.installed
 
@@ -38,3 +38,7 @@ test: lint
 
 unit: install
 	$(BIN)/pytest tests/unit
+
+## Benchmarks (not part of `make test`): print figures and ratios measured in one run.
+bench-publish: install
+	$(BIN)/python -m tests.bench.bench_publish --events 200000

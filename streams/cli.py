@@ -43,6 +43,18 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             timeout=90,
             what="worker web port open",
         )
+    simulator = stack.simulator_process(settings)
+    marker = settings.state_dir / "simulator" / "backfilled"
+    if not simulator.is_running() and not args.no_simulator:
+        # Two calibrated years once per state directory, then live traffic; a second `up`
+        # after `down` only resumes the live stream (the backfill is already in Kafka).
+        command = stack.simulator_command(
+            backfill=not marker.exists(), events=args.backfill_events, rate=args.live_rate
+        )
+        print("starting simulator ...", flush=True)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        simulator.start(command)
+        marker.write_text("backfill started by journey up\n")
     dashboard = stack.dashboard_process(settings)
     if not dashboard.is_running() and not args.no_dashboard:
         print("starting dashboard ...", flush=True)
@@ -140,7 +152,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
 
     fmt = args.format or ("csv" if args.source.endswith(".csv") else "jsonl")
     rejects_path = Path(args.rejects) if args.rejects else pub.default_rejects_path(args.source)
-    sender = pub.KafkaSender(settings.kafka_bootstrap, args.topic or settings.topic_interactions)
+    sender = pub.open_sender(settings.kafka_bootstrap, args.topic or settings.topic_interactions)
     if args.source == "-":
         stream, total = sys.stdin.buffer, None
     else:
@@ -184,7 +196,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import time
     from datetime import UTC, datetime, timedelta
 
-    from streams.publish import KafkaSender
+    from streams.publish import open_sender
     from streams.simulate.generator import Disorder
     from streams.simulate.run import open_truth, publish_records, simulator_for
 
@@ -195,7 +207,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         malformed_fraction=args.malformed,
     )
     sim = simulator_for(settings, args.seed, disorder=disorder)
-    sender = KafkaSender(settings.kafka_bootstrap, settings.topic_interactions)
+    sender = open_sender(settings.kafka_bootstrap, settings.topic_interactions)
     truth = open_truth(args.truth)
     try:
         if args.mode == "backfill":
@@ -236,6 +248,19 @@ def build_parser() -> argparse.ArgumentParser:
     up = add("up", cmd_up, "start broker, ClickHouse, migrations, worker and dashboard")
     up.add_argument("--no-worker", action="store_true", help="do not start the worker")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
+    up.add_argument("--no-simulator", action="store_true", help="do not start the simulator")
+    up.add_argument(
+        "--backfill-events",
+        type=int,
+        default=200_000,
+        help="interactions the first `up` backfills over 2020-2021",
+    )
+    up.add_argument(
+        "--live-rate",
+        type=float,
+        default=20.0,
+        help="interactions per second of live simulated traffic",
+    )
     add("down", cmd_down, "stop every part `journey up` started")
     add("status", cmd_status, "health of every part (exit 1 if any is down)")
     add("migrate", cmd_migrate, "apply pending ClickHouse schema migrations")

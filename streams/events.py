@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -273,8 +274,11 @@ class ContractError(ValueError):
 
 def format_time(value: datetime) -> str:
     """UTC ISO 8601 with milliseconds and a ``Z``, the contract's time format."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    u = value.astimezone(UTC)
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:"
+        f"{u.second:02d}.{u.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_time(raw: Any, field: str = "occurred_at") -> datetime:
@@ -293,36 +297,58 @@ def parse_time(raw: Any, field: str = "occurred_at") -> datetime:
     return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
 
 
-def _check(spec: FieldSpec, raw: Any) -> Any:
+def _compile(spec: FieldSpec) -> Callable[[Any], Any]:
+    """A checker for one field, built once: the validator's hot path is per-event."""
+    name = spec.name
     if spec.type == "string":
-        if not isinstance(raw, str):
-            raise ContractError(f"must be a string, got {type(raw).__name__}", spec.name)
-        if spec.enum is not None:
-            if raw not in spec.enum:
-                raise ContractError(f"{raw[:40]!r} is not one of {', '.join(spec.enum)}", spec.name)
+        enum = frozenset(spec.enum) if spec.enum is not None else None
+        pattern = re.compile(spec.pattern) if spec.pattern is not None else None
+        max_length = spec.max_length
+        choices = ", ".join(spec.enum or ())
+
+        def check_string(raw: Any) -> Any:
+            if raw.__class__ is not str and not isinstance(raw, str):
+                raise ContractError(f"must be a string, got {type(raw).__name__}", name)
+            if enum is not None:
+                if raw not in enum:
+                    raise ContractError(f"{raw[:40]!r} is not one of {choices}", name)
+                return raw
+            if not raw or len(raw) > max_length:
+                raise ContractError(f"must be 1 to {max_length} characters", name)
+            if pattern is not None and pattern.match(raw) is None:
+                raise ContractError(f"{raw[:40]!r} does not match {spec.pattern}", name)
             return raw
-        if not raw or len(raw) > spec.max_length:
-            raise ContractError(f"must be 1 to {spec.max_length} characters", spec.name)
-        if spec.pattern is not None and not _matches(spec.pattern, raw):
-            raise ContractError(f"{raw[:40]!r} does not match {spec.pattern}", spec.name)
-        return raw
+
+        return check_string
     if spec.type == "integer":
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ContractError(f"must be an integer, got {type(raw).__name__}", spec.name)
-        _check_range(spec, raw)
-        return raw
+
+        def check_integer(raw: Any) -> Any:
+            if raw.__class__ is not int:
+                raise ContractError(f"must be an integer, got {type(raw).__name__}", name)
+            _check_range(spec, raw)
+            return raw
+
+        return check_integer
     if spec.type == "number":
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise ContractError(f"must be a number, got {type(raw).__name__}", spec.name)
-        if not math.isfinite(raw):
-            raise ContractError("must be a finite number", spec.name)
-        _check_range(spec, raw)
-        return float(raw)
+
+        def check_number(raw: Any) -> Any:
+            if raw.__class__ is not float and raw.__class__ is not int:
+                raise ContractError(f"must be a number, got {type(raw).__name__}", name)
+            if not math.isfinite(raw):
+                raise ContractError("must be a finite number", name)
+            _check_range(spec, raw)
+            return float(raw)
+
+        return check_number
     if spec.type == "boolean":
-        if not isinstance(raw, bool):
-            raise ContractError(f"must be true or false, got {type(raw).__name__}", spec.name)
-        return raw
-    return parse_time(raw, spec.name)
+
+        def check_boolean(raw: Any) -> Any:
+            if raw.__class__ is not bool:
+                raise ContractError(f"must be true or false, got {type(raw).__name__}", name)
+            return raw
+
+        return check_boolean
+    return lambda raw: parse_time(raw, name)
 
 
 def _check_range(spec: FieldSpec, value: float) -> None:
@@ -332,16 +358,11 @@ def _check_range(spec: FieldSpec, value: float) -> None:
         raise ContractError(f"{value} is above the maximum {spec.maximum:g}", spec.name)
 
 
-_PATTERN_CACHE: dict[str, Any] = {}
-
-
-def _matches(pattern: str, value: str) -> bool:
-    import re
-
-    compiled = _PATTERN_CACHE.get(pattern)
-    if compiled is None:
-        compiled = _PATTERN_CACHE[pattern] = re.compile(pattern)
-    return compiled.match(value) is not None
+_COMMON_CHECKS = tuple((s.name, _compile(s)) for s in COMMON_FIELDS)
+_KIND_CHECKS = {
+    kind: tuple((s.name, s.required, _compile(s)) for s in specs)
+    for kind, specs in KIND_FIELDS.items()
+}
 
 
 def validate(obj: Any, *, not_after: datetime | None = None) -> Interaction:
@@ -360,19 +381,20 @@ def validate(obj: Any, *, not_after: datetime | None = None) -> Interaction:
             "schema_version",
         )
     values: dict[str, Any] = {}
-    for spec in COMMON_FIELDS:
-        raw = obj.get(spec.name)
+    get = obj.get
+    for name, check in _COMMON_CHECKS:
+        raw = get(name)
         if raw is None:
-            raise ContractError("is missing", spec.name)
-        values[spec.name] = _check(spec, raw)
+            raise ContractError("is missing", name)
+        values[name] = check(raw)
     kind = values["kind"]
-    for spec in KIND_FIELDS[kind]:
-        raw = obj.get(spec.name)
+    for name, required, check in _KIND_CHECKS[kind]:
+        raw = get(name)
         if raw is None:
-            if spec.required:
-                raise ContractError(f"is missing (required for kind {kind})", spec.name)
+            if required:
+                raise ContractError(f"is missing (required for kind {kind})", name)
             continue
-        values[spec.name] = _check(spec, raw)
+        values[name] = check(raw)
     _check_rules(values, not_after)
     return Interaction(**values)
 

@@ -64,6 +64,27 @@ def worker_command() -> list[str]:
     return [sys.executable, "-m", "streams", "worker"]
 
 
+def simulator_command(*, backfill: bool, events: int, rate: float) -> list[str]:
+    """The demo's traffic: two calibrated years (first time only), then live at ``rate``/s."""
+    if backfill:
+        return [
+            sys.executable,
+            "-m",
+            "streams",
+            "simulate",
+            "backfill",
+            "--events",
+            str(events),
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2021-12-31",
+            "--then-live",
+            str(rate),
+        ]
+    return [sys.executable, "-m", "streams", "simulate", "live", "--rate", str(rate)]
+
+
 def dashboard_command(settings: Settings) -> list[str]:
     return [
         sys.executable,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from streams.publish import KafkaSender, pseudonymiser
+from streams.publish import Sender, pseudonymiser
 from streams.settings import Settings
 from streams.simulate.generator import SimRecord, Simulator, to_contract
 
@@ -51,7 +51,7 @@ def truth_line(record: SimRecord, value: bytes) -> str:
 
 def publish_records(
     records: Iterable[SimRecord],
-    sender: KafkaSender,
+    sender: Sender,
     truth: IO[str] | None = None,
     pace: bool = False,
 ) -> SimulationReport:

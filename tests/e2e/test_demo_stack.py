@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from streams.clickhouse import connect
 from tests.processes import processes_mentioning
 from tests.support import free_port, run_journey, wait_for
 
@@ -25,7 +26,9 @@ def test_up_status_down(tmp_path: Path) -> None:
         "JOURNEY_WORKER_WEB_PORT": str(free_port()),
     }
     try:
-        up = run_journey("up", env=env, timeout=300)
+        up = run_journey(
+            "up", "--backfill-events", "3000", "--live-rate", "5", env=env, timeout=300
+        )
         assert up.returncode == 0, up.stdout + up.stderr
         assert f"http://127.0.0.1:{env['JOURNEY_DASHBOARD_PORT']}" in up.stdout
 
@@ -42,13 +45,32 @@ def test_up_status_down(tmp_path: Path) -> None:
         ).read()
         assert b"<html" in page.lower()
 
+        # The simulator's calibrated backfill flows through the worker into ClickHouse.
+        client = connect(env["CLICKHOUSE_URL"])
+        backfilled = (
+            "SELECT toYear(occurred_at), count() FROM interactions "
+            "WHERE occurred_at < '2022-01-01' AND kind != 'message_receipt' GROUP BY 1"
+        )
+
+        def interactions() -> dict[int, int]:
+            return dict(client.query(backfilled).result_rows)
+
+        wait_for(
+            lambda: sum(interactions().values()) >= 3000,
+            timeout=120,
+            what="the backfill in ClickHouse",
+        )
+        years = interactions()
+        assert set(years) == {2020, 2021}
+        assert sum(years.values()) == 3000
+
         again = run_journey("up", env=env)
         assert again.returncode == 0, again.stderr  # idempotent: nothing started twice
         assert "starting" not in again.stdout
     finally:
         down = run_journey("down", env=env)
     assert down.returncode == 0, down.stderr
-    for part in ("dashboard", "worker", "clickhouse", "kafka"):
+    for part in ("dashboard", "simulator", "worker", "clickhouse", "kafka"):
         assert f"stopped {part}" in down.stdout
     wait_for(
         lambda: not processes_mentioning(str(state)),

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from kafka import KafkaConsumer, TopicPartition
 
 from streams.kafka_admin import ensure_topics, project_topics
-from streams.publish import KafkaSender, pseudonymiser, publish, publish_stream
+from streams.publish import Sender, open_sender, pseudonymiser, publish, publish_stream
 from streams.settings import Settings
 from tests.support import run_journey, settings_env
 
@@ -112,8 +112,8 @@ def broker_settings(services: dict, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="module")
-def sender(broker_settings: Settings) -> Iterator[KafkaSender]:
-    sender = KafkaSender(broker_settings.kafka_bootstrap, broker_settings.topic_interactions)
+def sender(broker_settings: Settings) -> Iterator[Sender]:
+    sender = open_sender(broker_settings.kafka_bootstrap, broker_settings.topic_interactions)
     yield sender
     sender.close()
 
@@ -125,7 +125,7 @@ def sender(broker_settings: Settings) -> Iterator[KafkaSender]:
 )
 @given(plan=st.lists(st.one_of(st.just(None), garbage()), min_size=1, max_size=30))
 def test_valid_lines_all_arrive_bad_lines_all_rejected(
-    broker_settings: Settings, sender: KafkaSender, plan: list[bytes | None]
+    broker_settings: Settings, sender: Sender, plan: list[bytes | None]
 ) -> None:
     tag = uuid.uuid4().hex[:10]
     lines: list[bytes] = []

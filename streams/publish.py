@@ -300,13 +300,13 @@ def publish_stream(
         if fmt == "jsonl" and isinstance(item, bytes) and not item.strip():
             continue  # blank lines separate nothing in JSON Lines; skip them silently
         report.read += 1
-        text = item.decode("utf-8", "replace") if isinstance(item, bytes) else ""
         try:
             if isinstance(item, ContractError):
                 raise item
             obj = decode_json_line(item) if isinstance(item, bytes) else item
             event = prepare(obj, pseudonymise, not_after)
         except ContractError as exc:
+            text = item.decode("utf-8", "replace") if isinstance(item, bytes) else ""
             _reject(report, rejects, Rejection(number, exc.reason, exc.field, text))
             continue
         key, value = encode(event)

@@ -7,6 +7,7 @@ the batch is in ClickHouse (``take_events`` acks when the loop asks for the next
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -34,8 +35,6 @@ class HighWater:
 
     async def current(self, sink: ClickHouseSink) -> dict[int, int]:
         if self.stale:
-            import asyncio
-
             rows = await asyncio.to_thread(sink.query_rows, HIGH_WATER_SQL)
             self.offsets = {int(p): int(o) for p, o in rows}
             self.stale = False

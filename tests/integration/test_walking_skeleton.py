@@ -34,17 +34,22 @@ def event(i: int) -> dict[str, object]:
     }
 
 
-def test_published_events_reach_clickhouse_exactly(
-    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
-) -> None:
-    settings = pipeline_settings
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    for i in range(3000):
+def send_events(producer: KafkaProducer, settings: Settings, numbers: range) -> None:
+    """Publish ``event(i)`` for each i, keyed by journey like the publisher does."""
+    for i in numbers:
         producer.send(
             settings.topic_interactions,
             key=f"j-{i % 50}".encode(),
             value=json.dumps(event(i)).encode(),
         )
+
+
+def test_published_events_reach_clickhouse_exactly(
+    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
+) -> None:
+    settings = pipeline_settings
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    send_events(producer, settings, range(3000))
     producer.send(settings.topic_interactions, key=b"bad", value=b"{not json")
     producer.flush()
 
@@ -58,12 +63,7 @@ def test_published_events_reach_clickhouse_exactly(
         lambda: count() >= 3000, timeout=120, what=f"3000 rows in ClickHouse; {worker.log_tail()}"
     )
     # Events published while the worker runs are picked up too.
-    for i in range(3000, 3500):
-        producer.send(
-            settings.topic_interactions,
-            key=f"j-{i % 50}".encode(),
-            value=json.dumps(event(i)).encode(),
-        )
+    send_events(producer, settings, range(3000, 3500))
     producer.flush()
     producer.close()
     wait_for(lambda: count() >= 3500, timeout=60, what="3500 rows")
@@ -94,12 +94,7 @@ def test_restarted_worker_does_not_count_twice(
 ) -> None:
     settings = pipeline_settings
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    for i in range(2000):
-        producer.send(
-            settings.topic_interactions,
-            key=f"j-{i % 50}".encode(),
-            value=json.dumps(event(i)).encode(),
-        )
+    send_events(producer, settings, range(2000))
     producer.flush()
     client = connect(settings.clickhouse_url.get_secret_value())
     worker = worker_factory(settings)
@@ -111,12 +106,7 @@ def test_restarted_worker_does_not_count_twice(
     # Killed without a chance to commit its Kafka offsets: the restart replays from older
     # offsets, and ClickHouse's own high-water marks make the replay harmless.
     worker.stop(timeout=0.1, sig=9)
-    for i in range(2000, 2600):
-        producer.send(
-            settings.topic_interactions,
-            key=f"j-{i % 50}".encode(),
-            value=json.dumps(event(i)).encode(),
-        )
+    send_events(producer, settings, range(2000, 2600))
     producer.flush()
     producer.close()
     worker_factory(settings)

@@ -1,4 +1,4 @@
-"""Data access for the dashboard: one cached client, named queries, cached frames."""
+"""Data access for the dashboard: one cached client per URL, named queries, cached frames."""
 
 from __future__ import annotations
 
@@ -20,20 +20,23 @@ class DataUnavailable(Exception):
 
 
 @st.cache_resource(show_spinner=False)
-def client() -> Client:
-    """One ClickHouse client per dashboard process."""
-    return connect(load_settings().clickhouse_url.get_secret_value())
+def client(url: str) -> Client:
+    """One ClickHouse client per dashboard process and URL."""
+    return connect(url)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def run(name: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run the named query ``name`` with bound ``params``; cached for ``CACHE_TTL_S``."""
+def _run(url: str, name: str, params: dict[str, Any]) -> pd.DataFrame:
     query = queries.load(name)
     try:
-        frame: pd.DataFrame = client().query_df(query.sql, parameters=params)
+        frame: pd.DataFrame = client(url).query_df(query.sql, parameters=params)
     except Exception as exc:
         client.clear()  # reconnect next time: the server may have restarted
-        raise DataUnavailable(
-            f"ClickHouse did not answer the query {name}: {str(exc).strip().splitlines()[0][:300]}"
-        ) from exc
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
+        raise DataUnavailable(f"ClickHouse did not answer the query {name}: {reason}") from exc
     return frame
+
+
+def run(name: str, params: dict[str, Any]) -> pd.DataFrame:
+    """Run the named query ``name`` with bound ``params``; cached for ``CACHE_TTL_S``."""
+    return _run(load_settings().clickhouse_url.get_secret_value(), name, params)

@@ -25,6 +25,6 @@ st.caption(f"Data as of {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
 if by_channel.empty:
     st.info("No interactions yet. Publish events to Kafka (see the README) and they appear here.")
 else:
-    st.altair_chart(charts.channel_bars(by_channel), use_container_width=True)
+    st.altair_chart(charts.channel_bars(by_channel), width="stretch")
     st.subheader("Newest interactions")
     st.dataframe(recent, hide_index=True)

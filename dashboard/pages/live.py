@@ -26,5 +26,5 @@ if by_channel.empty:
     st.info("No interactions yet. Publish events to Kafka (see the README) and they appear here.")
 else:
     st.altair_chart(charts.channel_bars(by_channel), width="stretch")
-    st.subheader("Newest interactions")
+    st.subheader("Newest events (receipts included)")
     st.dataframe(recent, hide_index=True)

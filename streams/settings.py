@@ -75,6 +75,19 @@ class Settings(BaseSettings):
         "k1", validation_alias=AliasChoices("JOURNEY_PSEUDONYM_KEY_ID", "pseudonym_key_id")
     )
 
+    late_grace_s: float = Field(
+        3600.0,
+        ge=0,
+        validation_alias=AliasChoices("JOURNEY_LATE_GRACE_S", "late_grace_s"),
+        description="Events this far behind a partition's event-time watermark are on time.",
+    )
+    journey_state_days: float = Field(
+        120.0,
+        gt=0,
+        validation_alias=AliasChoices("JOURNEY_STATE_DAYS", "journey_state_days"),
+        description="A journey's worker state (dedup, join) lives this long after its last event.",
+    )
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _bootstrap_has_ports(cls, value: str) -> str:
@@ -137,6 +150,8 @@ class Settings(BaseSettings):
             "JOURNEY_TOPIC_PARTITIONS": str(self.topic_partitions),
             "JOURNEY_DASHBOARD_PORT": str(self.dashboard_port),
             "JOURNEY_PSEUDONYM_KEY": "********",
+            "JOURNEY_LATE_GRACE_S": f"{self.late_grace_s:g}",
+            "JOURNEY_STATE_DAYS": f"{self.journey_state_days:g}",
         }
 
 

@@ -6,6 +6,7 @@ from streams.agents import interactions
 from streams.app import create_app
 from streams.clickhouse import connect
 from streams.kafka_admin import ensure_topics, project_topics, require_broker
+from streams.logic.aggregate import Rules
 from streams.settings import Settings
 from streams.sinks.clickhouse import ClickHouseSink
 from streams.topics import declare as declare_topics
@@ -24,7 +25,11 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
     app = create_app(settings)
     topics_ = declare_topics(app, settings)
     sink = ClickHouseSink(lambda: connect(url))
-    interactions.register(app, topics_, sink)
+    rules = Rules(
+        grace_ms=round(settings.late_grace_s * 1000),
+        journey_ttl_ms=round(settings.journey_state_days * 86_400_000),
+    )
+    interactions.register(app, topics_, sink, rules)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -82,7 +82,9 @@ def worker_factory() -> Iterator[Callable[..., ManagedProcess]]:
 
     def start(settings: Settings, name: str = "worker") -> ManagedProcess:
         process = ManagedProcess(name, settings.state_dir)
-        process.start([sys.executable, "-m", "streams", "worker"], env=settings_env(settings))
+        # Each worker its own web port: several may run side by side.
+        env = {**settings_env(settings), "JOURNEY_WORKER_WEB_PORT": str(free_port())}
+        process.start([sys.executable, "-m", "streams", "worker"], env=env)
         started.append(process)
         return process
 

@@ -42,6 +42,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "JOURNEY_APP_ID": settings.app_id,
         "JOURNEY_WORKER_WEB_PORT": str(settings.worker_web_port),
         "JOURNEY_PSEUDONYM_KEY": settings.pseudonym_key.get_secret_value(),
+        "JOURNEY_LATE_GRACE_S": str(settings.late_grace_s),
+        "JOURNEY_STATE_DAYS": str(settings.journey_state_days),
     }
 
 

@@ -1,44 +1,77 @@
-"""The ingest agent: Kafka records in, validated rows into ClickHouse, bad ones set aside.
+"""The ingest agent: Kafka records in, one exact ClickHouse insert per flush out.
 
-Thin on purpose: every decision is a pure function in ``streams.logic``; the agent moves
-batches between Kafka, those functions and the sink. Records are acknowledged only after
-the batch is in ClickHouse (``take_events`` acks when the loop asks for the next batch).
+Thin on purpose: every decision is ``streams.logic.aggregate.plan_flush``, a pure function.
+Per batch (up to ``BATCH_MAX`` records or ``BATCH_WITHIN_S``), the agent:
+
+1. knows, per partition, what ClickHouse already holds (``ingest_progress``, reloaded after
+   every rebalance) and lets the logic skip it;
+2. stores the journey states the batch changed in the ``journeys`` table and sends dead
+   letters, then waits until the producer has flushed both (the changelog is never behind
+   ClickHouse);
+3. writes the flush as one insert into ``ingest_facts``, retried as the very same batch until
+   ClickHouse takes it (the agent pulls nothing meanwhile: bounded memory);
+4. only then asks for the next batch, which acknowledges this one's offsets.
+
+Why this is exact, and where it is not, is in docs/exactly-once.md.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
-from collections.abc import Iterable
+import os
+import socket
+import time
+from collections.abc import Callable
 from typing import Any
 
-from streams.logic.ingest import Rejected, SourceRecord, split, unapplied
-from streams.logic.rows import INTERACTION_COLUMNS, interaction_row
-from streams.sinks.clickhouse import Batch, ClickHouseSink, batch_token
+from streams import queries
+from streams.logic.aggregate import (
+    FACT_COLUMNS,
+    Flush,
+    PartitionProgress,
+    Rules,
+    expired,
+    finish_rows,
+    plan_flush,
+    to_ms,
+)
+from streams.logic.ingest import Rejected, SourceRecord
+from streams.metrics import WorkerMetrics
+from streams.sinks.clickhouse import Batch, ClickHouseSink
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 10_000
 BATCH_WITHIN_S = 1.0
-HIGH_WATER_SQL = "SELECT kafka_partition, max(kafka_offset) FROM interactions GROUP BY 1"
+SWEEP_EVERY_S = 300.0
+PROGRESS_QUERY = queries.load("partition_progress")
 
 
-class HighWater:
-    """Per partition, the last offset ClickHouse already holds; reloaded after a rebalance."""
+def worker_name() -> str:
+    """``host:pid``, written with every flush so pipeline_health says who did what."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
-    def __init__(self) -> None:
-        self.offsets: dict[int, int] = {}
+
+class Progress:
+    """Per partition, what ClickHouse holds (offset, watermark); reloaded after a rebalance."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.partitions: dict[int, PartitionProgress] = {}
         self.stale = True
 
-    async def current(self, sink: ClickHouseSink) -> dict[int, int]:
+    async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
         if self.stale:
-            rows = await asyncio.to_thread(sink.query_rows, HIGH_WATER_SQL)
-            self.offsets = {int(p): int(o) for p, o in rows}
+            rows = await sink.read(PROGRESS_QUERY.sql, {"topic": self.topic})
+            self.partitions = {
+                int(p): PartitionProgress(int(offset), to_ms(watermark))
+                for p, offset, watermark, _flushed in rows
+            }
             self.stale = False
-        return self.offsets
+        return self.partitions
 
 
 def to_source(event: Any) -> SourceRecord:
@@ -68,47 +101,129 @@ def dead_letter(rejected: Rejected) -> bytes:
     ).encode()
 
 
-def offset_ranges(records: Iterable[SourceRecord]) -> dict[int, tuple[int, int]]:
-    """First and last offset per partition in a batch."""
-    ranges: dict[int, tuple[int, int]] = {}
-    for r in records:
-        lo, hi = ranges.get(r.partition, (r.offset, r.offset))
-        ranges[r.partition] = (min(lo, r.offset), max(hi, r.offset))
-    return ranges
+def declare_journeys(app: Any, partitions: int) -> Any:
+    """The ``journeys`` table: per journey id, de-duplication and join state (JSON)."""
+    table = app.Table(
+        "journeys",
+        default=None,
+        partitions=partitions,
+        # Keys are the journey id bytes, the very key events are published with, and the
+        # producer's partitioner places each changelog entry in the partition its events are
+        # consumed from (Faust's default would use the partition of the *last* event of a
+        # take_events batch).
+        use_partitioner=True,
+        key_type=bytes,
+        help="Journey state: event ids seen, channels used, message send/read join.",
+    )
+    # Faust derives "json" for both from the types; the key must stay the raw journey id bytes
+    # so the partitioner hashes it exactly as the publisher did. Set before the changelog
+    # topic is first used.
+    table.key_serializer = "raw"
+    table.value_serializer = "json"
+    return table
 
 
-def register(app: Any, topics: Topics, sink: ClickHouseSink) -> Any:
-    """Attach the ingest agent to ``app``; return it."""
-    high_water = HighWater()
+def register(
+    app: Any,
+    topics: Topics,
+    sink: ClickHouseSink,
+    rules: Rules,
+    metrics: WorkerMetrics | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Any:
+    """Attach the ingest agent (and its table and /metrics page) to ``app``; return the agent."""
+    progress = Progress(topics.interactions.get_topic_name())
+    journeys = declare_journeys(app, topics.interactions.partitions or 1)
+    metrics = metrics or WorkerMetrics()
+    name = worker_name()
+    last_sweep = clock()
 
     @app.on_partitions_assigned.connect
     async def _assigned(*_: Any, **__: Any) -> None:
-        high_water.stale = True
+        progress.stale = True
+
+    @app.page("/metrics")
+    async def _metrics(web: Any, request: Any) -> Any:
+        return web.text(metrics.render(progress.topic), content_type="text/plain; version=0.0.4")
+
+    def lookup(journey_id: str) -> dict[str, Any] | None:
+        value = journeys.get(journey_id.encode())
+        return value if isinstance(value, dict) else None
+
+    def lags(flush: Flush) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for p, st in flush.stats.items():
+            try:
+                high = app.consumer.highwater(_tp(progress.topic, p))
+            except Exception:  # the consumer may be between assignments
+                continue
+            if high is not None:
+                out[p] = max(0, int(high) - st.last_offset - 1)
+        metrics.lag.update(out)
+        return out
+
+    async def flush_producer() -> None:
+        # Faust's buffer flush gives up after 0.1 s without progress; loop until it is empty.
+        producer = app.producer
+        while producer.buffer.size:
+            await producer.buffer.flush()
+        await producer.flush()
+
+    def sweep() -> None:
+        """Forget journeys idle for the state TTL (by event time, so replays agree)."""
+        if not progress.partitions:
+            return
+        watermark = min(p.watermark_ms for p in progress.partitions.values())
+        stale = [
+            k
+            for k, v in list(journeys.items())
+            if isinstance(v, dict) and expired(v, watermark, rules)
+        ]
+        for key in stale:
+            del journeys[key]
+        if stale:
+            log.info(
+                "forgot %d journeys idle for %.0f days",
+                len(stale),
+                rules.journey_ttl_ms / 86_400_000,
+            )
 
     @app.agent(topics.interactions, name="ingest")
     async def ingest(stream: Any) -> None:
+        nonlocal last_sweep
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            records = unapplied((to_source(e) for e in events), await high_water.current(sink))
-            if not records:
+            records = [to_source(e) for e in events]
+            known = await progress.current(sink)
+            flush = plan_flush(records, known, lookup, rules)
+            skipped = len(records) - sum(st.records for st in flush.stats.values())
+            if skipped:
+                for r in records:
+                    if r.offset <= known.get(r.partition, PartitionProgress()).offset:
+                        metrics.skipped[r.partition] += 1
+            if not flush.stats:
                 continue
-            accepted, rejected = split(records)
-            for bad in rejected:
+            for key, state in flush.journeys.items():
+                journeys[key.encode()] = state
+            for bad in flush.rejected:
                 await topics.dead_letters.send(
                     key=str(bad.record.partition).encode(), value=dead_letter(bad)
                 )
-            if accepted:
-                await sink.write(
-                    Batch(
-                        table="interactions",
-                        columns=INTERACTION_COLUMNS,
-                        rows=[interaction_row(a) for a in accepted],
-                        token=batch_token(records[0].topic, offset_ranges(records)),
-                    )
-                )
-                last = high_water.offsets
-                for a in accepted:
-                    last[a.record.partition] = max(
-                        last.get(a.record.partition, -1), a.record.offset
-                    )
+            await flush_producer()
+            now = clock()
+            rows = finish_rows(flush, lags=lags(flush), worker=name, now_ms=int(now * 1000))
+            started = time.monotonic()
+            failures = await sink.write(Batch("ingest_facts", FACT_COLUMNS, rows, flush.token))
+            metrics.insert_failures += failures
+            progress.partitions.update(flush.progress)
+            metrics.observe(flush, time.monotonic() - started, clock())
+            if clock() - last_sweep > SWEEP_EVERY_S:
+                last_sweep = clock()
+                sweep()
 
     return ingest
+
+
+def _tp(topic: str, partition: int) -> Any:
+    from faust.types import TP
+
+    return TP(topic, partition)

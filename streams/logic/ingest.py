@@ -59,8 +59,3 @@ def split(records: Iterable[SourceRecord]) -> tuple[list[Accepted], list[Rejecte
         else:
             rejected.append(outcome)
     return accepted, rejected
-
-
-def unapplied(records: Iterable[SourceRecord], high_water: dict[int, int]) -> list[SourceRecord]:
-    """Records past what ClickHouse already holds for their partition (replays are skipped)."""
-    return [r for r in records if r.offset > high_water.get(r.partition, -1)]

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class Sink(Protocol):
     """Anything a batch of rows can be written to."""
 
-    async def write(self, batch: Batch) -> None: ...
+    async def write(self, batch: Batch) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,6 @@ class Batch:
     columns: Sequence[str]
     rows: Sequence[Sequence[Any]]
     token: str
-
-
-def batch_token(topic: str, ranges: dict[int, tuple[int, int]]) -> str:
-    """``topic/p:first-last,...``: the offsets a batch covers, in partition order."""
-    parts = ",".join(f"{p}:{lo}-{hi}" for p, (lo, hi) in sorted(ranges.items()))
-    return f"{topic}/{parts}"
 
 
 class ClickHouseSink:
@@ -61,38 +55,64 @@ class ClickHouseSink:
             batch.table,
             batch.rows,
             column_names=list(batch.columns),
-            settings={"insert_deduplication_token": batch.token},
+            settings={
+                "insert_deduplication_token": batch.token,
+                # Older servers default to off: every view's target must de-duplicate too.
+                "deduplicate_blocks_in_dependent_materialized_views": 1,
+            },
         )
 
-    def query_rows(
-        self, sql: str, parameters: dict[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
-        """Run a read query (blocking); used at start and on rebalance, not per record."""
+    def _query(self, sql: str, parameters: dict[str, Any] | None) -> list[tuple[Any, ...]]:
         result = self._client_now().query(sql, parameters=parameters)
         return [tuple(row) for row in result.result_rows]
 
-    async def write(self, batch: Batch) -> None:
-        """Insert the batch; on failure retry the very same batch until it lands."""
-        if not batch.rows:
-            return
+    async def read(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run a read query (at start and after a rebalance, never per record), retrying like
+        ``write`` while ClickHouse is unreachable."""
         delay = 0.2
         while True:
             try:
+                return await asyncio.to_thread(self._query, sql, parameters)
+            except Exception as exc:  # unreachable or restarting: wait, as write does
+                log.warning("ClickHouse query failed, retrying in %.1fs: %s", delay, _first(exc))
+                self._client = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_backoff)
+
+    async def write(self, batch: Batch) -> int:
+        """Insert the batch; on failure retry the very same batch until it lands.
+
+        Returns how many attempts failed before it landed."""
+        if not batch.rows:
+            return 0
+        delay = 0.2
+        failures = 0
+        while True:
+            try:
                 await asyncio.to_thread(self._insert, batch)
-                if self.failed_attempts:
+                if failures:
                     log.warning("ClickHouse reachable again; batch %s written", batch.token)
                 self.failed_attempts = 0
-                return
+                return failures
             except Exception as exc:  # any failure: the batch stays ours and is retried
+                failures += 1
                 self.failed_attempts += 1
-                if self.failed_attempts == 1 or self.failed_attempts % 20 == 0:
+                if failures == 1 or failures % 20 == 0:
                     log.warning(
                         "insert into %s failed (%s attempts), retrying in %.1fs: %s",
                         batch.table,
-                        self.failed_attempts,
+                        failures,
                         delay,
-                        str(exc).strip().splitlines()[0][:200],
+                        _first(exc),
                     )
                 self._client = None  # a fresh connection after a server restart
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_backoff)
+
+
+def _first(exc: BaseException) -> str:
+    """The first line of an error, short enough for a log line."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__

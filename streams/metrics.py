@@ -1,0 +1,132 @@
+"""The worker's own counters, rendered in the Prometheus text exposition format.
+
+Kept by the agent (plain integers, no locking: one event loop) and served by the Faust web
+server at ``/metrics``. The same figures go to ClickHouse's ``pipeline_health`` table with
+every flush, so the dashboard shows freshness without scraping anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from streams.logic.aggregate import Flush
+
+
+@dataclass
+class WorkerMetrics:
+    """Counters since the process started, and the latest gauges per partition."""
+
+    records: Counter[int] = field(default_factory=Counter)
+    events: Counter[int] = field(default_factory=Counter)
+    duplicates: Counter[int] = field(default_factory=Counter)
+    late: Counter[int] = field(default_factory=Counter)
+    skipped: Counter[int] = field(default_factory=Counter)
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    lag: dict[int, int] = field(default_factory=dict)
+    watermark_ms: dict[int, int] = field(default_factory=dict)
+    last_flush: dict[int, float] = field(default_factory=dict)
+    flushes: int = 0
+    rows: int = 0
+    insert_failures: int = 0
+    flush_seconds: float = 0.0
+    started: float = field(default_factory=time.time)
+
+    def observe(self, flush: Flush, seconds: float, at: float) -> None:
+        """Count one flush that reached ClickHouse."""
+        self.flushes += 1
+        self.rows += len(flush.rows)
+        self.flush_seconds += seconds
+        for p, st in flush.stats.items():
+            self.records[p] += st.records
+            self.events[p] += st.events
+            self.duplicates[p] += st.duplicates
+            self.late[p] += st.late
+            self.dead_letters.update(st.dead_codes)
+            self.watermark_ms[p] = flush.progress[p].watermark_ms
+            self.last_flush[p] = at
+
+    def render(self, topic: str) -> str:
+        """The Prometheus text format (version 0.0.4)."""
+        out: list[str] = []
+
+        def family(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
+            out.append(f"# HELP journey_{name} {help_}")
+            out.append(f"# TYPE journey_{name} {kind}")
+            for labels, value in samples:
+                out.append(f"journey_{name}{labels} {value:g}")
+
+        def per_partition(
+            values: dict[int, int] | dict[int, float] | Counter[int],
+        ) -> list[tuple[str, float]]:
+            return [
+                (f'{{topic="{topic}",partition="{p}"}}', float(v))
+                for p, v in sorted(values.items())
+            ]
+
+        family(
+            "records_total", "counter", "Records consumed and decided.", per_partition(self.records)
+        )
+        family(
+            "events_total",
+            "counter",
+            "Valid first-seen events applied.",
+            per_partition(self.events),
+        )
+        family(
+            "duplicates_total",
+            "counter",
+            "Events whose event_id was already counted.",
+            per_partition(self.duplicates),
+        )
+        family(
+            "late_events_total",
+            "counter",
+            "Events beyond the grace period (applied as corrections).",
+            per_partition(self.late),
+        )
+        family(
+            "replayed_records_total",
+            "counter",
+            "Records skipped because ClickHouse already held them (replays after a restart).",
+            per_partition(self.skipped),
+        )
+        family(
+            "dead_letters_total",
+            "counter",
+            "Records that broke the contract, by reason code.",
+            [(f'{{code="{_escape(c)}"}}', float(n)) for c, n in sorted(self.dead_letters.items())],
+        )
+        family(
+            "consumer_lag", "gauge", "Records behind the partition's end.", per_partition(self.lag)
+        )
+        family(
+            "watermark_seconds",
+            "gauge",
+            "Event-time watermark of the partition.",
+            [(labels, v / 1000) for labels, v in per_partition(self.watermark_ms)],
+        )
+        family(
+            "last_flush_timestamp_seconds",
+            "gauge",
+            "When the partition last reached ClickHouse.",
+            per_partition(self.last_flush),
+        )
+        family("flushes_total", "counter", "Inserts into ClickHouse.", [("", self.flushes)])
+        family("fact_rows_total", "counter", "Rows inserted into ingest_facts.", [("", self.rows)])
+        family(
+            "insert_failures_total",
+            "counter",
+            "Failed insert attempts (each retried).",
+            [("", self.insert_failures)],
+        )
+        family(
+            "flush_seconds_total", "counter", "Time spent inserting.", [("", self.flush_seconds)]
+        )
+        family("start_time_seconds", "gauge", "When the worker started.", [("", self.started)])
+        return "\n".join(out) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

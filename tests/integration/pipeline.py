@@ -1,0 +1,78 @@
+"""Helpers of the exactness tests: publish simulated traffic, wait for the worker, compare."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from clickhouse_connect.driver.client import Client
+
+from streams import verify
+from streams.batch_sender import BatchSender
+from streams.logic.aggregate import Rules
+from streams.settings import Settings
+from streams.simulate.generator import Disorder
+from streams.simulate.run import publish_records, simulator_for
+
+DISORDER = Disorder(
+    late_fraction=0.05,
+    duplicate_fraction=0.03,
+    receipt_first_fraction=0.10,
+    malformed_fraction=0.01,
+)
+
+
+def publish_backfill(
+    settings: Settings,
+    events: int,
+    *,
+    seed: int = 7,
+    start: datetime = datetime(2020, 1, 1, tzinfo=UTC),
+    end: datetime = datetime(2022, 1, 1, tzinfo=UTC),
+) -> Counter[str]:
+    """Publish ``events`` calibrated interactions with disorder; return counts by label."""
+    simulator = simulator_for(settings, seed, disorder=DISORDER)
+    records = simulator.backfill(events, start, end)
+    sender = BatchSender(settings.kafka_bootstrap, settings.topic_interactions)
+    try:
+        report = publish_records(records, sender)
+    finally:
+        sender.close()
+    return report.published
+
+
+def applied_records(client: Client, topic: str) -> int:
+    """How many records of ``topic`` ClickHouse holds the effects of (offsets + 1, summed)."""
+    value = client.command(
+        "SELECT sum(last + 1) FROM (SELECT kafka_partition, max(kafka_offset) AS last "
+        "FROM ingest_progress WHERE kafka_topic = {topic:String} GROUP BY kafka_partition)",
+        parameters={"topic": topic},
+    )
+    return int(value or 0)
+
+
+def wait_applied(
+    client: Client, topic: str, total: int, timeout: float, describe: Callable[[], str]
+) -> None:
+    """Wait until every published record has been applied, or fail saying how far it got."""
+    deadline = time.monotonic() + timeout
+    done = 0
+    while time.monotonic() < deadline:
+        done = applied_records(client, topic)
+        if done >= total:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{done} of {total} records applied after {timeout:.0f}s; {describe()}")
+
+
+def assert_exact(settings: Settings, client: Client) -> verify.Truth:
+    """Every rollup equals the truth recomputed from the topic; return that truth."""
+    partitions = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
+    rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
+    truth = verify.compute_truth(partitions, rules)
+    verdicts = verify.compare(truth.frozen(), verify.measured(client))
+    report = "\n".join(verify.summarise(verdicts))
+    assert all(v.exact for v in verdicts), f"rollups differ from the truth:\n{report}"
+    return truth

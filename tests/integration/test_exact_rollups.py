@@ -1,0 +1,158 @@
+"""The acceptance of stream processing: rollups equal the truth, whatever happens to workers.
+
+Real broker, embedded ClickHouse server, ``journey worker`` processes. The truth is recomputed
+from the source topic by ``streams.verify`` (the plain way, none of the worker's machinery).
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from deploy.local.processes import ManagedProcess
+from streams.clickhouse import connect
+from streams.settings import Settings
+from tests.integration.pipeline import (
+    applied_records,
+    assert_exact,
+    publish_backfill,
+    wait_applied,
+)
+from tests.support import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def total_records(settings: Settings) -> int:
+    from streams import verify
+
+    parts = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
+    return sum(len(p) for p in parts)
+
+
+def test_two_hundred_thousand_events_with_disorder_match_the_truth(
+    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
+) -> None:
+    settings = pipeline_settings
+    published = publish_backfill(settings, 200_000)
+    assert published["malformed"] >= 1000 and published["duplicate"] > 0
+    worker = worker_factory(settings)
+    client = connect(settings.clickhouse_url.get_secret_value())
+    total = sum(published.values())
+    wait_applied(client, settings.topic_interactions, total, 300, worker.log_tail)
+    truth = assert_exact(settings, client)
+    dead = int(client.command("SELECT count() FROM dead_letters"))
+    assert dead == published["malformed"]
+    assert truth.duplicates == published["duplicate"]
+    assert sum(v[0] for v in truth.frozen()["rollup_interactions_hourly"].values()) == (
+        published["valid"]
+    )
+    # Late events were applied to their own hours and counted as late, not dropped.
+    late = int(client.command("SELECT sum(late) FROM rollup_interactions_hourly"))
+    assert late > 0
+
+
+def _kill_loop(
+    settings: Settings,
+    worker_factory: Callable[..., ManagedProcess],
+    client: Any,
+    kills: int,
+    rng: random.Random,
+) -> ManagedProcess:
+    worker = worker_factory(settings)
+    for _ in range(kills):
+        before = applied_records(client, settings.topic_interactions)
+        # Wait until this incarnation is applying records, then kill it at a random moment.
+        wait_for(
+            lambda b=before: applied_records(client, settings.topic_interactions) > b,
+            timeout=120,
+            what=f"the worker to apply records; {worker.log_tail()}",
+            interval=0.1,
+        )
+        time.sleep(rng.uniform(0.0, 2.0))
+        worker.stop(timeout=0.1, sig=signal.SIGKILL)
+        worker = worker_factory(settings)
+    return worker
+
+
+def test_sigkill_at_random_moments_changes_nothing(
+    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
+) -> None:
+    settings = pipeline_settings
+    client = connect(settings.clickhouse_url.get_secret_value())
+    published = publish_backfill(settings, 60_000, seed=11)
+    # More traffic arrives while the worker is being killed.
+    more = threading.Thread(target=publish_backfill, args=(settings, 40_000), kwargs={"seed": 12})
+    more.start()
+    worker = _kill_loop(settings, worker_factory, client, kills=5, rng=random.Random(5))
+    more.join()
+    total = total_records(settings)
+    assert total > sum(published.values())
+    wait_applied(client, settings.topic_interactions, total, 300, worker.log_tail)
+    assert_exact(settings, client)
+    replays = int(
+        client.command("SELECT countDistinct(worker) FROM pipeline_health")
+    )  # every incarnation wrote progress rows
+    assert replays >= 2
+
+
+def test_clickhouse_stopped_for_thirty_seconds_mid_stream(
+    services: dict[str, Any],
+    pipeline_settings: Settings,
+    worker_factory: Callable[..., ManagedProcess],
+) -> None:
+    settings = pipeline_settings
+    client = connect(settings.clickhouse_url.get_secret_value())
+    publish_backfill(settings, 30_000, seed=21)
+    worker = worker_factory(settings)
+    wait_for(
+        lambda: applied_records(client, settings.topic_interactions) > 0,
+        timeout=120,
+        what=f"first records applied; {worker.log_tail()}",
+    )
+    clickhouse = services["clickhouse"]
+    clickhouse.stop()
+    try:
+        # Traffic keeps coming while ClickHouse is away; the worker must wait, not die.
+        publish_backfill(settings, 30_000, seed=22)
+        time.sleep(30)
+        assert worker.is_running(), f"the worker died without ClickHouse: {worker.log_tail()}"
+    finally:
+        clickhouse.start()
+    client = connect(settings.clickhouse_url.get_secret_value())
+    total = total_records(settings)
+    wait_applied(client, settings.topic_interactions, total, 300, worker.log_tail)
+    assert_exact(settings, client)
+    assert "failed" in worker.log_path.read_text()  # it did notice, and retried
+
+
+def test_two_workers_with_one_stopped_and_restarted(
+    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
+) -> None:
+    settings = pipeline_settings
+    client = connect(settings.clickhouse_url.get_secret_value())
+    publish_backfill(settings, 40_000, seed=31)
+    first = worker_factory(settings, name="worker-a")
+    second = worker_factory(settings, name="worker-b")
+    wait_for(
+        lambda: applied_records(client, settings.topic_interactions) > 0,
+        timeout=120,
+        what=f"records applied; {first.log_tail()}",
+    )
+    more = threading.Thread(target=publish_backfill, args=(settings, 40_000), kwargs={"seed": 32})
+    more.start()
+    second.stop(timeout=30)  # a rebalance hands its partitions to the first
+    time.sleep(3)
+    second = worker_factory(settings, name="worker-b")  # and another gives some back
+    more.join()
+    total = total_records(settings)
+    wait_applied(client, settings.topic_interactions, total, 300, first.log_tail)
+    assert_exact(settings, client)
+    workers = int(client.command("SELECT countDistinct(worker) FROM pipeline_health"))
+    assert workers >= 2, "both workers should have flushed partitions"

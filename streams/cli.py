@@ -230,6 +230,31 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute every rollup from the source topic and compare with ClickHouse."""
+    from streams import verify
+    from streams.clickhouse import connect
+    from streams.kafka_admin import require_broker
+    from streams.logic.aggregate import Rules
+
+    require_broker(settings.kafka_bootstrap)
+    client = connect(settings.clickhouse_url.get_secret_value())
+    partitions = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
+    records = sum(len(p) for p in partitions)
+    truth = verify.compute_truth(partitions, Rules(grace_ms=round(settings.late_grace_s * 1000)))
+    applied = verify.applied_records(client, settings.topic_interactions)
+    print(
+        f"{settings.topic_interactions}: {records:,} records, {applied:,} applied by "
+        f"the worker; {truth.duplicates:,} duplicates"
+    )
+    verdicts = verify.compare(truth.frozen(), verify.measured(client))
+    for line in verify.summarise(verdicts):
+        print(line)
+    if applied < records:
+        print("the worker has not applied every record yet: differences may be lag, not loss")
+    return 0 if all(v.exact for v in verdicts) else 1
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key}={value}")
@@ -269,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning"])
     add("dashboard", cmd_dashboard, "run the Streamlit dashboard in the foreground")
     add("config", cmd_config, "print the effective settings (secrets masked)")
+    add(
+        "verify",
+        cmd_verify,
+        "recompute every rollup from the topic and compare with ClickHouse (exit 1 if not exact)",
+    )
     add("schema", cmd_schema, "print the event contract as JSON Schema")
     publish = add("publish", cmd_publish, "validate and publish events from JSON Lines or CSV")
     publish.add_argument("source", metavar="FILE|-", help="input file, or - for stdin")

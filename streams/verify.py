@@ -22,6 +22,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from streams import queries
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
 from streams.logic.ingest import Rejected, SourceRecord, decode
@@ -173,6 +174,14 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
         )
         truth.add("rollup_messaging_hourly", key, 0, 0, 1, latency, int(latency <= 180_000))
     return truth
+
+
+def applied_records(client: Client, topic: str) -> int:
+    """How many records of ``topic`` ClickHouse holds the effects of (last offset + 1, summed
+    over partitions; offsets start at 0 on a new topic)."""
+    query = queries.load("partition_progress")
+    rows = client.query(query.sql, parameters={"topic": topic}).result_rows
+    return sum(int(row[1]) + 1 for row in rows)
 
 
 def measured(client: Client) -> dict[str, Table]:

@@ -15,6 +15,7 @@ from streams.logic.aggregate import Rules
 from streams.settings import Settings
 from streams.simulate.generator import Disorder
 from streams.simulate.run import publish_records, simulator_for
+from streams.verify import applied_records
 
 DISORDER = Disorder(
     late_fraction=0.05,
@@ -41,16 +42,6 @@ def publish_backfill(
     finally:
         sender.close()
     return report.published
-
-
-def applied_records(client: Client, topic: str) -> int:
-    """How many records of ``topic`` ClickHouse holds the effects of (offsets + 1, summed)."""
-    value = client.command(
-        "SELECT sum(last + 1) FROM (SELECT kafka_partition, max(kafka_offset) AS last "
-        "FROM ingest_progress WHERE kafka_topic = {topic:String} GROUP BY kafka_partition)",
-        parameters={"topic": topic},
-    )
-    return int(value or 0)
 
 
 def wait_applied(

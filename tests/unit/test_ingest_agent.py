@@ -1,0 +1,108 @@
+"""The ingest agent, driven through Faust's ``test_context`` (no broker, no ClickHouse)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from unittest.mock import MagicMock
+
+import faust
+import pytest
+
+from streams.agents import interactions
+from streams.logic.aggregate import FACT_COLUMNS, Rules
+from streams.metrics import WorkerMetrics
+from streams.sinks.clickhouse import Batch
+from streams.topics import Topics
+
+CUSTOMER = "ph:k1:" + "cd" * 16
+
+
+class MemorySink:
+    """Records batches; answers the progress query with what it holds."""
+
+    def __init__(self) -> None:
+        self.batches: list[Batch] = []
+
+    async def read(self, sql: str, parameters: dict[str, Any] | None = None) -> list[Any]:
+        assert parameters is not None and "topic" in parameters  # bound, not formatted
+        return []
+
+    async def write(self, batch: Batch) -> int:
+        self.batches.append(batch)
+        return 0
+
+
+def event(n: int, journey: str = "j1", **fields: Any) -> bytes:
+    return json.dumps(
+        {
+            "event_id": f"e{n}",
+            "schema_version": 1,
+            "kind": "touch",
+            "occurred_at": "2021-06-01T08:00:00Z",
+            "tenant": "acme",
+            "industry": "telecom",
+            "use_case": "digital_customer_service",
+            "channel": "web",
+            "journey_id": journey,
+            "customer_id": CUSTOMER,
+            "direction": "inbound",
+        }
+        | fields
+    ).encode()
+
+
+@pytest.fixture
+def app() -> faust.App:
+    app = faust.App(
+        "test-ingest", broker="kafka://127.0.0.1:1", store="memory://", autodiscover=False
+    )
+    app.finalize()
+    return app
+
+
+def test_agent_writes_one_batch_of_facts_with_progress(
+    app: faust.App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    topics = Topics(app.topic("t.in", **raw), app.topic("t.dead", **raw))
+    # No broker: capture what would go to the changelog and the dead-letter topic.
+    changelog: list[tuple[Any, Any]] = []
+    dead: list[bytes] = []
+
+    def send_changelog(self: Any, partition: Any, key: Any, value: Any, *a: Any, **k: Any) -> Any:
+        changelog.append((key, value))
+        return MagicMock(message=MagicMock(partition=0))
+
+    async def send_dead(*, key: bytes, value: bytes) -> None:
+        dead.append(value)
+
+    monkeypatch.setattr("faust.tables.base.Collection.send_changelog", send_changelog)
+    monkeypatch.setattr(topics.dead_letters, "send", send_dead)
+    sink = MemorySink()
+    metrics = WorkerMetrics()
+    agent = interactions.register(app, topics, sink, Rules(), metrics)  # type: ignore[arg-type]
+
+    async def drive() -> None:
+        async with agent.test_context() as ctx:
+            for value in (event(1), event(1), b"not json", event(2, channel="email")):
+                await ctx.put(key=b"j1", value=value)
+            for _ in range(50):
+                if sink.batches:
+                    break
+                await asyncio.sleep(0.1)
+
+    asyncio.run(drive())
+    assert sink.batches, "the agent wrote nothing"
+    rows = [r for b in sink.batches for r in b.rows]
+    kinds = [r[0] for r in rows]
+    assert kinds.count("interaction") == 2  # e1 counted once
+    assert kinds.count("dead_letter") == 1
+    assert kinds.count("progress") >= 1
+    assert all(b.table == "ingest_facts" and b.columns == FACT_COLUMNS for b in sink.batches)
+    assert metrics.duplicates[0] == 1
+    assert [k for k, _ in changelog] == [b"j1"]  # one state write per journey per batch
+    assert set(changelog[0][1]["e"]) == {"e1", "e2"}
+    assert json.loads(dead[0])["reason"].startswith("is not JSON")
+    assert 'journey_dead_letters_total{code="event:is not JSON"} 1' in metrics.render("t.in")

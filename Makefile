@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo down status test lint unit bench-publish
+.PHONY: install demo down status test lint unit bench-publish bench-pipeline
 
 install: $(VENV)/.installed
 
@@ -42,3 +42,6 @@ unit: install
 ## Benchmarks (not part of `make test`): print figures and ratios measured in one run.
 bench-publish: install
 	$(BIN)/python -m tests.bench.bench_publish --events 200000
+
+bench-pipeline: install
+	$(BIN)/python -m tests.bench.bench_pipeline --events 300000

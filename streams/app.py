@@ -23,8 +23,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=1,
         # A new consumer group reads what was published before it started.
         consumer_auto_offset_reset="earliest",
-        # Bigger buffers: the agent takes thousands of records per batch.
-        stream_buffer_maxsize=32768,
+        # Bigger buffers: the agent takes up to 50,000 records per batch (agents/interactions.py).
+        stream_buffer_maxsize=65536,
         broker_max_poll_records=5000,
         web_enabled=True,
         web_bind="127.0.0.1",

@@ -9,14 +9,17 @@ Per batch (up to ``BATCH_MAX`` records or ``BATCH_WITHIN_S``), the agent:
    letters, then waits until the producer has flushed both (the changelog is never behind
    ClickHouse);
 3. writes the flush as one insert into ``ingest_facts``, retried as the very same batch until
-   ClickHouse takes it (the agent pulls nothing meanwhile: bounded memory);
-4. only then asks for the next batch, which acknowledges this one's offsets.
+   ClickHouse takes it; meanwhile the next batch is read and decided, but not inserted (at
+   most two batches in memory: bounded);
+4. only then acknowledges the batch's records, so Kafka's committed offsets never pass what
+   ClickHouse holds.
 
 Why this is exact, and where it is not, is in docs/exactly-once.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -44,10 +47,11 @@ from streams.topics import Topics
 
 log = logging.getLogger(__name__)
 
-BATCH_MAX = 10_000
+BATCH_MAX = 50_000
 BATCH_WITHIN_S = 1.0
 SWEEP_EVERY_S = 300.0
 PROGRESS_QUERY = queries.load("partition_progress")
+UNSEEN = PartitionProgress()
 
 
 def worker_name() -> str:
@@ -56,22 +60,26 @@ def worker_name() -> str:
 
 
 class Progress:
-    """Per partition, what ClickHouse holds (offset, watermark); reloaded after a rebalance."""
+    """Per partition: what ClickHouse holds (``partitions``: offset, watermark) and where the
+    batches decided so far leave it (``planned``); both reloaded after a rebalance."""
 
     def __init__(self, topic: str) -> None:
         self.topic = topic
         self.partitions: dict[int, PartitionProgress] = {}
+        self.planned: dict[int, PartitionProgress] = {}
         self.stale = True
 
     async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
+        """What the next batch is decided against."""
         if self.stale:
             rows = await sink.read(PROGRESS_QUERY.sql, {"topic": self.topic})
             self.partitions = {
                 int(p): PartitionProgress(int(offset), to_ms(watermark))
                 for p, offset, watermark, _flushed in rows
             }
+            self.planned = dict(self.partitions)
             self.stale = False
-        return self.partitions
+        return self.planned
 
 
 def to_source(event: Any) -> SourceRecord:
@@ -188,35 +196,55 @@ def register(
                 rules.journey_ttl_ms / 86_400_000,
             )
 
+    async def commit(stream: Any, flush: Flush, events: list[Any]) -> None:
+        """Changelog and dead letters first, then the one insert, then the acks: a batch's
+        Kafka offsets are committed only once ClickHouse holds its effects."""
+        try:
+            if flush.stats:
+                await flush_producer()
+                rows = finish_rows(flush, lags=lags(flush), worker=name, now_ms=int(clock() * 1000))
+                started = time.monotonic()
+                batch = Batch("ingest_facts", FACT_COLUMNS, rows, flush.token)
+                metrics.insert_failures += await sink.write(batch)
+                progress.partitions.update(flush.progress)
+                metrics.observe(flush, time.monotonic() - started, clock())
+            for event in events:
+                await stream.ack(event)
+        except Exception:
+            # Nothing here fails for a transient reason (the sink retries for ever): a broken
+            # producer or a bug. Exit, and let the restart resume from what ClickHouse holds.
+            log.critical("cannot commit a batch; exiting so a restart resumes", exc_info=True)
+            os._exit(70)
+
     @app.agent(topics.interactions, name="ingest")
     async def ingest(stream: Any) -> None:
         nonlocal last_sweep
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        pending: asyncio.Task[None] | None = None
+        # Events are acknowledged by ``commit``, after their insert. The next batch is decided
+        # while the previous one is being inserted (one insert in flight at most).
+        async for events in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
+            if progress.stale and pending is not None:
+                await pending  # after a rebalance, reload only what has settled
+                pending = None
             records = [to_source(e) for e in events]
             known = await progress.current(sink)
             flush = plan_flush(records, known, lookup, rules)
-            skipped = len(records) - sum(st.records for st in flush.stats.values())
-            if skipped:
-                for r in records:
-                    if r.offset <= known.get(r.partition, PartitionProgress()).offset:
-                        metrics.skipped[r.partition] += 1
-            if not flush.stats:
-                continue
+            progress.planned.update(flush.progress)
+            for r in records:
+                if r.offset <= known.get(r.partition, UNSEEN).offset:
+                    metrics.skipped[r.partition] += 1
             for key, state in flush.journeys.items():
                 journeys[key.encode()] = state
             for bad in flush.rejected:
                 await topics.dead_letters.send(
                     key=str(bad.record.partition).encode(), value=dead_letter(bad)
                 )
-            await flush_producer()
-            now = clock()
-            rows = finish_rows(flush, lags=lags(flush), worker=name, now_ms=int(now * 1000))
-            started = time.monotonic()
-            failures = await sink.write(Batch("ingest_facts", FACT_COLUMNS, rows, flush.token))
-            metrics.insert_failures += failures
-            progress.partitions.update(flush.progress)
-            metrics.observe(flush, time.monotonic() - started, clock())
+            if pending is not None:
+                await pending
+            pending = asyncio.create_task(commit(stream, flush, events))
             if clock() - last_sweep > SWEEP_EVERY_S:
+                await pending  # the sweep reads settled watermarks
+                pending = None
                 last_sweep = clock()
                 sweep()
 

@@ -59,6 +59,9 @@ class ClickHouseSink:
                 "insert_deduplication_token": batch.token,
                 # Older servers default to off: every view's target must de-duplicate too.
                 "deduplicate_blocks_in_dependent_materialized_views": 1,
+                # A backfill batch may span more than the default 100 monthly partitions of
+                # the raw table; refusing it would stall the partition forever.
+                "max_partitions_per_insert_block": 0,
             },
         )
 

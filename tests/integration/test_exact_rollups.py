@@ -6,14 +6,18 @@ from the source topic by ``streams.verify`` (the plain way, none of the worker's
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
 
 from deploy.local.processes import ManagedProcess
 from streams.clickhouse import connect
@@ -157,3 +161,62 @@ def test_two_workers_with_one_stopped_and_restarted(
     assert_exact(settings, client)
     workers = int(client.command("SELECT countDistinct(worker) FROM pipeline_health"))
     assert workers >= 2, "both workers should have flushed partitions"
+
+
+def test_a_backfill_spanning_many_months_and_the_health_it_reports(
+    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
+) -> None:
+    """One batch touching 180 monthly partitions of the raw table still lands (ClickHouse's
+    default refuses more than 100 in one insert), and the worker reports its health."""
+    settings = pipeline_settings
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    for i in range(180):
+        year, month = 2005 + i // 12, 1 + i % 12
+        value = {
+            "event_id": f"old-{i}",
+            "schema_version": 1,
+            "kind": "touch",
+            "occurred_at": f"{year}-{month:02d}-15T12:00:00Z",
+            "tenant": "acme",
+            "industry": "utilities",
+            "use_case": "personalized_retention",
+            "channel": "mail",
+            "journey_id": f"old-{i % 7}",
+            "customer_id": "ph:k1:" + "ef" * 16,
+            "direction": "outbound",
+        }
+        producer.send(
+            settings.topic_interactions,
+            key=value["journey_id"].encode(),
+            value=json.dumps(value).encode(),
+        )
+    producer.flush()
+    producer.close()
+    worker = worker_factory(settings)
+    client = connect(settings.clickhouse_url.get_secret_value())
+    wait_applied(client, settings.topic_interactions, 180, 120, worker.log_tail)
+    assert_exact(settings, client)
+    months = int(client.command("SELECT uniqExact(toYYYYMM(occurred_at)) FROM interactions"))
+    assert months == 180
+    health = client.query(
+        "SELECT sum(events), max(watermark), count() FROM pipeline_health"
+    ).result_rows[0]
+    assert health[0] == 180 and str(health[1]).startswith("2019-12-15")
+    port = worker_env_port(worker)
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert "journey_events_total" in text and "journey_consumer_lag" in text
+    total = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("journey_events_total{")
+    )
+    assert total == 180
+
+
+def worker_env_port(worker: ManagedProcess) -> int:
+    """The web port a worker was started with (conftest gives each its own)."""
+    environ = Path(f"/proc/{worker.pid()}/environ").read_bytes().split(b"\0")
+    for item in environ:
+        if item.startswith(b"JOURNEY_WORKER_WEB_PORT="):
+            return int(item.split(b"=", 1)[1])
+    raise AssertionError("the worker has no JOURNEY_WORKER_WEB_PORT")

@@ -9,17 +9,15 @@ Per batch (up to ``BATCH_MAX`` records or ``BATCH_WITHIN_S``), the agent:
    letters, then waits until the producer has flushed both (the changelog is never behind
    ClickHouse);
 3. writes the flush as one insert into ``ingest_facts``, retried as the very same batch until
-   ClickHouse takes it; meanwhile the next batch is read and decided, but not inserted (at
-   most two batches in memory: bounded);
-4. only then acknowledges the batch's records, so Kafka's committed offsets never pass what
-   ClickHouse holds.
+   ClickHouse takes it (the agent pulls nothing meanwhile: bounded memory);
+4. only then asks for the next batch, which acknowledges this one's records: Kafka's
+   committed offsets never pass what ClickHouse holds.
 
 Why this is exact, and where it is not, is in docs/exactly-once.md.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -60,13 +58,11 @@ def worker_name() -> str:
 
 
 class Progress:
-    """Per partition: what ClickHouse holds (``partitions``: offset, watermark) and where the
-    batches decided so far leave it (``planned``); both reloaded after a rebalance."""
+    """Per partition, what ClickHouse holds (offset, watermark); reloaded after a rebalance."""
 
     def __init__(self, topic: str) -> None:
         self.topic = topic
         self.partitions: dict[int, PartitionProgress] = {}
-        self.planned: dict[int, PartitionProgress] = {}
         self.stale = True
 
     async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
@@ -77,9 +73,8 @@ class Progress:
                 int(p): PartitionProgress(int(offset), to_ms(watermark))
                 for p, offset, watermark, _flushed in rows
             }
-            self.planned = dict(self.partitions)
             self.stale = False
-        return self.planned
+        return self.partitions
 
 
 def to_source(event: Any) -> SourceRecord:
@@ -196,55 +191,38 @@ def register(
                 rules.journey_ttl_ms / 86_400_000,
             )
 
-    async def commit(stream: Any, flush: Flush, events: list[Any]) -> None:
-        """Changelog and dead letters first, then the one insert, then the acks: a batch's
-        Kafka offsets are committed only once ClickHouse holds its effects."""
-        try:
-            if flush.stats:
-                await flush_producer()
-                rows = finish_rows(flush, lags=lags(flush), worker=name, now_ms=int(clock() * 1000))
-                started = time.monotonic()
-                batch = Batch("ingest_facts", FACT_COLUMNS, rows, flush.token)
-                metrics.insert_failures += await sink.write(batch)
-                progress.partitions.update(flush.progress)
-                metrics.observe(flush, time.monotonic() - started, clock())
-            for event in events:
-                await stream.ack(event)
-        except Exception:
-            # Nothing here fails for a transient reason (the sink retries for ever): a broken
-            # producer or a bug. Exit, and let the restart resume from what ClickHouse holds.
-            log.critical("cannot commit a batch; exiting so a restart resumes", exc_info=True)
-            os._exit(70)
+    async def commit(flush: Flush) -> None:
+        """Changelog and dead letters first, then the one insert of the batch."""
+        await flush_producer()
+        rows = finish_rows(flush, lags=lags(flush), worker=name, now_ms=int(clock() * 1000))
+        started = time.monotonic()
+        batch = Batch("ingest_facts", FACT_COLUMNS, rows, flush.token)
+        metrics.insert_failures += await sink.write(batch)
+        progress.partitions.update(flush.progress)
+        metrics.observe(flush, time.monotonic() - started, clock())
 
     @app.agent(topics.interactions, name="ingest")
     async def ingest(stream: Any) -> None:
         nonlocal last_sweep
-        pending: asyncio.Task[None] | None = None
-        # Events are acknowledged by ``commit``, after their insert. The next batch is decided
-        # while the previous one is being inserted (one insert in flight at most).
-        async for events in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
-            if progress.stale and pending is not None:
-                await pending  # after a rebalance, reload only what has settled
-                pending = None
+        # take_events acknowledges a batch when the loop asks for the next one, that is after
+        # its insert: Kafka's committed offsets never pass what ClickHouse holds.
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             records = [to_source(e) for e in events]
             known = await progress.current(sink)
             flush = plan_flush(records, known, lookup, rules)
-            progress.planned.update(flush.progress)
             for r in records:
                 if r.offset <= known.get(r.partition, UNSEEN).offset:
                     metrics.skipped[r.partition] += 1
+            if not flush.stats:
+                continue
             for key, state in flush.journeys.items():
                 journeys[key.encode()] = state
             for bad in flush.rejected:
                 await topics.dead_letters.send(
                     key=str(bad.record.partition).encode(), value=dead_letter(bad)
                 )
-            if pending is not None:
-                await pending
-            pending = asyncio.create_task(commit(stream, flush, events))
+            await commit(flush)
             if clock() - last_sweep > SWEEP_EVERY_S:
-                await pending  # the sweep reads settled watermarks
-                pending = None
                 last_sweep = clock()
                 sweep()
 

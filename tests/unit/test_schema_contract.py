@@ -30,3 +30,13 @@ def test_interactions_table_matches_the_contract() -> None:
         "kafka_offset",
         "ingested_at",
     ]
+
+
+def test_ingest_facts_has_the_worker_columns_and_the_contract_types() -> None:
+    from streams.logic.aggregate import FACT_COLUMNS
+
+    table = _table_columns("ingest_facts")
+    assert tuple(name for name, _ in table) == FACT_COLUMNS
+    types = dict(table)
+    for name, column_type in raw_columns():
+        assert types[name] == column_type, f"ingest_facts.{name} drifted from the contract"

@@ -118,9 +118,13 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.worker import run_worker
+    import os
 
-    return run_worker(settings, loglevel=args.loglevel)
+    from streams.worker import CHILD_FLAG, run_worker, supervise
+
+    if os.environ.get(CHILD_FLAG):
+        return run_worker(settings, loglevel=args.loglevel)
+    return supervise(args.loglevel)
 
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,3 +15,7 @@ class ServiceUnreachable(JourneyError):
         self.where = where
         reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         super().__init__(f"cannot reach {system} at {where}: {reason}")
+
+
+# A worker process exits with this to be restarted by `journey worker` (streams/worker.py).
+RESTART_EXIT_CODE = 70

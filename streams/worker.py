@@ -5,6 +5,7 @@ from __future__ import annotations
 from streams.agents import interactions
 from streams.app import create_app
 from streams.clickhouse import connect
+from streams.errors import RESTART_EXIT_CODE
 from streams.kafka_admin import ensure_topics, project_topics, require_broker
 from streams.logic.aggregate import Rules
 from streams.settings import Settings
@@ -33,3 +34,34 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0
+
+
+CHILD_FLAG = "JOURNEY_WORKER_PROCESS"
+
+
+def supervise(loglevel: str = "info") -> int:
+    """Run the worker in a child process and restart it when it asks to be (exit code 70).
+
+    The agent exits on purpose when Kafka skipped records under it; a fresh process seeks
+    back to what ClickHouse holds. SIGTERM and SIGINT are passed on to the child."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, CHILD_FLAG: "1"}
+    command = [sys.executable, "-m", "streams", "worker", "--loglevel", loglevel]
+    while True:
+        child = subprocess.Popen(command, env=env)
+
+        def forward(signum: int, _frame: object, child: subprocess.Popen[bytes] = child) -> None:
+            child.send_signal(signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        code = child.wait()
+        if code != RESTART_EXIT_CODE:
+            return code
+        print("journey worker: restarting the worker process", file=sys.stderr, flush=True)
+        time.sleep(1.0)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streams import queries
+from streams.errors import RESTART_EXIT_CODE
 from streams.logic.aggregate import (
     FACT_COLUMNS,
     Flush,
@@ -63,6 +64,7 @@ class Progress:
     def __init__(self, topic: str) -> None:
         self.topic = topic
         self.partitions: dict[int, PartitionProgress] = {}
+        self.starts: dict[int, int] = {}  # where each assigned partition was sought to
         self.stale = True
 
     async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
@@ -75,6 +77,25 @@ class Progress:
             }
             self.stale = False
         return self.partitions
+
+
+def first_gap(
+    records: list[SourceRecord],
+    known: dict[int, PartitionProgress],
+    starts: dict[int, int],
+) -> str | None:
+    """``partition:first-last`` of offsets missing between what ClickHouse holds (or, for a
+    partition it holds nothing of, the log start seen on assignment) and the first new record
+    of that partition in this batch, or None. Offsets of a partition are consecutive (no
+    transactional producer writes to the interactions topic)."""
+    expected = dict(starts)
+    expected.update({p: pp.offset + 1 for p, pp in known.items()})
+    for r in records:
+        want = expected.get(r.partition, r.offset)
+        if r.offset > want:
+            return f"{r.partition}:{want}-{r.offset - 1}"
+        expected[r.partition] = max(want, r.offset + 1)
+    return None
 
 
 def to_source(event: Any) -> SourceRecord:
@@ -142,8 +163,29 @@ def register(
     last_sweep = clock()
 
     @app.on_partitions_assigned.connect
-    async def _assigned(*_: Any, **__: Any) -> None:
+    async def _assigned(_sender: Any, assigned: Any = (), **__: Any) -> None:
+        """Make Kafka's committed offsets what ClickHouse holds, before Faust seeks to them.
+
+        Faust seeks each assigned partition to its committed offset once its tables are
+        recovered. A partition with no committed offset is not moved, and records fetched
+        during recovery can then be dropped and never read again (seen in the SIGKILL test).
+        Committing ClickHouse's own position (last applied + 1, or 0) first makes that seek
+        land exactly where the data ends, for every partition."""
         progress.stale = True
+        mine = [tp for tp in assigned if tp.topic == progress.topic]
+        if not mine:
+            return
+        stored = await progress.current(sink)
+        earliest = await app.consumer.earliest_offsets(*mine)
+        offsets = {
+            tp: max(stored.get(tp.partition, UNSEEN).offset + 1, int(earliest.get(tp) or 0))
+            for tp in mine
+        }
+        progress.starts.update({tp.partition: offset for tp, offset in offsets.items()})
+        # Faust's public commit only commits acknowledged records; this is its driver's
+        # commit of explicit offsets (faust-streaming 0.15, pinned).
+        await app.consumer._commit(offsets)
+        progress.stale = True  # reread after the seek, in the agent
 
     @app.page("/metrics")
     async def _metrics(web: Any, request: Any) -> Any:
@@ -209,6 +251,13 @@ def register(
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             records = [to_source(e) for e in events]
             known = await progress.current(sink)
+            gap = first_gap(records, known, progress.starts)
+            if gap is not None:
+                # Faust skipped records it had fetched: never count around them. Exit before
+                # this batch is acknowledged; `journey worker` restarts the process, which
+                # seeks to what ClickHouse holds and reads the skipped records again.
+                log.critical("records %s were never delivered; restarting to reread them", gap)
+                os._exit(RESTART_EXIT_CODE)
             flush = plan_flush(records, known, lookup, rules)
             for r in records:
                 if r.offset <= known.get(r.partition, UNSEEN).offset:

@@ -97,7 +97,10 @@ def logic_rate(partitions: list[list[SourceRecord]]) -> float:
 
 
 def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """Peak resident memory of the worker process (the child of `journey worker`)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    target = int(children[0]) if children else pid
+    for line in Path(f"/proc/{target}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")

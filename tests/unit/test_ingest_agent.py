@@ -106,3 +106,18 @@ def test_agent_writes_one_batch_of_facts_with_progress(
     assert set(changelog[0][1]["e"]) == {"e1", "e2"}
     assert json.loads(dead[0])["reason"].startswith("is not JSON")
     assert 'journey_dead_letters_total{code="event:is not JSON"} 1' in metrics.render("t.in")
+
+
+def test_first_gap_finds_records_kafka_never_delivered() -> None:
+    from streams.logic.aggregate import PartitionProgress
+    from streams.logic.ingest import SourceRecord
+
+    def rec(partition: int, offset: int) -> SourceRecord:
+        return SourceRecord("t", partition, offset, 0, b"{}")
+
+    known = {0: PartitionProgress(offset=9)}
+    assert interactions.first_gap([rec(0, 5), rec(0, 10), rec(0, 11)], known, {}) is None
+    assert interactions.first_gap([rec(0, 12)], known, {}) == "0:10-11"
+    # A partition ClickHouse holds nothing of starts where assignment sought it.
+    assert interactions.first_gap([rec(1, 3)], known, {1: 0}) == "1:0-2"
+    assert interactions.first_gap([rec(1, 0), rec(1, 1)], known, {1: 0}) is None

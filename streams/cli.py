@@ -259,6 +259,27 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(v.exact for v in verdicts) else 1
 
 
+def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
+    """Run a named query, a SQL file or a statement, read-only, and print the rows."""
+    from streams import sql_cli
+    from streams.clickhouse import connect
+
+    if args.list:
+        print(sql_cli.listing(), end="")
+        return 0
+    text, declared, label = sql_cli.resolve(args.target, args.file)
+    params = sql_cli.parse_params(args.param, declared)
+    client = connect(settings.clickhouse_url.get_secret_value())
+    try:
+        # readonly=2: no writes, no DDL, but query-level settings still allowed.
+        result = client.query(text, parameters=params, settings={"readonly": 2})
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise JourneyError(f"{label}: {first[:400]}") from None
+    print(sql_cli.render(result.column_names, result.result_rows, args.format), end="")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key}={value}")
@@ -298,6 +319,14 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning"])
     add("dashboard", cmd_dashboard, "run the Streamlit dashboard in the foreground")
     add("config", cmd_config, "print the effective settings (secrets masked)")
+    sql = add("sql", cmd_sql, "run a named query, a .sql file or a statement (read-only)")
+    sql.add_argument("target", nargs="?", help="a named query (see --list) or a SQL statement")
+    sql.add_argument("--file", type=Path, help="run the SQL in this file")
+    sql.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="bind a parameter"
+    )
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--list", action="store_true", help="list the named queries")
     add(
         "verify",
         cmd_verify,

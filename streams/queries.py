@@ -28,6 +28,11 @@ class NamedQuery:
     path: Path
 
 
+def is_name(text: str) -> bool:
+    """Whether ``text`` looks like a query name rather than SQL."""
+    return re.fullmatch(r"[a-z0-9_]+", text) is not None
+
+
 def load(name: str, directory: Path = QUERIES_DIR) -> NamedQuery:
     """Load ``<directory>/<name>.sql``; an unknown name is an error that lists the known ones."""
     if not re.fullmatch(r"[a-z0-9_]+", name):

@@ -1,0 +1,13 @@
+-- description: IVR outcomes per year: calls per outcome and their share; the self_served share is the containment rate. Filters: '' = all.
+SELECT year, outcome, calls, round(calls / sum(calls) OVER (PARTITION BY year), 6) AS share
+FROM
+(
+    SELECT toYear(hour) AS year, outcome, sum(calls) AS calls
+    FROM rollup_calls_hourly
+    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+      AND kind = 'ivr_call'
+      AND ({tenant:String} = '' OR tenant = {tenant:String})
+      AND ({industry:String} = '' OR industry = {industry:String})
+    GROUP BY year, outcome
+)
+ORDER BY year, outcome

@@ -1,0 +1,261 @@
+"""Named queries against the embedded ClickHouse, on fixture data whose answers are known.
+
+The fixture goes through the worker's own path (plan_flush -> one insert into ingest_facts ->
+the materialised views), so the queries are tested on rollups exactly as the worker writes
+them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from clickhouse_connect.driver.client import Client
+
+from streams import queries
+from streams.clickhouse import connect
+from streams.logic.aggregate import FACT_COLUMNS, Rules, finish_rows, plan_flush
+from streams.logic.ingest import SourceRecord
+from streams.migrations import migrate
+from streams.settings import Settings
+from tests.support import run_journey, settings_env
+
+pytestmark = pytest.mark.integration
+
+CUSTOMER = "ph:k1:" + "12" * 16
+ALL = {"tenant": "", "industry": "", "use_case": "", "channel": ""}
+YEARS = {"start": "2020-01-01 00:00:00", "end": "2022-01-01 00:00:00"}
+
+
+def ev(
+    n: int, journey: str, industry: str, use_case: str, channel: str, at: str, **fields: Any
+) -> dict[str, Any]:
+    base = {
+        "event_id": f"q{n}",
+        "schema_version": 1,
+        "kind": "touch",
+        "occurred_at": at,
+        "tenant": "acme",
+        "industry": industry,
+        "use_case": use_case,
+        "channel": channel,
+        "journey_id": journey,
+        "customer_id": CUSTOMER,
+        "direction": "outbound",
+    }
+    return base | fields
+
+
+def ivr(n: int, seconds: float, outcome: str) -> dict[str, Any]:
+    return ev(
+        n,
+        "f1",
+        "financial_services",
+        "digital_customer_service",
+        "phone",
+        f"2021-03-0{n % 9 + 1}T10:00:00Z",
+        kind="ivr_call",
+        direction="inbound",
+        duration_s=seconds,
+        outcome=outcome,
+    )
+
+
+def sms(n: int, journey: str, at: str, message: str, **fields: Any) -> dict[str, Any]:
+    kind = "message_receipt" if "status" in fields else "message_sent"
+    extra = fields if fields else {"purpose": "delivery"}
+    return ev(
+        n,
+        journey,
+        "telecom",
+        "smart_notification",
+        "sms",
+        at,
+        kind=kind,
+        message_id=message,
+        **extra,
+    )
+
+
+FIXTURE: list[dict[str, Any] | bytes] = [
+    ev(1, "r1", "retail", "smart_notification", "email", "2021-02-01T09:00:00Z"),
+    ev(2, "r1", "retail", "smart_notification", "web", "2021-02-01T10:00:00Z"),
+    ev(3, "r2", "retail", "personalized_retention", "email", "2021-02-02T09:00:00Z"),
+    ev(4, "r2", "retail", "personalized_retention", "email", "2021-02-03T09:00:00Z"),
+    ivr(5, 30.0, "self_served"),
+    ivr(6, 40.0, "self_served"),
+    ivr(7, 200.0, "abandoned"),
+    sms(8, "t1", "2021-05-01T12:00:00Z", "m1"),
+    sms(9, "t1", "2021-05-01T12:05:00Z", "m2"),
+    sms(10, "t1", "2021-05-01T12:01:00Z", "m1", status="read", read_signal="read_receipt"),
+    sms(11, "t2", "2020-06-01T12:00:00Z", "m3"),
+    sms(12, "t2", "2020-06-01T12:05:00Z", "m3", status="clicked", read_signal="click_proxy"),
+    b"{bad",
+    b"[]",
+]
+
+
+@pytest.fixture(scope="module")
+def loaded(services: dict[str, Any]) -> tuple[str, Client]:
+    """A database holding the fixture, written the way the worker writes."""
+    url = f"{services['clickhouse'].url}/named_queries"
+    migrate(url)
+    now_ms = int(time.time() * 1000)  # dead letters older than their 90-day TTL would vanish
+    records = [
+        SourceRecord(
+            "fixture",
+            0,
+            i,
+            now_ms,
+            e if isinstance(e, bytes) else json.dumps(e).encode(),
+        )
+        for i, e in enumerate(FIXTURE)
+    ]
+    flush = plan_flush(records, {}, lambda _: None, Rules())
+    rows = finish_rows(flush, lags={}, worker="fixture", now_ms=now_ms)
+    client = connect(url)
+    client.insert("ingest_facts", rows, column_names=list(FACT_COLUMNS))
+    return url, client
+
+
+def run(client: Client, name: str, **params: Any) -> list[tuple[Any, ...]]:
+    query = queries.load(name)
+    return [tuple(r) for r in client.query(query.sql, parameters=params).result_rows]
+
+
+def test_every_named_query_declares_a_description_and_runs(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    samples = {
+        "String": "",
+        "DateTime": "2020-01-01 00:00:00",
+        "DateTime64(3)": "2020-01-01 00:00:00",
+        "UInt32": "10",
+    }
+    for query in queries.load_all():
+        assert query.description
+        params = {k: samples[t] for k, t in query.parameters.items()}
+        client.query(query.sql, parameters=params)
+
+
+def test_channel_mix(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "channel_mix", **YEARS, **ALL)
+    assert rows == [
+        (2020, "sms", 1, 1.0),
+        (2021, "email", 3, 0.333333),
+        (2021, "phone", 3, 0.333333),
+        (2021, "sms", 2, 0.222222),
+        (2021, "web", 1, 0.111111),
+    ]
+    retail = run(client, "channel_mix", **YEARS, **(ALL | {"industry": "retail"}))
+    assert retail == [(2021, "email", 3, 0.75), (2021, "web", 1, 0.25)]
+
+
+def test_use_case_shares(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "use_case_shares", **YEARS, **ALL)
+    assert rows == [
+        (2020, "smart_notification", 1, 1.0),
+        (2021, "smart_notification", 4, 0.444444),
+        (2021, "digital_customer_service", 3, 0.333333),
+        (2021, "personalized_retention", 2, 0.222222),
+    ]
+
+
+def test_ivr_duration_and_outcomes(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    (month,) = run(client, "ivr_duration_by_month", **YEARS, **ALL)
+    assert month[1:] == (3, 90.0, 40, 200)
+    assert str(month[0]).startswith("2021-03-01")
+    outcomes = run(client, "ivr_outcomes", **YEARS, tenant="", industry="")
+    assert outcomes == [(2021, "abandoned", 1, 0.333333), (2021, "self_served", 2, 0.666667)]
+
+
+def test_read_within_three_minutes_and_coverage(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "read_within_3_minutes", **YEARS, tenant="", industry="", use_case="")
+    assert rows == [(2020, "sms", 1, 1, 1.0, 0.0), (2021, "sms", 2, 1, 0.5, 1.0)]
+
+
+def test_channels_per_journey(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "channels_per_journey", **YEARS, tenant="", use_case="")
+    assert rows == [
+        (2020, "telecom", 1, 1.0),
+        (2021, "financial_services", 1, 1.0),
+        (2021, "retail", 2, 1.5),
+        (2021, "telecom", 1, 1.0),
+    ]
+
+
+def test_dead_letters_by_reason(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "dead_letters_by_reason", since="2000-01-01 00:00:00")
+    assert {(code, n) for code, n, *_ in rows} == {
+        ("event:is not JSON", 1),
+        ("event:an event is a JSON object, got list", 1),
+    }
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["' OR 1=1 --", "retail'; DROP TABLE interactions; --", "\\' OR ''='", "retail\n--"],
+)
+def test_filter_values_that_try_sql_injection_are_harmless(
+    loaded: tuple[str, Client], hostile: str
+) -> None:
+    _, client = loaded
+    assert run(client, "channel_mix", **YEARS, **(ALL | {"industry": hostile})) == []
+    assert int(client.command("SELECT count() FROM interactions")) == 12
+
+
+def test_journey_sql_command(
+    loaded: tuple[str, Client], settings_factory: Callable[..., Settings], tmp_path: Any
+) -> None:
+    url, _ = loaded
+    env = settings_env(settings_factory(clickhouse_url=url))
+    listed = run_journey("sql", "--list", env=env)
+    assert listed.returncode == 0 and "channel_mix\n" in listed.stdout
+    assert "parameters: start:DateTime" in listed.stdout
+    params = [
+        "--param",
+        "start=2021-01-01 00:00:00",
+        "--param",
+        "end=2022-01-01 00:00:00",
+        "--param",
+        "tenant=",
+        "--param",
+        "industry=retail",
+        "--param",
+        "use_case=",
+    ]
+    table = run_journey("sql", "channel_mix", *params, env=env)
+    assert table.returncode == 0, table.stderr
+    assert "email" in table.stdout and "(2 rows)" in table.stdout
+    as_csv = run_journey("sql", "channel_mix", *params, "--format", "csv", env=env)
+    assert as_csv.stdout.splitlines()[:2] == [
+        "year,channel,interactions,share",
+        "2021,email,3,0.75",
+    ]
+    as_json = run_journey("sql", "channel_mix", *params, "--format", "json", env=env)
+    assert json.loads(as_json.stdout.splitlines()[1]) == {
+        "year": 2021,
+        "channel": "web",
+        "interactions": 1,
+        "share": 0.25,
+    }
+    raw = run_journey("sql", "SELECT count() AS n FROM interactions", "--format", "csv", env=env)
+    assert raw.stdout == "n\n12\n"
+    path = tmp_path / "mine.sql"
+    path.write_text("SELECT kind, count() AS n FROM interactions GROUP BY kind ORDER BY kind")
+    from_file = run_journey("sql", "--file", str(path), "--format", "csv", env=env)
+    assert "ivr_call,3" in from_file.stdout
+    missing = run_journey("sql", "channel_mix", "--param", "start=2021-01-01", env=env)
+    assert missing.returncode == 1 and "missing --param for end (DateTime)" in missing.stderr
+    unknown = run_journey("sql", "channel_mix", *params, "--param", "colour=red", env=env)
+    assert unknown.returncode == 1 and "no such parameter" in unknown.stderr
+    write = run_journey("sql", "DROP TABLE interactions", env=env)
+    assert write.returncode == 1 and "readonly" in write.stderr.lower()

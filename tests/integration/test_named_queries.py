@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -95,7 +96,77 @@ FIXTURE: list[dict[str, Any] | bytes] = [
     sms(12, "t2", "2020-06-01T12:05:00Z", "m3", status="clicked", read_signal="click_proxy"),
     b"{bad",
     b"[]",
+    # 2019, outside the years the queries above are asked about.
+    ev(
+        13,
+        "f2",
+        "financial_services",
+        "smart_notification",
+        "phone",
+        "2019-04-01T10:00:00Z",
+        kind="notification_call",
+        duration_s=42.0,
+        purpose="appointment",
+    ),
+    ev(
+        14,
+        "f2",
+        "financial_services",
+        "smart_notification",
+        "phone",
+        "2019-04-02T10:00:00Z",
+        kind="notification_call",
+        duration_s=48.0,
+        purpose="appointment",
+    ),
+    ev(
+        15,
+        "f2",
+        "financial_services",
+        "smart_notification",
+        "phone",
+        "2019-04-03T10:00:00Z",
+        kind="notification_call",
+        duration_s=40.0,
+        purpose="delivery",
+    ),
+    ev(
+        16,
+        "c1",
+        "retail",
+        "digital_customer_service",
+        "chat",
+        "2019-07-01T10:00:00Z",
+        kind="chatbot_session",
+        direction="inbound",
+        handed_off=True,
+    ),
+    ev(
+        17,
+        "c1",
+        "retail",
+        "digital_customer_service",
+        "chat",
+        "2019-07-02T10:00:00Z",
+        kind="chatbot_session",
+        direction="inbound",
+        handed_off=False,
+    ),
+    ev(
+        18,
+        "c2",
+        "retail",
+        "digital_customer_service",
+        "chat",
+        "2019-07-03T10:00:00Z",
+        kind="chatbot_session",
+        direction="inbound",
+        handed_off=False,
+    ),
+    # Ten minutes ago: the minute rollup keeps the last two days.
+    ev(19, "w1", "retail", "smart_acquisition", "web", "RECENT"),
 ]
+Y2019 = {"start": "2019-01-01 00:00:00", "end": "2020-01-01 00:00:00"}
 
 
 @pytest.fixture(scope="module")
@@ -104,13 +175,14 @@ def loaded(services: dict[str, Any]) -> tuple[str, Client]:
     url = f"{services['clickhouse'].url}/named_queries"
     migrate(url)
     now_ms = int(time.time() * 1000)  # dead letters older than their 90-day TTL would vanish
+    recent = datetime.fromtimestamp(now_ms / 1000 - 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     records = [
         SourceRecord(
             "fixture",
             0,
             i,
             now_ms,
-            e if isinstance(e, bytes) else json.dumps(e).encode(),
+            e if isinstance(e, bytes) else json.dumps(e).replace("RECENT", recent).encode(),
         )
         for i, e in enumerate(FIXTURE)
     ]
@@ -200,6 +272,36 @@ def test_dead_letters_by_reason(loaded: tuple[str, Client]) -> None:
     }
 
 
+def test_notification_calls_and_chatbot_handoff(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    calls = run(client, "notification_calls_by_purpose", **Y2019, tenant="", industry="")
+    assert calls == [(2019, "appointment", 2, 45.0), (2019, "delivery", 1, 40.0)]
+    bots = run(client, "chatbot_handoff", **Y2019, tenant="", industry="")
+    assert bots == [(2019, 3, 1, 0.333333)]
+
+
+def test_read_latency_and_the_signals_it_rests_on(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    latency = run(client, "read_latency_distribution", **YEARS, tenant="", industry="", channel="")
+    assert latency == [(60, 1, 0.5), (300, 1, 0.5)]
+    coverage = run(client, "read_signal_coverage", **YEARS, tenant="", industry="")
+    assert coverage == [
+        ("sms", 3, "click_proxy", 1, 0.333333),
+        ("sms", 3, "read_receipt", 1, 0.333333),
+    ]
+
+
+def test_live_minutes_and_pipeline_freshness(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    live = run(client, "live_interactions_per_minute", since=since, tenant="")
+    assert [(channel, n, late) for _, channel, n, late in live] == [("web", 1, 0)]
+    (fresh,) = run(client, "pipeline_freshness", topic="fixture")
+    partition, _flushed, _watermark, lag, events, dead, late = fresh
+    assert (partition, lag, events, dead) == (0, -1, 19, 2)
+    assert late == 8  # the 2020 and 2019 events came after 2021 ones on the partition
+
+
 @pytest.mark.parametrize(
     "hostile",
     ["' OR 1=1 --", "retail'; DROP TABLE interactions; --", "\\' OR ''='", "retail\n--"],
@@ -209,7 +311,7 @@ def test_filter_values_that_try_sql_injection_are_harmless(
 ) -> None:
     _, client = loaded
     assert run(client, "channel_mix", **YEARS, **(ALL | {"industry": hostile})) == []
-    assert int(client.command("SELECT count() FROM interactions")) == 12
+    assert int(client.command("SELECT count() FROM interactions")) == 19
 
 
 def test_journey_sql_command(
@@ -248,7 +350,7 @@ def test_journey_sql_command(
         "share": 0.25,
     }
     raw = run_journey("sql", "SELECT count() AS n FROM interactions", "--format", "csv", env=env)
-    assert raw.stdout == "n\n12\n"
+    assert raw.stdout == "n\n19\n"
     path = tmp_path / "mine.sql"
     path.write_text("SELECT kind, count() AS n FROM interactions GROUP BY kind ORDER BY kind")
     from_file = run_journey("sql", "--file", str(path), "--format", "csv", env=env)
@@ -259,3 +361,25 @@ def test_journey_sql_command(
     assert unknown.returncode == 1 and "no such parameter" in unknown.stderr
     write = run_journey("sql", "DROP TABLE interactions", env=env)
     assert write.returncode == 1 and "readonly" in write.stderr.lower()
+
+
+def test_analyst_views_sum_the_rollups(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+
+    def one(sql: str) -> tuple[Any, ...]:
+        return tuple(client.query(sql).result_rows[0])
+
+    assert one("SELECT sum(interactions) FROM channel_mix_yearly WHERE year = 2021") == (9,)
+    assert one(
+        "SELECT call_count, mean_duration_s FROM calls_monthly "
+        "WHERE kind = 'notification_call' AND purpose = 'delivery'"
+    ) == (1, 40.0)
+    assert one(
+        "SELECT sum(send_count), sum(read_pair_count), sum(read_within_3_min_count) "
+        "FROM messaging_monthly"
+    ) == (3, 2, 1)
+    assert one(
+        "SELECT channels_per_journey FROM journeys_yearly "
+        "WHERE year = 2021 AND industry = 'retail' AND use_case = 'smart_notification'"
+    ) == (2.0,)
+    assert one("SELECT session_count, hand_off_rate FROM chatbot_yearly") == (3, 0.333333)

@@ -1,0 +1,12 @@
+-- description: Interactions per minute and channel since a time (the minute rollup keeps the last two days), receipts excluded, with how many arrived late.
+SELECT
+    minute,
+    channel,
+    sum(interactions) AS interactions,
+    sum(late) AS late
+FROM rollup_interactions_minute
+WHERE minute >= {since:DateTime}
+  AND kind != 'message_receipt'
+  AND ({tenant:String} = '' OR tenant = {tenant:String})
+GROUP BY minute, channel
+ORDER BY minute, channel

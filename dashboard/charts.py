@@ -17,3 +17,17 @@ def channel_bars(frame: pd.DataFrame) -> alt.Chart:
             tooltip=["channel:N", alt.Tooltip("interactions:Q", format=",")],
         )
     )
+
+
+def minute_lines(frame: pd.DataFrame) -> alt.Chart:
+    """Interactions per minute, one line per channel."""
+    return (
+        alt.Chart(frame, title="Last hour, per minute")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("minute:T", title="Minute (UTC)"),
+            y=alt.Y("interactions:Q", title="Interactions"),
+            color=alt.Color("channel:N", title="Channel"),
+            tooltip=["minute:T", "channel:N", alt.Tooltip("interactions:Q", format=",")],
+        )
+    )

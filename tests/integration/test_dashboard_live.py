@@ -68,3 +68,55 @@ def test_live_page_explains_an_unreachable_store(monkeypatch: pytest.MonkeyPatch
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert not app.exception, app.exception
     assert any("unreachable" in e.value for e in app.error)
+
+
+def test_live_page_shows_minutes_freshness_and_dead_letters(
+    settings_factory: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data written the worker's way: a recent event, a broken record, the progress rows."""
+    import json
+    import time
+
+    from streams.logic.aggregate import FACT_COLUMNS, Rules, finish_rows, plan_flush
+    from streams.logic.ingest import SourceRecord
+
+    settings = settings_factory()
+    url = settings.clickhouse_url.get_secret_value()
+    migrate(url)
+    now_ms = int(time.time() * 1000)
+    event = dict(zip(INTERACTION_COLUMNS, row(1, "sms"), strict=False))
+    event = {
+        k: v
+        for k, v in event.items()
+        if k
+        in (
+            "event_id",
+            "schema_version",
+            "kind",
+            "tenant",
+            "industry",
+            "use_case",
+            "channel",
+            "journey_id",
+            "customer_id",
+            "direction",
+        )
+    }
+    event["occurred_at"] = datetime.fromtimestamp(now_ms / 1000 - 120, UTC).isoformat()
+    records = [
+        SourceRecord(settings.topic_interactions, 2, 0, now_ms, json.dumps(event).encode()),
+        SourceRecord(settings.topic_interactions, 2, 1, now_ms, b"not json"),
+    ]
+    flush = plan_flush(records, {}, lambda _: None, Rules())
+    rows = finish_rows(flush, lags={2: 0}, worker="test", now_ms=now_ms)
+    connect(url).insert("ingest_facts", rows, column_names=list(FACT_COLUMNS))
+    monkeypatch.setenv("CLICKHOUSE_URL", url)
+    monkeypatch.setenv("JOURNEY_TOPIC_PREFIX", settings.topic_prefix)
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception, app.exception
+    columns = [set(frame.value.columns) for frame in app.dataframe]
+    assert any("kafka_partition" in c and "lag" in c for c in columns)  # freshness
+    dead = next(f.value for f in app.dataframe if "code" in f.value.columns)
+    assert list(dead["code"]) == ["event:is not JSON"]
+    assert any("last flush" in c.value for c in app.caption)
+    assert len(app.get("vega_lite_chart")) == 2  # per minute, and by channel

@@ -1,0 +1,25 @@
+"""Chart builders are pure: checked through their Vega-Lite specs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from dashboard import charts
+
+
+def test_channel_bars_sorts_channels_by_interactions() -> None:
+    spec = charts.channel_bars(pd.DataFrame({"channel": ["web"], "interactions": [3]})).to_dict()
+    assert spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["y"]["sort"] == "-x"
+
+
+def test_minute_lines_draw_one_line_per_channel_over_time() -> None:
+    frame = pd.DataFrame(
+        {"minute": [datetime(2026, 1, 1, 10, 0)], "channel": ["sms"], "interactions": [2]}
+    )
+    spec = charts.minute_lines(frame).to_dict()
+    assert spec["mark"]["type"] == "line"
+    assert spec["encoding"]["x"]["type"] == "temporal"
+    assert spec["encoding"]["color"]["field"] == "channel"

@@ -212,6 +212,17 @@ def test_every_named_query_declares_a_description_and_runs(loaded: tuple[str, Cl
         client.query(query.sql, parameters=params)
 
 
+def test_overview_kpis(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    y2021 = {"start": "2021-01-01 00:00:00", "end": "2022-01-01 00:00:00"}
+    (row,) = run(client, "overview_kpis", **y2021, **ALL)
+    # 9 interactions: email 3, phone 3, sms 2, web 1; smart notifications: r1 (2) + t1 sends (2);
+    # IVR 30/40/200 s; one read pair, 60 s; journeys r1 (2 channels), r2, f1, t1 (1 each).
+    assert row == (9, 1.0, 0.444444, 90.0, 1.0, 1.25)
+    (retail,) = run(client, "overview_kpis", **y2021, **(ALL | {"industry": "retail"}))
+    assert retail[:3] == (4, 1.0, 0.5)
+
+
 def test_channel_mix(loaded: tuple[str, Client]) -> None:
     _, client = loaded
     rows = run(client, "channel_mix", **YEARS, **ALL)

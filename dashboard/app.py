@@ -11,7 +11,8 @@ PAGES = Path(__file__).resolve().parent / "pages"
 st.set_page_config(page_title="Journey telemetry", layout="wide")
 navigation = st.navigation(
     [
-        st.Page(PAGES / "live.py", title="Live", icon=":material/monitoring:", default=True),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(PAGES / "live.py", title="Live", icon=":material/monitoring:"),
     ]
 )
 navigation.run()

@@ -16,7 +16,7 @@ from streams.settings import Settings
 from tests.support import free_port
 
 pytestmark = pytest.mark.integration
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "live.py")
 
 
 def row(i: int, channel: str) -> list[object]:

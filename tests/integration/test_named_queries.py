@@ -22,7 +22,7 @@ from streams.logic.aggregate import FACT_COLUMNS, Rules, finish_rows, plan_flush
 from streams.logic.ingest import SourceRecord
 from streams.migrations import migrate
 from streams.settings import Settings
-from tests.support import run_journey, settings_env
+from tests.support import run_journey, settings_env, unique
 
 pytestmark = pytest.mark.integration
 
@@ -172,7 +172,7 @@ Y2019 = {"start": "2019-01-01 00:00:00", "end": "2020-01-01 00:00:00"}
 @pytest.fixture(scope="module")
 def loaded(services: dict[str, Any]) -> tuple[str, Client]:
     """A database holding the fixture, written the way the worker writes."""
-    url = f"{services['clickhouse'].url}/named_queries"
+    url = f"{services['clickhouse'].url}/{unique('nq_')}"  # one database per module using it
     migrate(url)
     now_ms = int(time.time() * 1000)  # dead letters older than their 90-day TTL would vanish
     recent = datetime.fromtimestamp(now_ms / 1000 - 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

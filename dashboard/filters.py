@@ -43,6 +43,16 @@ class Filters:
             "channel": self.channel,
         }
 
+    def both_params(self) -> dict[str, object]:
+        """Bound parameters covering the comparison period and the period together (charts per
+        year or month that show the change)."""
+        start = min(self.start, self.compare_start)
+        end = max(self.end, self.compare_end)
+        return self.params() | {
+            "start": datetime.combine(start, datetime.min.time()),
+            "end": datetime.combine(end, datetime.min.time()),
+        }
+
     def context(self) -> dict[str, str]:
         """The filter context, written into every CSV download."""
         return {
@@ -55,27 +65,76 @@ class Filters:
         }
 
 
+COMPARISONS = {
+    "aligned_year": "Previous year, same weekdays",
+    "same_dates": "Previous year, same dates",
+    "previous_period": "The period just before",
+}
+
+
 def aligned_comparison(start: date, end: date) -> tuple[date, date]:
     """The same period a year earlier, on the same weekdays."""
     return start - ALIGNED_YEAR, end - ALIGNED_YEAR
 
 
+def comparison_period(start: date, end: date, mode: str) -> tuple[date, date]:
+    """The comparison period for ``mode`` (a key of ``COMPARISONS``)."""
+    if mode == "aligned_year":
+        return aligned_comparison(start, end)
+    if mode == "same_dates":
+        return _year_before(start), _year_before(end)
+    if mode == "previous_period":
+        return start - (end - start), start
+    raise ValueError(f"unknown comparison {mode!r}; known: {', '.join(COMPARISONS)}")
+
+
+def _year_before(day: date) -> date:
+    # 29 February has no twin a year earlier: take the 28th.
+    return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else 31))
+
+
+def default_period(years_with_data: list[int], today: date) -> tuple[date, date]:
+    """The latest full calendar year holding data, else the current year to date.
+
+    Executives compare whole years; a half-filled current year against a full previous one
+    would read as a collapse.
+    """
+    full = [y for y in years_with_data if y < today.year]
+    if full:
+        year = max(full)
+        return date(year, 1, 1), date(year + 1, 1, 1)
+    return date(today.year, 1, 1), today + timedelta(days=1)
+
+
 def sidebar(default_start: date, default_end: date) -> Filters:
-    """Draw the filters in the sidebar and return the choice."""
+    """Draw the filters in the sidebar and return the choice.
+
+    Drawn by the entry point, before the page runs, so the choice survives page changes.
+    """
     with st.sidebar:
         st.header("Filters")
-        start = st.date_input("From", default_start)
-        last = st.date_input("To (inclusive)", default_end - timedelta(days=1))
+        start = st.date_input("From", default_start, key="filter_start")
+        last = st.date_input("To (inclusive)", default_end - timedelta(days=1), key="filter_end")
         end = last + timedelta(days=1)
-        compare_start, compare_end = aligned_comparison(start, end)
-        st.caption(
-            f"Compared with {compare_start} to {compare_end - timedelta(days=1)} "
-            "(a year earlier, same weekdays)"
+        if end <= start:
+            st.warning("'To' is before 'From': showing the single day 'From'.")
+            end = start + timedelta(days=1)
+        mode = st.selectbox(
+            "Compare with",
+            tuple(COMPARISONS),
+            format_func=COMPARISONS.__getitem__,
+            key="filter_comparison",
         )
-        tenant = st.text_input("Tenant (empty = all)", "").strip()
-        industry = st.selectbox("Industry", ("", *v.INDUSTRIES), format_func=_all)
-        use_case = st.selectbox("Use case", ("", *v.USE_CASES), format_func=_all)
-        channel = st.selectbox("Channel", ("", *v.CHANNELS), format_func=_all)
+        compare_start, compare_end = comparison_period(start, end, mode)
+        st.caption(f"Comparison: {compare_start} to {compare_end - timedelta(days=1)}")
+        tenant = st.text_input("Tenant (empty = all)", "", key="filter_tenant").strip()
+        industry = st.selectbox(
+            "Industry", ("", *v.INDUSTRIES), format_func=_all, key="filter_industry"
+        )
+        use_case = st.selectbox(
+            "Use case", ("", *v.USE_CASES), format_func=_all, key="filter_use_case"
+        )
+        channel = st.selectbox("Channel", ("", *v.CHANNELS), format_func=_all, key="filter_channel")
     return Filters(start, end, compare_start, compare_end, tenant, industry, use_case, channel)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters
+from dashboard import context
 
 CARDS = (
     ("interactions", "Interactions", "{:,.0f}"),
@@ -18,28 +16,10 @@ CARDS = (
     ("channels_per_journey", "Channels per journey", "{:.2f}"),
 )
 
-st.title("Overview")
-try:
-    span = data.run("data_span", {})
-except data.DataUnavailable as exc:
-    st.error(f"The data store is unreachable right now. {exc}")
-    st.stop()
-if span.empty or not span["interactions"].iloc[0]:
-    st.info("No interactions yet. `journey up` backfills two calibrated years to explore.")
-    st.stop()
-last: datetime = pd.Timestamp(span["last_hour"].iloc[0]).to_pydatetime()
-chosen = filters.sidebar(date(last.year, 1, 1), last.date() + timedelta(days=1))
-try:
-    now = data.run("overview_kpis", chosen.params())
-    before = data.run("overview_kpis", chosen.params(comparison=True))
-except data.DataUnavailable as exc:
-    st.error(f"The data store is unreachable right now. {exc}")
-    st.stop()
+ctx = context.require("Overview")
+now = context.run("overview_kpis", ctx.filters.params())
+before = context.run("overview_kpis", ctx.filters.params(comparison=True))
 
-st.caption(
-    f"{chosen.context()['period']} compared with {chosen.context()['comparison_period']}; "
-    f"data up to {last:%Y-%m-%d %H:00} UTC"
-)
 columns = st.columns(3)
 for i, (key, label, fmt) in enumerate(CARDS):
     value = now[key].iloc[0]
@@ -48,14 +28,10 @@ for i, (key, label, fmt) in enumerate(CARDS):
     delta = None
     if not pd.isna(value) and not pd.isna(previous) and previous:
         delta = f"{(value - previous) / previous:+.1%}"
-    columns[i % 3].metric(label, shown, delta)
+    columns[i % 3].metric(label, shown, delta, help="Change versus the comparison period")
 
 export = pd.concat(
-    [now.assign(period="current"), before.assign(period="comparison")], ignore_index=True
-).assign(**chosen.context())
-st.download_button(
-    "Download these figures (CSV, with the filters)",
-    export.to_csv(index=False),
-    file_name="overview.csv",
-    mime="text/csv",
+    [now.assign(period_kind="current"), before.assign(period_kind="comparison")],
+    ignore_index=True,
 )
+context.download(export, "overview", ctx)

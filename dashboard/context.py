@@ -1,0 +1,139 @@
+"""What every page shares: the data's span and freshness, the sidebar filters, the page header,
+and CSV downloads that carry the filter context.
+
+The entry point (``app.py``) calls :func:`prepare` before the page runs: the filters are
+drawn there so the reader's choice survives a change of page. Pages call :func:`require`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, filters
+
+STATE_KEY = "journey_page_context"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """The filters chosen and how fresh the data is."""
+
+    filters: filters.Filters
+    years: list[int]
+    last_hour: datetime | None
+    last_flush_at: datetime | None
+
+
+def prepare() -> None:
+    """Load the data's span, draw the filters, and keep the outcome for the page."""
+    try:
+        span = data.run("data_years", {})
+    except data.DataUnavailable as exc:
+        st.session_state[STATE_KEY] = str(exc)
+        return
+    if span.empty:
+        st.session_state[STATE_KEY] = None
+        return
+    years = [int(y) for y in span["year"]]
+    start, end = filters.default_period(years, datetime.now(UTC).date())
+    chosen = filters.sidebar(start, end)
+    last_hour = _timestamp(span["last_hour"].max())
+    last_flush = _timestamp(span["last_flush_at"].iloc[0])
+    st.session_state[STATE_KEY] = PageContext(chosen, years, last_hour, last_flush)
+
+
+def require(title: str) -> PageContext:
+    """Draw the page title and freshness line; stop the page with a readable message when the
+    data store is unreachable or empty."""
+    st.title(title)
+    state = st.session_state.get(STATE_KEY)
+    if isinstance(state, str):
+        st.error(f"The data store is unreachable right now. {state}")
+        st.stop()
+    if not isinstance(state, PageContext):
+        st.info("No interactions yet. `journey up` backfills two calibrated years to explore.")
+        st.stop()
+    assert isinstance(state, PageContext)  # for mypy: st.stop() does not return
+    st.caption(freshness_line(state))
+    return state
+
+
+def freshness_line(ctx: PageContext) -> str:
+    """When the data was last updated, and the period shown (the 'last updated' of every page)."""
+    context = ctx.filters.context()
+    flushed = (
+        f"last updated {ctx.last_flush_at:%Y-%m-%d %H:%M:%S} UTC (the worker's last write)"
+        if ctx.last_flush_at
+        else "last updated: unknown (no worker write recorded)"
+    )
+    events = f"events up to {ctx.last_hour:%Y-%m-%d %H:00} UTC" if ctx.last_hour else "no events"
+    return (
+        f"Data {flushed}; {events}. Showing {context['period']}, "
+        f"compared with {context['comparison_period']}."
+    )
+
+
+def run(name: str, params: Mapping[str, object]) -> pd.DataFrame:
+    """A named query for the page; an unreachable store stops the page with a readable message."""
+    try:
+        return data.run(name, dict(params))
+    except data.DataUnavailable as exc:
+        st.error(f"The data store is unreachable right now. {exc}")
+        st.stop()
+        raise  # not reached: st.stop() raises
+
+
+def chart(
+    frame: pd.DataFrame,
+    build: Callable[[pd.DataFrame], alt.Chart | alt.FacetChart],
+    name: str,
+    ctx: PageContext,
+    empty: str = "Nothing in this period for these filters.",
+) -> None:
+    """Draw ``build(frame)`` with its CSV download (the frame plus the filter context), or say
+    the frame is empty (an empty answer has no columns to chart)."""
+    if frame.empty:
+        st.info(empty)
+        return
+    st.altair_chart(build(frame), width="stretch")
+    download(frame, name, ctx)
+
+
+def download(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:
+    """A CSV download of ``frame`` whose every row carries the filters it was drawn with."""
+    st.download_button(
+        f"Download {name.replace('_', ' ')} (CSV, with the filters)",
+        csv_with_context(frame, ctx.filters),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"download_{name}",
+    )
+
+
+def csv_with_context(frame: pd.DataFrame, chosen: filters.Filters) -> str:
+    """``frame`` as CSV, each row followed by the filter context (period, comparison, ...)."""
+    return frame.assign(**chosen.context()).to_csv(index=False)
+
+
+def year_bounds(years: list[int]) -> dict[str, datetime]:
+    """Query bounds covering whole calendar years ``years``."""
+    return {
+        "start": datetime(min(years), 1, 1),
+        "end": datetime(max(years) + 1, 1, 1),
+    }
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    if stamp.year < 1971:  # ClickHouse's "no value" for max() over nothing is the epoch
+        return None
+    return stamp.to_pydatetime().replace(tzinfo=None)

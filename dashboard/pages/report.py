@@ -1,0 +1,38 @@
+"""Report: the published findings (CSG, Sinch) beside the values measured on the same year."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from dashboard import charts, context, report
+from streams.simulate.calibration import Calibration
+
+ctx = context.require("Report")
+candidates = sorted({y for y in ctx.years if y - 1 in ctx.years} or set(ctx.years), reverse=True)
+year = st.selectbox(
+    "Measured year (the published figures are for 2021; growth is the year over the one before)",
+    candidates,
+    index=candidates.index(ctx.filters.start.year) if ctx.filters.start.year in candidates else 0,
+)
+bounds = {"start": datetime(year - 1, 1, 1), "end": datetime(year + 1, 1, 1)}
+params = bounds | {"tenant": ctx.filters.tenant}
+cells = report.Cells(
+    interactions=context.run("report_interaction_cells", params),
+    calls=context.run("report_call_cells", params),
+    reads=context.run("report_read_cells", params),
+    journeys=context.run("report_journey_cells", params),
+)
+table = report.report(Calibration.load().figures, cells, year)
+matched = int((table["status"] == "as published").sum())
+st.metric(f"Findings reproduced in {year}", f"{matched} of {len(table)}")
+st.caption(
+    f"'As published' means within {report.CLOSE_ENOUGH:.0%} of the published figure (and above "
+    "any 'more than' floor). Read speed is timed from the send to the first read signal. "
+    "Tenant filter applies; industry, use case and channel are part of each finding."
+)
+st.dataframe(table.drop(columns=["id"]), hide_index=True, width="stretch")
+context.chart(
+    table, lambda f: charts.published_vs_measured(f.dropna(subset=["ratio"])), "report", ctx
+)

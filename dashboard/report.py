@@ -1,0 +1,124 @@
+"""The Report page's arithmetic: each published figure (``calibration.toml [[figures]]``,
+from ``../shared/domain.md``) measured on the rollups of a chosen year.
+
+Pure functions over the frames of four named queries (``report_*_cells``), so the page and
+an analyst reading the same cells get the same numbers. The published figures are for 2021
+(growth: 2021 over 2020); measured on year Y, 2021 reads as Y and 2020 as Y - 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+REFERENCE_YEAR = 2021
+CLOSE_ENOUGH = 0.10  # relative distance at which a measured value is "as published"
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The four cell frames the figures are measured on (see ``sql/queries/report_*``)."""
+
+    interactions: pd.DataFrame  # year, industry, use_case, channel, kind, interactions
+    calls: pd.DataFrame  # year, industry, kind, calls, duration_ms
+    reads: pd.DataFrame  # year, industry, channel, read_pairs, read_within_3_min
+    journeys: pd.DataFrame  # year, industry, journeys, channels
+
+
+def measure(figure: dict[str, Any], cells: Cells, year: int) -> float | None:
+    """The figure's value measured on ``year`` (None when the cells hold nothing to divide by)."""
+    metric = figure["metric"]
+    at = year + int(figure.get("year", REFERENCE_YEAR)) - REFERENCE_YEAR
+    touches = cells.interactions[cells.interactions["kind"] != "message_receipt"]
+    if metric == "share":
+        pool = _where(touches[touches["year"] == at], figure.get("slice"))
+        return _ratio(_where(pool, figure["of"])["interactions"].sum(), pool["interactions"].sum())
+    if metric == "growth":
+        of = figure["of"]
+        # receipts are not interactions, unless the figure asks for a receipt kind itself
+        pool = _where(cells.interactions if "kind" in of else touches, of)
+        counts = pool.groupby("year")["interactions"].sum()
+        return _ratio(counts.get(at, 0), counts.get(at - 1, 0))
+    if metric == "mean":
+        if figure.get("field") != "duration_s":
+            raise ValueError(f"figure {figure['id']}: only duration_s means are measured")
+        pool = _where(cells.calls[cells.calls["year"] == at], figure["of"])
+        mean_ms = _ratio(pool["duration_ms"].sum(), pool["calls"].sum())
+        return None if mean_ms is None else mean_ms / 1000
+    if metric == "read_within":
+        if int(figure["seconds"]) != 180:
+            raise ValueError(f"figure {figure['id']}: the rollups count reads within 180 s only")
+        pool = _where(cells.reads[cells.reads["year"] == at], figure["of"])
+        return _ratio(pool["read_within_3_min"].sum(), pool["read_pairs"].sum())
+    if metric == "channels_per_journey":
+        pool = _where(cells.journeys[cells.journeys["year"] == at], figure["of"])
+        return _ratio(pool["channels"].sum(), pool["journeys"].sum())
+    if metric == "top_channels_share":
+        by_channel = touches[touches["year"] == at].groupby("channel")["interactions"].sum()
+        top = by_channel.sort_values(ascending=False).head(int(figure["count"]))
+        return _ratio(top.sum(), by_channel.sum())
+    raise ValueError(f"figure {figure['id']}: unknown metric {metric!r}")
+
+
+def report(figures: list[dict[str, Any]], cells: Cells, year: int) -> pd.DataFrame:
+    """One row per figure: the finding, published and measured (formatted), their ratio, and
+    whether the measured value is as published."""
+    rows = []
+    for figure in figures:
+        measured = measure(figure, cells, year)
+        published = figure.get("expected", figure.get("at_least"))
+        rows.append(
+            {
+                "id": figure["id"],
+                "finding": figure["source"],
+                "published": _published_text(figure),
+                "measured": "no data" if measured is None else _format(figure, measured),
+                "ratio": None if measured is None or not published else measured / published,
+                "status": _status(figure, measured),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _status(figure: dict[str, Any], measured: float | None) -> str:
+    if measured is None:
+        return "no data"
+    floor = figure.get("at_least")
+    expected = figure.get("expected")
+    if floor is not None and measured < floor:
+        return "differs"
+    if expected is not None and abs(measured / expected - 1) > CLOSE_ENOUGH:
+        return "differs"
+    return "as published"
+
+
+def _published_text(figure: dict[str, Any]) -> str:
+    parts = []
+    if "at_least" in figure:
+        parts.append("at least " + _format(figure, figure["at_least"]))
+    if "expected" in figure:
+        parts.append(_format(figure, figure["expected"]))
+    return "; calibrated ".join(parts) if len(parts) == 2 else parts[0]
+
+
+def _format(figure: dict[str, Any], value: float) -> str:
+    metric = figure["metric"]
+    if metric in ("share", "read_within", "top_channels_share"):
+        return f"{value:.1%}"
+    if metric == "growth":
+        return f"x{value:.2f} ({value - 1:+.0%})"
+    if metric == "mean":
+        return f"{value:.1f} s"
+    return f"{value:.2f}"
+
+
+def _where(frame: pd.DataFrame, where: dict[str, Any] | None) -> pd.DataFrame:
+    for column, value in (where or {}).items():
+        frame = frame[frame[column] == value]
+    return frame
+
+
+def _ratio(numerator: Any, denominator: Any) -> float | None:
+    return float(numerator) / float(denominator) if denominator else None

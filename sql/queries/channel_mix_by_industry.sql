@@ -1,0 +1,19 @@
+-- description: Channel mix per year and industry: interactions per channel and their share of that industry's interactions in the year (receipts excluded). Filters: '' = all.
+SELECT
+    year,
+    industry,
+    channel,
+    interactions,
+    round(interactions / sum(interactions) OVER (PARTITION BY year, industry), 6) AS share
+FROM
+(
+    SELECT toYear(hour) AS year, industry, channel, sum(interactions) AS interactions
+    FROM rollup_interactions_hourly
+    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+      AND kind != 'message_receipt'
+      AND ({tenant:String} = '' OR tenant = {tenant:String})
+      AND ({industry:String} = '' OR industry = {industry:String})
+      AND ({use_case:String} = '' OR use_case = {use_case:String})
+    GROUP BY year, industry, channel
+)
+ORDER BY year, industry, interactions DESC, channel

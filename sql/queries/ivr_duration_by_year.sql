@@ -1,0 +1,24 @@
+-- description: IVR calls per year: count, mean duration (s) and the p50/p90 duration bins (lower bound, s, of the bin holding the quantile), for the filters given ('' = all).
+SELECT
+    year,
+    sum(bin_calls) AS calls,
+    round(sum(bin_ms) / 1000 / calls, 3) AS mean_s,
+    quantileExactWeighted(0.5)(bin_s, bin_calls) AS p50_bin_s,
+    quantileExactWeighted(0.9)(bin_s, bin_calls) AS p90_bin_s
+FROM
+(
+    SELECT
+        toYear(hour) AS year,
+        duration_bucket_s AS bin_s,
+        sum(calls) AS bin_calls,
+        sum(duration_ms) AS bin_ms
+    FROM rollup_calls_hourly
+    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+      AND kind = 'ivr_call'
+      AND ({tenant:String} = '' OR tenant = {tenant:String})
+      AND ({industry:String} = '' OR industry = {industry:String})
+      AND ({use_case:String} = '' OR use_case = {use_case:String})
+    GROUP BY year, bin_s
+)
+GROUP BY year
+ORDER BY year

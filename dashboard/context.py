@@ -74,9 +74,19 @@ def freshness_line(ctx: PageContext) -> str:
         else "last updated: unknown (no worker write recorded)"
     )
     events = f"events up to {ctx.last_hour:%Y-%m-%d %H:00} UTC" if ctx.last_hour else "no events"
+    chosen = [
+        f"{name.replace('_', ' ')} {context[name]}"
+        for name in ("tenant", "industry", "use_case", "channel")
+        if context[name] != "all"
+    ]
     return (
         f"Data {flushed}; {events}. Showing {context['period']}, "
-        f"compared with {context['comparison_period']}."
+        f"compared with {context['comparison_period']}; "
+        + (
+            f"filtered to {', '.join(chosen)}."
+            if chosen
+            else "all tenants, industries, use cases, channels."
+        )
     )
 
 
@@ -118,8 +128,12 @@ def download(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:
 
 
 def csv_with_context(frame: pd.DataFrame, chosen: filters.Filters) -> str:
-    """``frame`` as CSV, each row followed by the filter context (period, comparison, ...)."""
-    return frame.assign(**chosen.context()).to_csv(index=False)
+    """``frame`` as CSV, each row followed by the filter context (``filter_period``,
+    ``filter_comparison_period``, ``filter_tenant`` ...; prefixed, as data has a channel column
+    too)."""
+    return frame.assign(**{f"filter_{k}": v for k, v in chosen.context().items()}).to_csv(
+        index=False
+    )
 
 
 def year_bounds(years: list[int]) -> dict[str, datetime]:

@@ -394,3 +394,86 @@ def test_analyst_views_sum_the_rollups(loaded: tuple[str, Client]) -> None:
         "WHERE year = 2021 AND industry = 'retail' AND use_case = 'smart_notification'"
     ) == (2.0,)
     assert one("SELECT session_count, hand_off_rate FROM chatbot_yearly") == (3, 0.333333)
+
+
+Y2021 = {"start": "2021-01-01 00:00:00", "end": "2022-01-01 00:00:00"}
+
+
+def test_channel_mix_by_industry(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "channel_mix_by_industry", **YEARS, tenant="", industry="", use_case="")
+    assert rows == [
+        (2020, "telecom", "sms", 1, 1.0),
+        (2021, "financial_services", "phone", 3, 1.0),
+        (2021, "retail", "email", 3, 0.75),
+        (2021, "retail", "web", 1, 0.25),
+        (2021, "telecom", "sms", 2, 1.0),
+    ]
+
+
+def test_channel_mix_shift_against_the_comparison_period(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(
+        client,
+        "channel_mix_shift",
+        **Y2021,
+        compare_start="2020-01-01 00:00:00",
+        compare_end="2021-01-01 00:00:00",
+        tenant="",
+        industry="",
+        use_case="",
+    )
+    # 2021: email 3, phone 3, sms 2, web 1 of 9; 2020: sms 1 of 1.
+    assert rows == [
+        ("email", 3, 0, 0.333333, 0.0, 0.333333),
+        ("phone", 3, 0, 0.333333, 0.0, 0.333333),
+        ("web", 1, 0, 0.111111, 0.0, 0.111111),
+        ("sms", 2, 1, 0.222222, 1.0, -0.777778),
+    ]
+
+
+def test_use_case_channel_mix(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "use_case_channel_mix", **Y2021, tenant="", industry="", use_case="")
+    assert rows == [
+        ("digital_customer_service", "phone", 3, 1.0),
+        ("personalized_retention", "email", 2, 1.0),
+        ("smart_notification", "sms", 2, 0.5),
+        ("smart_notification", "email", 1, 0.25),
+        ("smart_notification", "web", 1, 0.25),
+    ]
+
+
+def test_ivr_duration_by_year(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "ivr_duration_by_year", **YEARS, tenant="", industry="", use_case="")
+    assert rows == [(2021, 3, 90.0, 40, 200)]
+
+
+def test_data_years(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    rows = run(client, "data_years")
+    by_year = {year: n for year, n, *_ in rows}
+    # 2019: 3 notification calls + 3 chatbot sessions; the recent web event is this year's.
+    assert {y: by_year[y] for y in (2019, 2020, 2021)} == {2019: 6, 2020: 1, 2021: 9}
+    assert by_year[datetime.now(UTC).year] == 1
+    assert rows[0][4].year == datetime.now(UTC).year  # the worker's last flush
+
+
+def test_report_cells(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    params = {**YEARS, "tenant": ""}
+    cells = run(client, "report_interaction_cells", **params)
+    assert sum(n for *_, n in cells) == 12  # 2020-2021: 10 interactions and 2 read receipts
+    assert (2021, "telecom", "smart_notification", "sms", "message_receipt", 1) in cells
+    calls = run(client, "report_call_cells", **params)
+    assert calls == [(2021, "financial_services", "ivr_call", 3, 270_000)]
+    reads = run(client, "report_read_cells", **params)
+    assert reads == [(2020, "telecom", "sms", 1, 0), (2021, "telecom", "sms", 1, 1)]
+    journeys = run(client, "report_journey_cells", **params)
+    assert journeys == [
+        (2020, "telecom", 1, 1),
+        (2021, "financial_services", 1, 1),
+        (2021, "retail", 2, 3),
+        (2021, "telecom", 1, 1),
+    ]

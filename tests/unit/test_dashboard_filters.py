@@ -1,0 +1,77 @@
+"""The dashboard's shared filters: default period, comparison periods, CSV filter context."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from dashboard.context import csv_with_context
+from dashboard.filters import Filters, comparison_period, default_period
+
+
+def test_default_period_is_the_latest_full_year_with_data() -> None:
+    today = date(2026, 11, 25)
+    assert default_period([2020, 2021, 2026], today) == (date(2021, 1, 1), date(2022, 1, 1))
+    # only this year's data: the year to date, today included
+    assert default_period([2026], today) == (date(2026, 1, 1), date(2026, 11, 26))
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("aligned_year", (date(2020, 3, 2), date(2020, 4, 2))),
+        ("same_dates", (date(2020, 3, 1), date(2020, 4, 1))),
+        ("previous_period", (date(2021, 1, 29), date(2021, 3, 1))),
+    ],
+)
+def test_comparison_periods(mode: str, expected: tuple[date, date]) -> None:
+    assert comparison_period(date(2021, 3, 1), date(2021, 4, 1), mode) == expected
+
+
+def test_aligned_comparison_keeps_the_weekday_and_leap_days_have_a_twin() -> None:
+    start, _ = comparison_period(date(2021, 3, 1), date(2021, 4, 1), "aligned_year")
+    assert start.weekday() == date(2021, 3, 1).weekday()
+    assert comparison_period(date(2024, 2, 29), date(2024, 3, 1), "same_dates")[0] == date(
+        2023, 2, 28
+    )
+    with pytest.raises(ValueError, match="unknown comparison 'fortnight'"):
+        comparison_period(date(2021, 3, 1), date(2021, 4, 1), "fortnight")
+
+
+def test_both_params_cover_the_comparison_and_the_period() -> None:
+    chosen = Filters(
+        date(2021, 1, 1), date(2022, 1, 1), date(2020, 1, 3), date(2021, 1, 2), "", "", "", ""
+    )
+    both = chosen.both_params()
+    assert (both["start"], both["end"]) == (datetime(2020, 1, 3), datetime(2022, 1, 1))
+
+
+def test_csv_rows_carry_the_filter_context() -> None:
+    chosen = Filters(
+        date(2021, 1, 1), date(2022, 1, 1), date(2020, 1, 3), date(2021, 1, 2),
+        "acme", "retail", "", "sms",
+    )  # fmt: skip
+    text = csv_with_context(pd.DataFrame({"channel": ["sms"], "sends": [3]}), chosen)
+    header, row = text.strip().splitlines()
+    assert header.split(",") == [
+        "channel",
+        "sends",
+        "filter_period",
+        "filter_comparison_period",
+        "filter_tenant",
+        "filter_industry",
+        "filter_use_case",
+        "filter_channel",
+    ]
+    assert row.split(",") == [
+        "sms",
+        "3",
+        "2021-01-01 to 2021-12-31",
+        "2020-01-03 to 2021-01-01",
+        "acme",
+        "retail",
+        "all",
+        "sms",
+    ]

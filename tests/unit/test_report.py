@@ -1,0 +1,124 @@
+"""The Report page's arithmetic: published figures measured on hand-made rollup cells."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from dashboard.report import Cells, measure, report
+from streams.simulate.calibration import Calibration
+
+
+def cells() -> Cells:
+    interactions = pd.DataFrame(
+        [
+            # year, industry, use_case, channel, kind, interactions
+            (2021, "retail", "smart_notification", "email", "touch", 60),
+            (2021, "retail", "smart_notification", "in_store", "touch", 20),
+            (2021, "retail", "smart_notification", "sms", "message_sent", 10),
+            (2021, "retail", "smart_notification", "sms", "message_receipt", 9),
+            (2021, "telecom", "digital_customer_service", "web", "touch", 6),
+            (2021, "telecom", "digital_customer_service", "phone", "ivr_call", 4),
+            (2020, "retail", "smart_notification", "email", "touch", 30),
+            (2020, "retail", "smart_notification", "sms", "message_sent", 1),
+            (2020, "telecom", "digital_customer_service", "phone", "ivr_call", 2),
+        ],
+        columns=["year", "industry", "use_case", "channel", "kind", "interactions"],
+    )
+    calls = pd.DataFrame(
+        [(2021, "telecom", "ivr_call", 4, 140_000), (2020, "telecom", "ivr_call", 2, 206_000)],
+        columns=["year", "industry", "kind", "calls", "duration_ms"],
+    )
+    reads = pd.DataFrame(
+        [(2021, "retail", "sms", 10, 9), (2021, "retail", "messaging", 5, 1)],
+        columns=["year", "industry", "channel", "read_pairs", "read_within_3_min"],
+    )
+    journeys = pd.DataFrame(
+        [(2021, "insurance", 10, 30), (2021, "retail", 4, 9)],
+        columns=["year", "industry", "journeys", "channels"],
+    )
+    return Cells(interactions, calls, reads, journeys)
+
+
+@pytest.mark.parametrize(
+    ("figure", "expected"),
+    [
+        # 60 of the 100 interactions of 2021 (receipts are not interactions)
+        ({"metric": "share", "year": 2021, "of": {"channel": "email"}}, 0.60),
+        (
+            {
+                "metric": "share",
+                "year": 2021,
+                "slice": {"industry": "telecom"},
+                "of": {"channel": "web"},
+            },
+            0.60,
+        ),
+        ({"metric": "growth", "of": {"channel": "email"}}, 2.0),
+        ({"metric": "growth", "of": {"channel": "sms", "kind": "message_sent"}}, 10.0),
+        ({"metric": "growth", "of": {"kind": "ivr_call"}}, 2.0),
+        ({"metric": "mean", "field": "duration_s", "year": 2021, "of": {"kind": "ivr_call"}}, 35.0),
+        (
+            {"metric": "mean", "field": "duration_s", "year": 2020, "of": {"kind": "ivr_call"}},
+            103.0,
+        ),
+        ({"metric": "read_within", "seconds": 180, "of": {"channel": "sms"}}, 0.9),
+        ({"metric": "channels_per_journey", "of": {"industry": "insurance"}}, 3.0),
+        ({"metric": "top_channels_share", "year": 2021, "count": 2}, 0.80),
+    ],
+)
+def test_measure(figure: dict[str, Any], expected: float) -> None:
+    assert measure({"id": "f"} | figure, cells(), 2021) == pytest.approx(expected)
+
+
+def test_figure_years_follow_the_measured_year() -> None:
+    shifted = Cells(
+        cells().interactions.assign(year=lambda f: f["year"] + 3),
+        cells().calls.assign(year=lambda f: f["year"] + 3),
+        cells().reads,
+        cells().journeys,
+    )
+    figure = {"id": "f", "metric": "mean", "field": "duration_s", "year": 2020}
+    assert measure(figure | {"of": {"kind": "ivr_call"}}, shifted, 2024) == pytest.approx(103.0)
+    assert measure({"id": "g", "metric": "growth", "of": {"channel": "email"}}, shifted, 2024) == 2
+
+
+def test_nothing_to_divide_by_is_no_data() -> None:
+    figure = {"id": "f", "metric": "channels_per_journey", "of": {"industry": "utilities"}}
+    assert measure(figure, cells(), 2021) is None
+
+
+def test_unsupported_figures_are_named() -> None:
+    with pytest.raises(ValueError, match="f: the rollups count reads within 180 s only"):
+        measure({"id": "f", "metric": "read_within", "seconds": 60, "of": {}}, cells(), 2021)
+    with pytest.raises(ValueError, match="unknown metric 'median'"):
+        measure({"id": "f", "metric": "median"}, cells(), 2021)
+
+
+def test_report_rows_say_whether_each_finding_holds() -> None:
+    figures = [
+        {"id": "a", "source": "email 60%", "metric": "share", "year": 2021,
+         "of": {"channel": "email"}, "expected": 0.60},
+        {"id": "b", "source": "IVR 35 s", "metric": "mean", "field": "duration_s", "year": 2021,
+         "of": {"kind": "ivr_call"}, "expected": 50.0},
+        {"id": "c", "source": "top 2 > 90%", "metric": "top_channels_share", "year": 2021,
+         "count": 2, "at_least": 0.90},
+        {"id": "d", "source": "utilities", "metric": "channels_per_journey",
+         "of": {"industry": "utilities"}, "expected": 2.0},
+    ]  # fmt: skip
+    table = report(figures, cells(), 2021).set_index("id")
+    assert table.loc["a", ["published", "measured", "status"]].tolist() == [
+        "60.0%",
+        "60.0%",
+        "as published",
+    ]
+    assert table.loc["b", "status"] == "differs"  # 35 s against 50 s
+    assert table.loc["c", ["published", "status"]].tolist() == ["at least 90.0%", "differs"]
+    assert table.loc["d", ["measured", "status"]].tolist() == ["no data", "no data"]
+
+
+def test_every_calibrated_figure_can_be_measured() -> None:
+    table = report(Calibration.load().figures, cells(), 2021)
+    assert len(table) == len(Calibration.load().figures)

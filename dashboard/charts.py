@@ -194,14 +194,21 @@ def coverage_bars(frame: pd.DataFrame) -> alt.Chart:
 
 
 def published_vs_measured(frame: pd.DataFrame) -> alt.Chart:
-    """Published figure and measured value side by side, as ratios measured / published."""
+    """Each finding's measured value as a ratio to the published figure (1 = as published)."""
     return (
         alt.Chart(frame, title="Measured / published (1 = the published figure)")
-        .mark_point(filled=True, size=80)
+        .mark_point(filled=True, size=90)
         .encode(
             x=alt.X("ratio:Q", title="Measured / published", scale=alt.Scale(zero=False)),
-            y=alt.Y("finding:N", title=None, sort=None),
-            color=alt.Color("status:N", title="Status"),
+            y=alt.Y("id:N", title=None, sort=None),
+            color=alt.Color(
+                "status:N",
+                title="Status",
+                scale=alt.Scale(
+                    domain=["as published", "differs", "no data"],
+                    range=["#2e7d32", "#c62828", "#9e9e9e"],
+                ),
+            ),
             tooltip=[
                 "finding:N",
                 "published:N",

@@ -1,0 +1,88 @@
+"""The running dashboard in headless Chromium: every page drawn, no Streamlit exception shown,
+a screenshot of each, and the sidebar's filters carried from page to page.
+
+The data is the named-query fixture (tests/integration/test_named_queries.py), so the charts
+each page must draw are known.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clickhouse_connect.driver.client import Client
+from playwright.sync_api import Browser
+
+from streams.settings import Settings
+from tests.browser import PAGE_PATHS, chromium, dashboard_server, open_and_wait, wait_drawn
+from tests.integration.test_named_queries import loaded  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.e2e
+SCREENSHOTS = Path(os.environ.get("JOURNEY_SCREENSHOTS", "build/screenshots"))
+CHARTS = {
+    "Overview": 0,
+    "Channel mix": 2,
+    "Use cases": 2,
+    "Voice": 2,
+    "Messaging": 4,
+    "Journeys": 1,
+    "Live": 2,
+    "Report": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def dashboard(
+    loaded: tuple[str, Client],  # noqa: F811
+    services: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    from tests.support import free_port
+
+    settings = Settings(clickhouse_url=loaded[0], dashboard_port=free_port())  # type: ignore[arg-type]
+    log = tmp_path_factory.mktemp("dashboard") / "streamlit.log"
+    with dashboard_server(settings, log) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.mark.parametrize("title", list(PAGE_PATHS))
+def test_page_draws_without_exception(dashboard: str, browser: Browser, title: str) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        drawn = open_and_wait(page, f"{dashboard}/{PAGE_PATHS[title]}", title)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOTS / f"{PAGE_PATHS[title] or 'overview'}.png"
+        page.screenshot(path=str(shot), full_page=True)
+    finally:
+        page.close()
+    assert drawn.exceptions == [], drawn.exceptions
+    assert drawn.errors == [], drawn.errors
+    assert drawn.charts == CHARTS[title]
+    assert shot.stat().st_size > 10_000  # a drawn page, not a blank one
+    print(f"{title}: drawn in {drawn.seconds:.2f} s, screenshot {shot}")
+
+
+def test_sidebar_filters_follow_the_reader_across_pages(dashboard: str, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        open_and_wait(page, dashboard, "Overview")
+        page.get_by_test_id("stSelectbox").filter(has_text="Industry").click()
+        page.get_by_role("option", name="retail", exact=True).click()
+        page.get_by_text("filtered to industry retail").wait_for()
+        page.get_by_test_id("stSidebarNav").get_by_text("Channel mix").click()
+        import time
+
+        drawn = wait_drawn(page, "Channel mix", time.monotonic())
+        assert drawn.exceptions == []
+        assert page.get_by_text("filtered to industry retail").count() == 1
+    finally:
+        page.close()

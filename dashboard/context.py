@@ -27,7 +27,7 @@ class PageContext:
 
     filters: filters.Filters
     years: list[int]
-    last_hour: datetime | None
+    last_day: datetime | None
     last_flush_at: datetime | None
 
 
@@ -44,9 +44,9 @@ def prepare() -> None:
     years = [int(y) for y in span["year"]]
     start, end = filters.default_period(years, datetime.now(UTC).date())
     chosen = filters.sidebar(start, end)
-    last_hour = _timestamp(span["last_hour"].max())
+    last_day = _timestamp(span["last_day"].max())
     last_flush = _timestamp(span["last_flush_at"].iloc[0])
-    st.session_state[STATE_KEY] = PageContext(chosen, years, last_hour, last_flush)
+    st.session_state[STATE_KEY] = PageContext(chosen, years, last_day, last_flush)
 
 
 def require(title: str) -> PageContext:
@@ -73,7 +73,7 @@ def freshness_line(ctx: PageContext) -> str:
         if ctx.last_flush_at
         else "last updated: unknown (no worker write recorded)"
     )
-    events = f"events up to {ctx.last_hour:%Y-%m-%d %H:00} UTC" if ctx.last_hour else "no events"
+    events = f"events up to {ctx.last_day:%Y-%m-%d}" if ctx.last_day else "no events"
     chosen = [
         f"{name.replace('_', ' ')} {context[name]}"
         for name in ("tenant", "industry", "use_case", "channel")

@@ -74,6 +74,10 @@ ROLLUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "interactions": (("kind",), ("rows",)),
     "dead_letters": (("code",), ("rows",)),
 }
+# Each hourly rollup has a daily twin (migration 0004) with the same dimensions, day for hour.
+DAILY = {name: name.replace("_hourly", "_daily") for name in ROLLUPS if name.endswith("_hourly")}
+for _hourly, _daily in DAILY.items():
+    ROLLUPS[_daily] = (("day", *ROLLUPS[_hourly][0][1:]), ROLLUPS[_hourly][1])
 
 
 def _hour(ms: int) -> datetime:
@@ -96,11 +100,17 @@ class Truth:
             acc[i] += v
 
     def frozen(self) -> dict[str, Table]:
+        daily: dict[str, dict[Key, list[int]]] = {}
+        for hourly, name in DAILY.items():
+            sums = daily[name] = defaultdict(lambda: [0, 0, 0, 0, 0])
+            for (hour, *rest), values in self.tables[hourly].items():
+                acc = sums[(hour.date(), *rest)]
+                for i, v in enumerate(values):
+                    acc[i] += v
         out: dict[str, Table] = {}
         for name, (_, measures) in ROLLUPS.items():
-            out[name] = {
-                k: tuple(v[: len(measures)]) for k, v in self.tables[name].items() if any(v)
-            }
+            source = daily[name] if name in daily else self.tables[name]
+            out[name] = {k: tuple(v[: len(measures)]) for k, v in source.items() if any(v)}
         return out
 
 

@@ -2,9 +2,9 @@
 SELECT year, channel, interactions, round(interactions / sum(interactions) OVER (PARTITION BY year), 6) AS share
 FROM
 (
-    SELECT toYear(hour) AS year, channel, sum(interactions) AS interactions
-    FROM rollup_interactions_hourly
-    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+    SELECT toYear(day) AS year, channel, sum(interactions) AS interactions
+    FROM rollup_interactions_daily
+    WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND kind != 'message_receipt'
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})

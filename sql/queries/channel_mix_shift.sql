@@ -12,13 +12,15 @@ FROM
     -- One pass over both periods; sumIf splits them.
     SELECT
         channel,
-        sumIf(interactions, hour >= {start:DateTime} AND hour < {end:DateTime})
+        sumIf(interactions, day >= toDate({start:DateTime}) AND day < toDate({end:DateTime}))
             AS period_interactions,
-        sumIf(interactions, hour >= {compare_start:DateTime} AND hour < {compare_end:DateTime})
-            AS comparison_interactions
-    FROM rollup_interactions_hourly
-    WHERE ((hour >= {start:DateTime} AND hour < {end:DateTime})
-        OR (hour >= {compare_start:DateTime} AND hour < {compare_end:DateTime}))
+        sumIf(
+            interactions,
+            day >= toDate({compare_start:DateTime}) AND day < toDate({compare_end:DateTime})
+        ) AS comparison_interactions
+    FROM rollup_interactions_daily
+    WHERE ((day >= toDate({start:DateTime}) AND day < toDate({end:DateTime}))
+        OR (day >= toDate({compare_start:DateTime}) AND day < toDate({compare_end:DateTime})))
       AND kind != 'message_receipt'
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})

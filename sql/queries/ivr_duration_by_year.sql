@@ -8,12 +8,12 @@ SELECT
 FROM
 (
     SELECT
-        toYear(hour) AS year,
+        toYear(day) AS year,
         duration_bucket_s AS bin_s,
         sum(calls) AS bin_calls,
         sum(duration_ms) AS bin_ms
-    FROM rollup_calls_hourly
-    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+    FROM rollup_calls_daily
+    WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND kind = 'ivr_call'
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})

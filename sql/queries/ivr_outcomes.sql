@@ -2,9 +2,9 @@
 SELECT year, outcome, calls, round(calls / sum(calls) OVER (PARTITION BY year), 6) AS share
 FROM
 (
-    SELECT toYear(hour) AS year, outcome, sum(calls) AS calls
-    FROM rollup_calls_hourly
-    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+    SELECT toYear(day) AS year, outcome, sum(calls) AS calls
+    FROM rollup_calls_daily
+    WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND kind = 'ivr_call'
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})

@@ -2,8 +2,8 @@
 WITH by_channel AS
 (
     SELECT channel, sum(interactions) AS n
-    FROM rollup_interactions_hourly
-    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+    FROM rollup_interactions_daily
+    WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND kind != 'message_receipt'
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})
@@ -17,8 +17,8 @@ SELECT
         / nullIf(interactions, 0), 6) AS top4_channel_share,
     round((
         SELECT sum(interactions)
-        FROM rollup_interactions_hourly
-        WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+        FROM rollup_interactions_daily
+        WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
           AND kind != 'message_receipt' AND use_case = 'smart_notification'
           AND ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({industry:String} = '' OR industry = {industry:String})
@@ -27,8 +27,8 @@ SELECT
     ) / nullIf(interactions, 0), 6) AS smart_notification_share,
     (
         SELECT round(sum(duration_ms) / 1000 / nullIf(sum(calls), 0), 3)
-        FROM rollup_calls_hourly
-        WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+        FROM rollup_calls_daily
+        WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
           AND kind = 'ivr_call'
           AND ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({industry:String} = '' OR industry = {industry:String})
@@ -36,8 +36,8 @@ SELECT
     ) AS ivr_mean_s,
     (
         SELECT round(sum(read_within_3_min) / nullIf(sum(read_pairs), 0), 6)
-        FROM rollup_messaging_hourly
-        WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+        FROM rollup_messaging_daily
+        WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
           AND ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({industry:String} = '' OR industry = {industry:String})
           AND ({use_case:String} = '' OR use_case = {use_case:String})
@@ -45,8 +45,8 @@ SELECT
     ) AS read_within_3_min_share,
     (
         SELECT round(sum(channels) / nullIf(sum(journeys), 0), 4)
-        FROM rollup_journeys_hourly
-        WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+        FROM rollup_journeys_daily
+        WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
           AND ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({industry:String} = '' OR industry = {industry:String})
           AND ({use_case:String} = '' OR use_case = {use_case:String})

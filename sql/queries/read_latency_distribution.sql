@@ -3,8 +3,8 @@ SELECT latency_bin_s, read_pairs, round(read_pairs / sum(read_pairs) OVER (), 6)
 FROM
 (
     SELECT latency_bucket_s AS latency_bin_s, sum(read_pairs) AS read_pairs
-    FROM rollup_messaging_hourly
-    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+    FROM rollup_messaging_daily
+    WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND read_signal != '' AND status = ''
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})

@@ -8,8 +8,8 @@ SELECT
 FROM
 (
     SELECT channel, sum(sends) AS sends
-    FROM rollup_messaging_hourly
-    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+    FROM rollup_messaging_daily
+    WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})
     GROUP BY channel
@@ -17,8 +17,8 @@ FROM
 INNER JOIN
 (
     SELECT channel, read_signal, sum(read_pairs) AS read_pairs
-    FROM rollup_messaging_hourly
-    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+    FROM rollup_messaging_daily
+    WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND read_signal != '' AND status = ''
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})

@@ -1,13 +1,13 @@
 -- description: Messaging per year and channel: sends, sends with a read signal (coverage), and the share of those read within 3 minutes of the send. Filters: '' = all.
 SELECT
-    toYear(hour) AS year,
+    toYear(day) AS year,
     channel,
     sum(sends) AS sends,
     sum(read_pairs) AS read_pairs,
     round(read_pairs / nullIf(sends, 0), 6) AS coverage,
     round(sum(read_within_3_min) / nullIf(read_pairs, 0), 6) AS read_within_3_min_share
-FROM rollup_messaging_hourly
-WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+FROM rollup_messaging_daily
+WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
   AND ({tenant:String} = '' OR tenant = {tenant:String})
   AND ({industry:String} = '' OR industry = {industry:String})
   AND ({use_case:String} = '' OR use_case = {use_case:String})

@@ -1,7 +1,7 @@
 -- description: Interactions per year, industry, use case, channel and kind (receipts included, as kind message_receipt): the cells the Report page measures published shares and growth on. Filters: '' = all.
-SELECT toYear(hour) AS year, industry, use_case, channel, kind, sum(interactions) AS interactions
-FROM rollup_interactions_hourly
-WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+SELECT toYear(day) AS year, industry, use_case, channel, kind, sum(interactions) AS interactions
+FROM rollup_interactions_daily
+WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
   AND ({tenant:String} = '' OR tenant = {tenant:String})
 GROUP BY year, industry, use_case, channel, kind
 ORDER BY year, industry, use_case, channel, kind

@@ -1,7 +1,7 @@
 -- description: Journeys per year and industry with the sum of their distinct channels: the cells the Report page measures published channels per journey on. Filters: '' = all.
-SELECT toYear(hour) AS year, industry, sum(journeys) AS journeys, sum(channels) AS channels
-FROM rollup_journeys_hourly
-WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+SELECT toYear(day) AS year, industry, sum(journeys) AS journeys, sum(channels) AS channels
+FROM rollup_journeys_daily
+WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
   AND ({tenant:String} = '' OR tenant = {tenant:String})
 GROUP BY year, industry
 ORDER BY year, industry

@@ -7,8 +7,8 @@ SELECT
 FROM
 (
     SELECT use_case, channel, sum(interactions) AS interactions
-    FROM rollup_interactions_hourly
-    WHERE hour >= {start:DateTime} AND hour < {end:DateTime}
+    FROM rollup_interactions_daily
+    WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND kind != 'message_receipt'
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})

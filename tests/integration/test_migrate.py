@@ -49,3 +49,36 @@ def test_a_failing_statement_names_file_and_statement(
     # Nothing is recorded for the failed file, so fixing it and re-running applies it.
     (tmp_path / "0001_break_things.sql").write_text("SELECT 1;\n")
     assert [m.name for m in migrate(url, tmp_path)] == ["break_things"]
+
+
+def test_daily_rollups_are_backfilled_from_the_hourly_ones_and_then_kept_by_their_views(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    from tests.integration.test_named_queries import FIXTURE, load_fixture
+
+    url = settings_factory().clickhouse_url.get_secret_value()
+    before_daily = tmp_path / "migrations"
+    before_daily.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if path.name < "0004":
+            shutil.copy(path, before_daily)
+    migrate(url, before_daily)
+    client = connect(url)
+    load_fixture(client, FIXTURE[:6], first_offset=0)  # written before the daily tables exist
+    migrate(url)  # 0004: creates the daily rollups and copies the hourly ones
+    load_fixture(client, FIXTURE[6:], first_offset=6)  # written by the new views
+    for table, measures in {
+        "interactions": "sum(interactions), sum(late)",
+        "calls": "sum(calls), sum(duration_ms), sum(late)",
+        "messaging": "sum(sends), sum(receipts), sum(read_pairs), sum(read_within_3_min)",
+        "journeys": "sum(journeys), sum(channels)",
+        "chatbot": "sum(sessions), sum(handed_off)",
+    }.items():
+        hourly = client.query(
+            f"SELECT toDate(hour) AS day, {measures} FROM rollup_{table}_hourly "  # noqa: S608
+            "GROUP BY day ORDER BY day"
+        ).result_rows
+        daily = client.query(
+            f"SELECT day, {measures} FROM rollup_{table}_daily GROUP BY day ORDER BY day"  # noqa: S608
+        ).result_rows
+        assert daily == hourly and hourly, table

@@ -169,27 +169,35 @@ FIXTURE: list[dict[str, Any] | bytes] = [
 Y2019 = {"start": "2019-01-01 00:00:00", "end": "2020-01-01 00:00:00"}
 
 
-@pytest.fixture(scope="module")
-def loaded(services: dict[str, Any]) -> tuple[str, Client]:
-    """A database holding the fixture, written the way the worker writes."""
-    url = f"{services['clickhouse'].url}/{unique('nq_')}"  # one database per module using it
-    migrate(url)
+def load_fixture(
+    client: Client, events: list[dict[str, Any] | bytes], first_offset: int = 0
+) -> None:
+    """Write ``events`` the way the worker writes: one batch through plan_flush into
+    ingest_facts (partition 0 of topic ``fixture``, offsets from ``first_offset``)."""
     now_ms = int(time.time() * 1000)  # dead letters older than their 90-day TTL would vanish
     recent = datetime.fromtimestamp(now_ms / 1000 - 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     records = [
         SourceRecord(
             "fixture",
             0,
-            i,
+            first_offset + i,
             now_ms,
             e if isinstance(e, bytes) else json.dumps(e).replace("RECENT", recent).encode(),
         )
-        for i, e in enumerate(FIXTURE)
+        for i, e in enumerate(events)
     ]
     flush = plan_flush(records, {}, lambda _: None, Rules())
     rows = finish_rows(flush, lags={}, worker="fixture", now_ms=now_ms)
-    client = connect(url)
     client.insert("ingest_facts", rows, column_names=list(FACT_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def loaded(services: dict[str, Any]) -> tuple[str, Client]:
+    """A database holding the fixture, written the way the worker writes."""
+    url = f"{services['clickhouse'].url}/{unique('nq_')}"  # one database per module using it
+    migrate(url)
+    client = connect(url)
+    load_fixture(client, FIXTURE)
     return url, client
 
 

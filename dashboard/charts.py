@@ -9,7 +9,7 @@ import pandas as pd
 def channel_bars(frame: pd.DataFrame) -> alt.Chart:
     """Interactions per channel, largest first."""
     return (
-        alt.Chart(frame, title="Interactions by channel")
+        alt.Chart(frame, title="Interactions by channel, last hour")
         .mark_bar()
         .encode(
             x=alt.X("interactions:Q", title="Interactions"),

@@ -1,5 +1,6 @@
--- description: The latest events ingested (receipts included), newest first, for a quick look at the stream.
+-- description: The newest events (receipts included) that occurred since a time, newest first, for a quick look at the stream. The time bound keeps the read to the latest partitions of the raw table.
 SELECT event_id, kind, occurred_at, tenant, industry, use_case, channel, direction, ingested_at
 FROM interactions
-ORDER BY ingested_at DESC, occurred_at DESC
+WHERE occurred_at >= {since:DateTime64(3)}
+ORDER BY occurred_at DESC, ingested_at DESC
 LIMIT {limit:UInt32}

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo down status test lint unit bench-publish bench-pipeline
+.PHONY: install demo down status test lint unit bench-publish bench-pipeline bench-queries
 
 install: $(VENV)/.installed
 
@@ -45,3 +45,8 @@ bench-publish: install
 
 bench-pipeline: install
 	$(BIN)/python -m tests.bench.bench_pipeline --events 300000
+
+## Every named query on three years of rollups at 10 billion interactions a year, and every
+## page drawn in headless Chromium (not part of the test command).
+bench-queries: install
+	$(BIN)/python -m tests.bench.bench_queries --browser

@@ -30,11 +30,20 @@ def _run(url: str, name: str, params: dict[str, Any]) -> pd.DataFrame:
     query = queries.load(name)
     try:
         frame: pd.DataFrame = client(url).query_df(query.sql, parameters=params)
+        if frame.empty and not len(frame.columns):
+            frame = pd.DataFrame(columns=_column_names(client(url), query.sql, params))
     except Exception as exc:
         client.clear()  # reconnect next time: the server may have restarted
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
         raise DataUnavailable(f"ClickHouse did not answer the query {name}: {reason}") from exc
     return frame
+
+
+def _column_names(connection: Client, sql: str, params: dict[str, Any]) -> list[str]:
+    """The columns of a query that returned no row: ClickHouse's native format sends no block
+    (so no names) for an empty answer, while TSVWithNames always sends its header line."""
+    header = connection.raw_query(sql, parameters=params, fmt="TSVWithNames")
+    return header.decode().split("\n", 1)[0].split("\t")
 
 
 def run(name: str, params: dict[str, Any]) -> pd.DataFrame:

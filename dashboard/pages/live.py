@@ -54,17 +54,20 @@ def live() -> None:
         by_channel = per_minute.groupby("channel")["interactions"].sum().reset_index()
         st.altair_chart(charts.channel_bars(by_channel), width="stretch")
         st.subheader("Newest events (receipts included)")
-        st.dataframe(recent, hide_index=True)
+        if recent.empty:
+            st.info("The raw events of the last hour are not in the store (yet).")
+        else:
+            st.table(recent.set_index("event_id"))
     st.subheader("Freshness per partition")
     if freshness.empty:
         st.info("The worker has not flushed yet.")
     else:
-        st.dataframe(freshness, hide_index=True)
+        st.table(freshness.set_index("kafka_partition"))
     st.subheader("Dead letters in the last 24 hours, by reason")
     if dead.empty:
         st.success("No record broke the contract in the last 24 hours.")
     else:
-        st.dataframe(dead, hide_index=True)
+        st.table(dead.set_index("code"))
 
 
 live()

@@ -32,7 +32,8 @@ st.caption(
     "any 'more than' floor). Read speed is timed from the send to the first read signal. "
     "Tenant filter applies; industry, use case and channel are part of each finding."
 )
-st.dataframe(table.drop(columns=["id"]), hide_index=True, width="stretch")
+# A static table: 25 rows need no scrolling grid, and it draws at once.
+st.table(table.drop(columns=["id"]).set_index("finding"))
 context.chart(
     table, lambda f: charts.published_vs_measured(f.dropna(subset=["ratio"])), "report", ctx
 )

@@ -134,7 +134,7 @@ def test_journeys_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPat
 
 def test_report_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     app = open_page(loaded[0], "report", monkeypatch)
-    table = app.dataframe[0].value.set_index("finding")
+    table = app.table[0].value
     assert len(table) == 25
     ivr = table.loc["CSG 2022: average IVR call 0:35 in 2021"]
     assert (ivr["published"], ivr["measured"], ivr["status"]) == ("35.0 s", "90.0 s", "differs")
@@ -143,7 +143,7 @@ def test_report_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch
     assert app.metric[0].value == "1 of 25"
     # Measured on 2020 instead: the 2020 IVR figure has no calls to measure.
     app.selectbox[-1].set_value(2020).run()
-    table = app.dataframe[0].value.set_index("finding")
+    table = app.table[0].value
     assert table.loc["CSG 2022: average IVR call 1:43 in 2020", "measured"] == "no data"
 
 
@@ -193,3 +193,16 @@ def test_pages_explain_an_empty_store(
         app = open_page(url, page, monkeypatch)
         assert not app.exception, (page, app.exception)
         assert any("No interactions yet" in i.value for i in app.info), page
+
+
+def test_an_empty_answer_keeps_its_columns(
+    loaded: tuple[str, Client],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dashboard import data
+
+    monkeypatch.setenv("CLICKHOUSE_URL", loaded[0])
+    params = {"start": "2021-01-01 00:00:00", "end": "2022-01-01 00:00:00", "tenant": "nobody"}
+    frame = data.run("channel_mix", params | {"industry": "", "use_case": ""})
+    assert frame.empty
+    assert list(frame.columns) == ["year", "channel", "interactions", "share"]

@@ -142,16 +142,27 @@ def duration_lines(frame: pd.DataFrame, time_field: str, time_type: str = "T") -
 
 
 def grouped_bars(frame: pd.DataFrame, x: str, y: str, color: str, title: str) -> alt.Chart:
-    """Bars of ``y`` per ``x``, side by side per ``color`` (e.g. calls per purpose and year)."""
+    """Bars of ``y`` per ``x``, side by side per ``color`` (e.g. calls per purpose and year).
+
+    Shares and rates (a ``y`` ending in ``share`` or ``rate``) read as percentages."""
+    percent = y.endswith(("share", "rate"))
     return (
         alt.Chart(frame, title=title)
         .mark_bar()
         .encode(
-            x=alt.X(f"{x}:N", title=x.replace("_", " ").capitalize()),
+            x=alt.X(f"{x}:N", title=x.replace("_", " ").capitalize(), axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset(f"{color}:N"),
-            y=alt.Y(f"{y}:Q", title=y.replace("_", " ").capitalize()),
+            y=alt.Y(
+                f"{y}:Q",
+                title=y.replace("_", " ").capitalize(),
+                axis=alt.Axis(format="%" if percent else ",~r"),
+            ),
             color=alt.Color(f"{color}:N", title=color.replace("_", " ").capitalize()),
-            tooltip=[f"{x}:N", f"{color}:N", alt.Tooltip(f"{y}:Q", format=",.4~f")],
+            tooltip=[
+                f"{x}:N",
+                f"{color}:N",
+                alt.Tooltip(f"{y}:Q", format=".1%" if percent else ",.4~f"),
+            ],
         )
     )
 

@@ -63,6 +63,9 @@ def publish_records(
             if pace:
                 delay = record.publish_ms / 1000 - time.time()
                 if delay > 0:
+                    # Live traffic is a trickle: ship what is batched before waiting, or a
+                    # sender that ships full batches only would hold events for minutes.
+                    sender.flush()
                     time.sleep(delay)
             value = record_bytes(record)
             sender.send(record.key, value)

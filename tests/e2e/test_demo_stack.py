@@ -64,6 +64,16 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert set(years) == {2020, 2021}
         assert sum(years.values()) == 3000
 
+        # Then live traffic: events of the last minutes reach ClickHouse within seconds.
+        def live_events() -> int:
+            return int(
+                client.command(
+                    "SELECT count() FROM interactions WHERE occurred_at > now() - INTERVAL 1 HOUR"
+                )
+            )
+
+        wait_for(lambda: live_events() > 0, timeout=60, what="live traffic in ClickHouse")
+
         again = run_journey("up", env=env)
         assert again.returncode == 0, again.stderr  # idempotent: nothing started twice
         assert "starting" not in again.stdout

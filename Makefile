@@ -9,8 +9,7 @@ BIN := $(VENV)/bin
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	@command -v java >/dev/null || { echo "Java 17 is needed for the local Kafka broker (apt-get install openjdk-17-jre-headless)"; exit 1; }
-	@command -v mvn >/dev/null || { echo "Maven is needed to fetch the Kafka broker's jars (apt-get install maven)"; exit 1; }
+	bash deploy/local/system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
@@ -34,6 +33,7 @@ lint: install
 ## Run the whole test suite: lint, types, unit, integration and end-to-end tests.
 ## The tests start (and stop) their own Kafka broker and ClickHouse server.
 test: lint
+	bash deploy/local/system-packages.sh --browser
 	$(BIN)/pytest
 
 unit: install

@@ -38,7 +38,7 @@ def chromium_path() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
         raise RuntimeError(
-            "Chromium is not installed: apt-get install chromium (.ci/run does this)"
+            "Chromium is not installed: apt-get install chromium (make test does this)"
         )
     return found
 

@@ -51,6 +51,16 @@ def live() -> None:
         )
     else:
         st.altair_chart(charts.minute_lines(per_minute), width="stretch")
+        st.download_button(
+            "Download the last hour per minute (CSV, with its window)",
+            per_minute.assign(
+                filter_window=f"{hour_ago:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC",
+                filter_tenant="all",
+            ).to_csv(index=False),
+            file_name="live_per_minute.csv",
+            mime="text/csv",
+            key="download_live_per_minute",
+        )
         by_channel = per_minute.groupby("channel")["interactions"].sum().reset_index()
         st.altair_chart(charts.channel_bars(by_channel), width="stretch")
         st.subheader("Newest events (receipts included)")

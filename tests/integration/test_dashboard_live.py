@@ -103,3 +103,5 @@ def test_live_page_shows_minutes_freshness_and_dead_letters(
     assert len(app.get("vega_lite_chart")) == 2  # per minute, and by channel
     assert app.metric[0].value == "1"
     assert list(tables["event_id"]["channel"]) == ["sms"]
+    (download,) = app.get("download_button")
+    assert "with its window" in download.proto.label

@@ -24,8 +24,11 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
+
+import faust
 
 from streams import queries
 from streams.errors import RESTART_EXIT_CODE
@@ -37,6 +40,7 @@ from streams.logic.aggregate import (
     expired,
     finish_rows,
     plan_flush,
+    supersedes,
     to_ms,
 )
 from streams.logic.ingest import Rejected, SourceRecord
@@ -50,6 +54,8 @@ BATCH_MAX = 50_000
 BATCH_WITHIN_S = 1.0
 SWEEP_EVERY_S = 300.0
 PROGRESS_QUERY = queries.load("partition_progress")
+LEASE_QUERY = queries.load("partition_leases")
+LEASE_COLUMNS = ("kafka_topic", "kafka_partition", "epoch", "worker", "leased_at")
 UNSEEN = PartitionProgress()
 
 
@@ -65,6 +71,7 @@ class Progress:
         self.topic = topic
         self.partitions: dict[int, PartitionProgress] = {}
         self.starts: dict[int, int] = {}  # where each assigned partition was sought to
+        self.epochs: dict[int, int] = {}  # this worker's lease on each assigned partition
         self.stale = True
 
     async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
@@ -125,19 +132,45 @@ def dead_letter(rejected: Rejected) -> bytes:
     ).encode()
 
 
+class JourneyTable(faust.Table):
+    """The ``journeys`` table, recovered so that a stale entry never replaces a newer state.
+
+    Faust applies changelog entries in order, the last one winning. A worker paused past its
+    session timeout can write its entries after the partition's new owner wrote newer ones;
+    recovery then keeps, per journey, the state that has seen the most (``supersedes``)."""
+
+    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
+        chosen: dict[Any, Any] = {}
+        for event in batch:
+            key = self._to_key(event.key)
+            value = None if event.message.value is None else event.value
+            if key in chosen:
+                previous = chosen[key]
+                held = None if previous.message.value is None else previous.value
+            else:
+                held = self.data.get(key)
+            if supersedes(value, held):
+                chosen[key] = event
+        super().apply_changelog_batch(chosen.values())
+
+
 def declare_journeys(app: Any, partitions: int) -> Any:
     """The ``journeys`` table: per journey id, de-duplication and join state (JSON)."""
-    table = app.Table(
-        "journeys",
-        default=None,
-        partitions=partitions,
-        # Keys are the journey id bytes, the very key events are published with, and the
-        # producer's partitioner places each changelog entry in the partition its events are
-        # consumed from (Faust's default would use the partition of the *last* event of a
-        # take_events batch).
-        use_partitioner=True,
-        key_type=bytes,
-        help="Journey state: event ids seen, channels used, message send/read join.",
+    table = app.tables.add(
+        JourneyTable(
+            app,
+            name="journeys",
+            default=None,
+            beacon=app.tables.beacon,
+            partitions=partitions,
+            # Keys are the journey id bytes, the very key events are published with, and the
+            # producer's partitioner places each changelog entry in the partition its events
+            # are consumed from (Faust's default would use the partition of the *last* event
+            # of a take_events batch).
+            use_partitioner=True,
+            key_type=bytes,
+            help="Journey state: event ids seen, channels used, message send/read join.",
+        )
     )
     # Faust derives "json" for both from the types; the key must stay the raw journey id bytes
     # so the partitioner hashes it exactly as the publisher did. Set before the changelog
@@ -175,6 +208,10 @@ def register(
         mine = [tp for tp in assigned if tp.topic == progress.topic]
         if not mine:
             return
+        # The lease first, then the progress: whatever a previous owner applied before our
+        # lease is in the progress we read next; whatever it sends after is dropped by the
+        # views (migration 0005). A paused zombie cannot count a batch twice.
+        await take_leases(sorted(tp.partition for tp in mine))
         stored = await progress.current(sink)
         earliest = await app.consumer.earliest_offsets(*mine)
         offsets = {
@@ -186,6 +223,17 @@ def register(
         # commit of explicit offsets (faust-streaming 0.15, pinned).
         await app.consumer._commit(offsets)
         progress.stale = True  # reread after the seek, in the agent
+
+    async def take_leases(partitions: list[int]) -> None:
+        rows = await sink.read(LEASE_QUERY.sql, {"topic": progress.topic})
+        newest = {int(p): int(epoch) for p, epoch, *_ in rows}
+        epochs = {p: newest.get(p, 0) + 1 for p in partitions}
+        now = datetime.fromtimestamp(clock(), UTC)
+        leases = [[progress.topic, p, e, name, now] for p, e in epochs.items()]
+        token = f"lease/{name}/{time.time_ns()}"
+        await sink.write(Batch("partition_leases", LEASE_COLUMNS, leases, token))
+        progress.epochs.update(epochs)
+        log.info("leased partitions %s", ", ".join(f"{p}@{e}" for p, e in epochs.items()))
 
     @app.page("/metrics")
     async def _metrics(web: Any, request: Any) -> Any:
@@ -236,7 +284,13 @@ def register(
     async def commit(flush: Flush) -> None:
         """Changelog and dead letters first, then the one insert of the batch."""
         await flush_producer()
-        rows = finish_rows(flush, lags=lags(flush), worker=name, now_ms=int(clock() * 1000))
+        rows = finish_rows(
+            flush,
+            lags=lags(flush),
+            worker=name,
+            now_ms=int(clock() * 1000),
+            epochs=progress.epochs,
+        )
         started = time.monotonic()
         batch = Batch("ingest_facts", FACT_COLUMNS, rows, flush.token)
         metrics.insert_failures += await sink.write(batch)

@@ -66,7 +66,10 @@ FACT_COLUMNS: tuple[str, ...] = (
     "late_events",
     "lag",
     "worker",
+    "epoch",  # the writer's lease on the partition (migration 0005): stale owners are fenced
 )
+# What plan_flush builds; finish_rows adds the epoch (known to the agent, not to the logic).
+PLANNED_COLUMNS = FACT_COLUMNS[:-1]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CALL_KINDS = frozenset({"ivr_call", "notification_call"})
 # The tail of a row after the contract columns and Kafka position, for facts that use none of it.
@@ -144,6 +147,17 @@ def from_ms(ms: int) -> datetime:
 
 def new_state() -> dict[str, Any]:
     return {"h": -1, "t": 0, "e": {}, "c": {}, "f": None, "m": {}}
+
+
+def supersedes(incoming: Mapping[str, Any] | None, current: Mapping[str, Any] | None) -> bool:
+    """Whether a changelog entry replaces the state held for its journey on recovery.
+
+    A state only moves forward (its ``h``, the highest offset it has seen, grows), except when
+    a worker that lost the partition wakes up and writes an older one after the new owner's:
+    that stale entry must not win. Deletions (the TTL sweep) always apply."""
+    if incoming is None or current is None:
+        return True
+    return int(incoming["h"]) >= int(current["h"])
 
 
 def as_of(state: dict[str, Any] | None, offset: int) -> dict[str, Any]:
@@ -371,9 +385,15 @@ def _apply(
 
 
 def finish_rows(
-    flush: Flush, *, lags: Mapping[int, int], worker: str, now_ms: int
+    flush: Flush,
+    *,
+    lags: Mapping[int, int],
+    worker: str,
+    now_ms: int,
+    epochs: Mapping[int, int] | None = None,
 ) -> list[list[Any]]:
-    """The flush's rows followed by one ``progress`` row per partition it touched."""
+    """The flush's rows followed by one ``progress`` row per partition it touched, each ending
+    with the writer's lease epoch on its partition (0 when it holds none)."""
     tail = [
         progress_row(
             flush.topic,
@@ -386,4 +406,6 @@ def finish_rows(
         )
         for p, st in sorted(flush.stats.items())
     ]
-    return flush.rows + tail
+    epochs = epochs or {}
+    partition = FACT_COLUMNS.index("kafka_partition")
+    return [[*row, epochs.get(row[partition], 0)] for row in flush.rows + tail]

@@ -170,7 +170,11 @@ Y2019 = {"start": "2019-01-01 00:00:00", "end": "2020-01-01 00:00:00"}
 
 
 def load_fixture(
-    client: Client, events: list[dict[str, Any] | bytes], first_offset: int = 0
+    client: Client,
+    events: list[dict[str, Any] | bytes],
+    first_offset: int = 0,
+    epochs: dict[int, int] | None = None,
+    schema_before_leases: bool = False,
 ) -> None:
     """Write ``events`` the way the worker writes: one batch through plan_flush into
     ingest_facts (partition 0 of topic ``fixture``, offsets from ``first_offset``)."""
@@ -187,8 +191,10 @@ def load_fixture(
         for i, e in enumerate(events)
     ]
     flush = plan_flush(records, {}, lambda _: None, Rules())
-    rows = finish_rows(flush, lags={}, worker="fixture", now_ms=now_ms)
-    client.insert("ingest_facts", rows, column_names=list(FACT_COLUMNS))
+    rows = finish_rows(flush, lags={}, worker="fixture", now_ms=now_ms, epochs=epochs)
+    if schema_before_leases:  # ingest_facts as migrations before 0005 made it: no epoch
+        rows = [row[:-1] for row in rows]
+    client.insert("ingest_facts", rows, column_names=list(FACT_COLUMNS[: len(rows[0])]))
 
 
 @pytest.fixture(scope="module")

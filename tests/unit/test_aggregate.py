@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from streams import verify
 from streams.logic.aggregate import (
     FACT_COLUMNS,
+    PLANNED_COLUMNS,
     PartitionProgress,
     Rules,
     as_of,
@@ -91,7 +92,7 @@ def test_every_fact_row_has_every_column() -> None:
     )
     flush = plan_flush(batch, {}, lambda _: None, RULES)
     assert {r[0] for r in flush.rows} == {"interaction", "journey", "read_pair", "dead_letter"}
-    assert all(len(r) == len(FACT_COLUMNS) for r in flush.rows)
+    assert all(len(r) == len(PLANNED_COLUMNS) for r in flush.rows)
 
 
 def test_duplicates_count_once_within_and_across_batches() -> None:

@@ -7,6 +7,8 @@ from streams.migrations import discover
 
 
 def _table_columns(table: str) -> list[tuple[str, str]]:
+    """The table's columns after every migration: its CREATE, then any ADD COLUMN."""
+    columns: list[tuple[str, str]] | None = None
     for migration in discover():
         for statement in migration.statements():
             match = re.search(rf"CREATE TABLE IF NOT EXISTS {table}\s*\((.*?)\n\)", statement, re.S)
@@ -17,8 +19,15 @@ def _table_columns(table: str) -> list[tuple[str, str]]:
                     if line and not line.startswith("--"):
                         name, _, rest = line.partition(" ")
                         columns.append((name, rest.split(" DEFAULT ")[0].strip()))
-                return columns
-    raise AssertionError(f"no CREATE TABLE for {table}")
+            added = re.search(
+                rf"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS (\w+) (.+?)(?: DEFAULT .*)?;?$",
+                statement.strip(),
+            )
+            if added and columns is not None:
+                columns.append((added.group(1), added.group(2).strip()))
+    if columns is None:
+        raise AssertionError(f"no CREATE TABLE for {table}")
+    return columns
 
 
 def test_interactions_table_matches_the_contract() -> None:

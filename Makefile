@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo down status test lint unit bench-publish bench-pipeline bench-queries
+.PHONY: install demo down status test lint unit chaos bench-publish bench-pipeline bench-queries
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,12 @@ test: lint
 
 unit: install
 	$(BIN)/pytest tests/unit
+
+## The fault-injection matrix at full size (SIGKILL loop, zombie, broker and ClickHouse down,
+## rebalance, poison, late events, negative control); report in build/chaos.md. The test
+## command runs the same scenarios at short sizes.
+chaos: install
+	$(BIN)/python -m tests.chaos
 
 ## Benchmarks (not part of `make test`): print figures and ratios measured in one run.
 bench-publish: install

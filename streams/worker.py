@@ -6,6 +6,7 @@ from streams.agents import interactions
 from streams.app import create_app
 from streams.clickhouse import connect
 from streams.errors import RESTART_EXIT_CODE
+from streams.faults import InsertFault
 from streams.kafka_admin import ensure_topics, project_topics, require_broker
 from streams.logic.aggregate import Rules
 from streams.settings import Settings
@@ -25,7 +26,8 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
     (settings.state_dir / "worker").mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     topics_ = declare_topics(app, settings)
-    sink = ClickHouseSink(lambda: connect(url))
+    fault = InsertFault.from_env()  # the chaos suite's fault point; None unless it set one
+    sink = ClickHouseSink(lambda: connect(url), fault=fault)
     rules = Rules(
         grace_ms=round(settings.late_grace_s * 1000),
         journey_ttl_ms=round(settings.journey_state_days * 86_400_000),

@@ -17,7 +17,44 @@ from typing import Any, Protocol
 
 from clickhouse_connect.driver.client import Client
 
+from streams import faults
+
 log = logging.getLogger(__name__)
+
+# Server error codes that mean the statement itself is wrong (schema drift, a broken query,
+# missing rights): retrying the same statement for ever would hang the worker silently.
+PERMANENT_CODES = frozenset(
+    {
+        16,  # NO_SUCH_COLUMN_IN_TABLE
+        36,  # BAD_ARGUMENTS
+        42,  # NUMBER_OF_ARGUMENTS_DOESNT_MATCH
+        43,  # ILLEGAL_TYPE_OF_ARGUMENT
+        46,  # UNKNOWN_FUNCTION
+        47,  # UNKNOWN_IDENTIFIER
+        53,  # TYPE_MISMATCH
+        60,  # UNKNOWN_TABLE
+        62,  # SYNTAX_ERROR
+        164,  # READONLY
+        184,  # ILLEGAL_AGGREGATION
+        215,  # NOT_AN_AGGREGATE
+        497,  # ACCESS_DENIED
+        516,  # AUTHENTICATION_FAILED
+    }
+)
+
+
+class PermanentSinkError(RuntimeError):
+    """ClickHouse refused the statement itself; the worker stops instead of retrying."""
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether retrying the same statement can succeed (the server is down, restarting,
+    overloaded), as opposed to a statement ClickHouse will always refuse."""
+    from clickhouse_connect.driver.exceptions import ProgrammingError
+
+    if isinstance(exc, ProgrammingError):  # raised by the client: the statement is wrong
+        return False
+    return getattr(exc, "code", None) not in PERMANENT_CODES
 
 
 class Sink(Protocol):
@@ -39,10 +76,18 @@ class Batch:
 class ClickHouseSink:
     """Writes batches through a clickhouse-connect client, in a thread, retrying forever."""
 
-    def __init__(self, client_factory: Callable[[], Client], *, max_backoff: float = 5.0) -> None:
+    def __init__(
+        self,
+        client_factory: Callable[[], Client],
+        *,
+        max_backoff: float = 5.0,
+        fault: faults.InsertFault | None = None,
+    ) -> None:
         self._client_factory = client_factory
         self._client: Client | None = None
         self._max_backoff = max_backoff
+        self._fault = fault  # the chaos suite's fault point (streams/faults.py); None in use
+        self._inserts = 0
         self.failed_attempts = 0
 
     def _client_now(self) -> Client:
@@ -79,6 +124,8 @@ class ClickHouseSink:
             try:
                 return await asyncio.to_thread(self._query, sql, parameters)
             except Exception as exc:  # unreachable or restarting: wait, as write does
+                if not transient(exc):
+                    raise PermanentSinkError(f"ClickHouse refused a query: {_first(exc)}") from exc
                 log.warning("ClickHouse query failed, retrying in %.1fs: %s", delay, _first(exc))
                 self._client = None
                 await asyncio.sleep(delay)
@@ -90,16 +137,33 @@ class ClickHouseSink:
         Returns how many attempts failed before it landed."""
         if not batch.rows:
             return 0
+        fault = self._fault if batch.table == faults.FAULT_TABLE else None
+        self._inserts += fault is not None
+        if fault and fault.fires("before", self._inserts):
+            faults.kill_self()
+        if fault and fault.fires("stop", self._inserts):
+            faults.stop_self()
+        if fault and fault.fires("during", self._inserts):
+            faults.kill_self_soon()
         delay = 0.2
         failures = 0
         while True:
             try:
                 await asyncio.to_thread(self._insert, batch)
+                if fault and fault.fires("after", self._inserts):
+                    faults.kill_self()
+                if fault and fault.fires("double", self._inserts):
+                    again = Batch(batch.table, batch.columns, batch.rows, batch.token + "/again")
+                    await asyncio.to_thread(self._insert, again)
                 if failures:
                     log.warning("ClickHouse reachable again; batch %s written", batch.token)
                 self.failed_attempts = 0
                 return failures
             except Exception as exc:  # any failure: the batch stays ours and is retried
+                if not transient(exc):
+                    raise PermanentSinkError(
+                        f"ClickHouse refused the insert into {batch.table}: {_first(exc)}"
+                    ) from exc
                 failures += 1
                 self.failed_attempts += 1
                 if failures == 1 or failures % 20 == 0:

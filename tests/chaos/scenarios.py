@@ -1,0 +1,578 @@
+"""The fault-injection matrix: each scenario runs real `journey worker` processes against a real
+broker and the embedded ClickHouse server, injects its fault, then compares every rollup with
+the truth recomputed from the source topic (``streams.verify``) and reports exact, lost,
+duplicated or wrong.
+
+``make chaos`` runs the full sizes (``FULL``); the test command runs the short ones
+(``SHORT``, tests/chaos/test_chaos.py). Infrastructure that fails to start is reported as
+such, never as a pass. Every process started here is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from clickhouse_connect.driver.client import Client
+
+from deploy.local.clickhouse_server import EmbeddedClickHouse
+from deploy.local.kafka_broker import KafkaBroker
+from deploy.local.processes import LaunchError, ManagedProcess
+from streams import verify
+from streams.batch_sender import BatchSender
+from streams.clickhouse import connect
+from streams.kafka_admin import ensure_topics, project_topics
+from streams.logic.aggregate import Rules
+from streams.migrations import migrate
+from streams.settings import Settings
+from streams.simulate.generator import Disorder, SimRecord
+from streams.simulate.run import record_bytes, simulator_for
+from tests.support import free_port, settings_env, unique
+
+CACHE = Path.home() / ".cache" / "journey-telemetry"
+CLEAN = Disorder()
+MESSY = Disorder(late_fraction=0.05, duplicate_fraction=0.03, receipt_first_fraction=0.10)
+
+
+@dataclass(frozen=True)
+class Size:
+    """How hard each scenario pushes."""
+
+    rate: int  # events/s of the traffic published while faults happen
+    kills: int  # SIGKILLs at insert fault points (a third before, during, after an insert)
+    random_kills: int  # SIGKILLs at random moments
+    broker_down_s: float
+    clickhouse_down_s: float
+    pause_s: float  # SIGSTOP of a worker holding a batch (session timeout: 10 s)
+    poison: int  # fuzzed records
+    events: int  # events of the scenarios that publish a backlog
+
+
+FULL = Size(
+    rate=400,
+    kills=24,
+    random_kills=4,
+    broker_down_s=20,
+    clickhouse_down_s=60,
+    pause_s=25,
+    poison=10_000,
+    events=40_000,
+)
+SHORT = Size(
+    rate=300,
+    kills=3,
+    random_kills=1,
+    broker_down_s=8,
+    clickhouse_down_s=12,
+    pause_s=20,
+    poison=1_000,
+    events=6_000,
+)
+
+
+@dataclass
+class Outcome:
+    """What one scenario found."""
+
+    scenario: str
+    faults: str
+    records: int = 0
+    verdict: str = "not run"  # exact | duplicated | lost | wrong | infrastructure failed | error
+    detail: str = ""
+    seconds: float = 0.0
+    expect_exact: bool = True  # False for the negative control: the comparison must fail
+
+    @property
+    def passed(self) -> bool:
+        if self.verdict in ("infrastructure failed", "error", "not run"):
+            return False
+        return (self.verdict == "exact") == self.expect_exact
+
+
+class Lab:
+    """A broker and a ClickHouse server of the suite's own (scenarios stop and restart them)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.broker = KafkaBroker(root, CACHE, port=free_port(), controller_port=free_port())
+        self.clickhouse = EmbeddedClickHouse(root, port=free_port())
+        self.workers: list[ManagedProcess] = []
+
+    def start(self) -> None:
+        self.clickhouse.start()
+        self.broker.start()
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop(timeout=20)
+        self.broker.stop()
+        self.clickhouse.stop()
+
+    def settings(self, name: str) -> Settings:
+        """Fresh topics, consumer group and database for one scenario."""
+        settings = Settings(
+            kafka_bootstrap=self.broker.bootstrap,
+            clickhouse_url=f"{self.clickhouse.url}/{unique(name + '_')}",  # type: ignore[arg-type]
+            state_dir=self.root / "state" / name,
+            cache_dir=CACHE,
+            topic_prefix=unique(name),
+            app_id=unique(f"chaos-{name}-"),
+            worker_web_port=free_port(),
+        )
+        migrate(settings.clickhouse_url.get_secret_value())
+        ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+        return settings
+
+    def worker(self, settings: Settings, name: str, fault: str = "") -> ManagedProcess:
+        """Start `journey worker` (the supervisor and its worker process) under ``name``."""
+        process = ManagedProcess(name, settings.state_dir)
+        env = {**settings_env(settings), "JOURNEY_WORKER_WEB_PORT": str(free_port())}
+        env["JOURNEY_FAULT"] = fault
+        process.start([sys.executable, "-m", "streams", "worker"], env=env)
+        self.workers.append(process)
+        return process
+
+
+class Traffic:
+    """Calibrated interactions published at a steady rate from a thread, pausable."""
+
+    def __init__(self, settings: Settings, rate: int, disorder: Disorder = MESSY) -> None:
+        self.settings = settings
+        self.rate = rate
+        self.disorder = disorder
+        self.sent = 0
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._thread = threading.Thread(target=self._run, name="traffic", daemon=True)
+
+    def __enter__(self) -> Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def pause(self) -> None:
+        self._running.clear()
+        time.sleep(0.5)  # let the chunk in flight finish
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        simulator = simulator_for(
+            self.settings, seed=random.randrange(1 << 30), disorder=self.disorder
+        )
+        start = datetime(2021, 1, 1, tzinfo=UTC)
+        records = simulator.backfill(10_000_000, start, start + timedelta(days=365))
+        sender = BatchSender(self.settings.kafka_bootstrap, self.settings.topic_interactions)
+        chunk = max(1, self.rate // 10)
+        try:
+            while not self._stop.is_set():
+                self._running.wait()
+                if self._stop.is_set():
+                    break
+                started = time.monotonic()
+                for _ in range(chunk):
+                    record = next(records)
+                    sender.send(record.key, record_bytes(record))
+                sender.flush()
+                self.sent += chunk
+                time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
+        except Exception as exc:  # reported by the scenario, never swallowed
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            with contextlib.suppress(Exception):
+                sender.close()
+
+
+def publish(settings: Settings, records: list[SimRecord] | list[tuple[bytes, bytes]]) -> None:
+    """Publish records (simulated ones, or ``(key, value)`` pairs) and wait for the acks."""
+    sender = BatchSender(settings.kafka_bootstrap, settings.topic_interactions)
+    try:
+        for record in records:
+            if isinstance(record, SimRecord):
+                sender.send(record.key, record_bytes(record))
+            else:
+                sender.send(*record)
+    finally:
+        sender.close()
+
+
+def judge(
+    lab: Lab, outcome: Outcome, settings: Settings, client: Client, timeout: float = 300
+) -> None:
+    """Wait until every record of the topic is applied, stop the workers (nothing may land
+    after the comparison started), then compare with the truth."""
+    partitions = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
+    total = sum(len(p) for p in partitions)
+    outcome.records = total
+    deadline = time.monotonic() + timeout
+    applied = 0
+    while time.monotonic() < deadline:
+        applied = verify.applied_records(client, settings.topic_interactions)
+        if applied >= total:
+            break
+        time.sleep(0.5)
+    for worker in lab.workers:
+        worker.stop(timeout=30)
+    rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
+    truth = verify.compute_truth(partitions, rules)
+    verdicts = verify.compare(truth.frozen(), verify.measured(client))
+    wrong = [v for v in verdicts if not v.exact]
+    if not wrong:
+        outcome.verdict = "exact"
+        return
+    raw = next(v for v in verdicts if v.table == "interactions")
+    extra = sum(max(0, a - e) for a, e in zip(raw.actual, raw.expected, strict=True))
+    missing = sum(max(0, e - a) for a, e in zip(raw.actual, raw.expected, strict=True))
+    kinds = {v.verdict for v in wrong}
+    outcome.verdict = kinds.pop() if len(kinds) == 1 else "wrong"
+    outcome.detail = (
+        f"{missing} events lost, {extra} counted twice in the raw table; applied {applied} of "
+        f"{total} records; differing: " + ", ".join(f"{v.table} ({v.verdict})" for v in wrong)
+    )
+
+
+def wait_insert_count(client: Client, settings: Settings, at_least: int, timeout: float) -> None:
+    """Wait until ClickHouse holds progress from at least ``at_least`` flushes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        flushes = int(
+            client.command(
+                "SELECT count() FROM pipeline_health WHERE kafka_topic = {t:String}",
+                parameters={"t": settings.topic_interactions},
+            )
+        )
+        if flushes >= at_least:
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"no worker flush within {timeout:.0f} s")
+
+
+def stopped(process: ManagedProcess) -> bool:
+    """Whether the worker process under ``process`` (the supervisor's child) is stopped."""
+    pid = process.pid()
+    if pid is None:
+        return False
+    for child in [*_children(pid), pid]:
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T":
+                return True
+    return False
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out.append(int(entry.name))
+    return out
+
+
+def wait_exit(process: ManagedProcess, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.is_running():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+# ---- the scenarios -------------------------------------------------------------------------
+def sigkill_loop(lab: Lab, size: Size) -> Outcome:
+    """SIGKILL of the worker in a loop, right before, during and right after an insert, and at
+    random moments, while traffic keeps coming."""
+    modes = ["before", "during", "after"]
+    outcome = Outcome(
+        "sigkill_loop",
+        f"{size.kills} SIGKILLs at inserts (before, during, after, in turn), "
+        f"{size.random_kills} at random moments",
+    )
+    settings = lab.settings("kill")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    done: dict[str, int] = {"before": 0, "during": 0, "after": 0, "random": 0}
+    with Traffic(settings, size.rate) as traffic:
+        for i in range(size.kills):
+            mode = modes[i % 3]
+            worker = lab.worker(settings, f"worker-{i}", fault=f"{mode}:{1 + i % 2}")
+            if not wait_exit(worker, 120):
+                raise RuntimeError(f"fault {mode} did not fire within 120 s; {worker.log_tail()}")
+            worker.stop(timeout=5)  # the supervisor, if it outlived its child
+            done[mode] += 1
+        for i in range(size.random_kills):
+            worker = lab.worker(settings, f"worker-random-{i}")
+            wait_insert_count(client, settings, 1, 120)
+            time.sleep(random.uniform(0.2, 2.5))
+            worker.stop(sig=signal.SIGKILL, timeout=5)
+            done["random"] += 1
+        if traffic.errors:
+            raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    lab.worker(settings, "worker-final")
+    judge(lab, outcome, settings, client)
+    outcome.faults = ", ".join(f"{n} {k}" for k, n in done.items()) + " (SIGKILLs)"
+    return outcome
+
+
+def zombie(lab: Lab, size: Size) -> Outcome:
+    """A worker stops itself holding a batch (SIGSTOP right before its insert) for longer than
+    the session timeout; a second worker takes its partitions over; then it is woken."""
+    outcome = Outcome(
+        "zombie_sigstop", f"SIGSTOP for {size.pause_s:.0f} s (session timeout 10 s) mid-batch"
+    )
+    settings = lab.settings("zombie")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    with Traffic(settings, size.rate) as traffic:
+        a = lab.worker(settings, "worker-a", fault="stop:3")
+        deadline = time.monotonic() + 120
+        while not stopped(a):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker A never stopped itself; {a.log_tail()}")
+            time.sleep(0.2)
+        lab.worker(settings, "worker-b")
+        time.sleep(size.pause_s)
+        pid = a.pid()
+        assert pid is not None
+        os.killpg(pid, signal.SIGCONT)
+        time.sleep(10)  # the zombie wakes, finds itself fenced, rejoins
+        if traffic.errors:
+            raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    judge(lab, outcome, settings, client)
+    leases = client.query(
+        "SELECT kafka_partition, max(epoch) FROM partition_leases GROUP BY kafka_partition"
+    ).result_rows
+    outcome.detail = (outcome.detail + "; " if outcome.detail else "") + (
+        f"leases taken up to epoch {max(e for _, e in leases)}"
+    )
+    return outcome
+
+
+def broker_restart(lab: Lab, size: Size) -> Outcome:
+    """The broker stopped mid-stream and started again."""
+    outcome = Outcome("broker_restart", f"broker down {size.broker_down_s:.0f} s mid-stream")
+    settings = lab.settings("broker")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    lab.worker(settings, "worker")
+    with Traffic(settings, size.rate) as traffic:
+        wait_insert_count(client, settings, 2, 120)
+        traffic.pause()
+        lab.broker.stop()
+        time.sleep(size.broker_down_s)
+        lab.broker.start()
+        traffic.resume()
+        time.sleep(8)
+        if traffic.errors:
+            raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    judge(lab, outcome, settings, client)
+    return outcome
+
+
+def clickhouse_outage(lab: Lab, size: Size) -> Outcome:
+    """ClickHouse stopped mid-stream while traffic keeps coming, then started again."""
+    outcome = Outcome(
+        "clickhouse_outage", f"ClickHouse down {size.clickhouse_down_s:.0f} s mid-stream"
+    )
+    settings = lab.settings("chdown")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    lab.worker(settings, "worker")
+    with Traffic(settings, size.rate) as traffic:
+        wait_insert_count(client, settings, 2, 120)
+        lab.clickhouse.stop()
+        time.sleep(size.clickhouse_down_s)
+        lab.clickhouse.start()
+        time.sleep(5)
+        if traffic.errors:
+            raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    judge(lab, outcome, settings, client)
+    return outcome
+
+
+def rebalance(lab: Lab, size: Size) -> Outcome:
+    """A second and a third worker join and leave while traffic keeps coming."""
+    outcome = Outcome("rebalance", "workers 2 and 3 join, then leave (SIGTERM), mid-stream")
+    settings = lab.settings("rebalance")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    lab.worker(settings, "worker-1")
+    with Traffic(settings, size.rate) as traffic:
+        wait_insert_count(client, settings, 2, 120)
+        second = lab.worker(settings, "worker-2")
+        time.sleep(6)
+        third = lab.worker(settings, "worker-3")
+        time.sleep(6)
+        second.stop(timeout=30)
+        time.sleep(6)
+        third.stop(timeout=30)
+        time.sleep(4)
+        if traffic.errors:
+            raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    judge(lab, outcome, settings, client)
+    return outcome
+
+
+def poison(lab: Lab, size: Size) -> Outcome:
+    """Fuzzed records (hypothesis) amid valid traffic: every one a dead letter, nothing else
+    disturbed, and the worker as fast afterwards as before."""
+    from tests.chaos.fuzz import poison_records
+
+    outcome = Outcome("poison", f"{size.poison:,} fuzzed records (hypothesis)")
+    settings = lab.settings("poison")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    simulator = simulator_for(settings, seed=11, disorder=CLEAN)
+    start = datetime(2021, 1, 1, tzinfo=UTC)
+    valid = list(simulator.backfill(2 * size.events, start, start + timedelta(days=30)))
+    half = len(valid) // 2
+    lab.worker(settings, "worker")
+    timings = []
+    for phase in (valid[:half], poison_records(size.poison, seed=5), valid[half:]):
+        before = verify.applied_records(client, settings.topic_interactions)
+        started = time.monotonic()
+        publish(settings, phase)
+        target = before + len(phase)
+        while verify.applied_records(client, settings.topic_interactions) < target:
+            if time.monotonic() - started > 300:
+                raise RuntimeError(f"phase of {len(phase)} records not applied within 300 s")
+            time.sleep(0.2)
+        timings.append(len(phase) / (time.monotonic() - started))
+    judge(lab, outcome, settings, client)
+    dead = int(client.command("SELECT count() FROM dead_letters"))
+    if dead != size.poison and outcome.verdict == "exact":
+        outcome.verdict = "wrong"
+    outcome.detail = (
+        f"dead letters {dead:,} of {size.poison:,} injected; valid records/s applied before "
+        f"the poison {timings[0]:,.0f}, after {timings[2]:,.0f} "
+        f"(ratio {timings[2] / timings[0]:.2f})"
+    ) + (f"; {outcome.detail}" if outcome.detail else "")
+    return outcome
+
+
+def late_events(lab: Lab, size: Size) -> Outcome:
+    """Events behind their partition's watermark: some inside the grace period (on time), some
+    beyond it (counted and flagged late)."""
+    outcome = Outcome("late_events", "events 20 min (inside the 1 h grace) and 4 h behind")
+    settings = lab.settings("late")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    simulator = simulator_for(settings, seed=13, disorder=CLEAN)
+    start = datetime(2021, 6, 1, tzinfo=UTC)
+    base = list(simulator.backfill(size.events, start, start + timedelta(days=1)))
+    newest = max(r.event["occurred_at"] for r in base if r.event is not None)
+    extra: list[SimRecord] = []
+    samples = [r for r in base if r.event is not None and r.event["kind"] == "touch"]
+    for i, (behind_s, label) in enumerate([(1200, "inside"), (4 * 3600, "beyond")] * 250):
+        template = samples[i % len(samples)]
+        assert template.event is not None
+        journey = f"late-{label}-{i}"
+        event = template.event | {
+            "event_id": f"late-{i}",
+            "journey_id": journey,
+            "occurred_at": newest - behind_s * 1000,
+        }
+        extra.append(SimRecord(0, journey.encode(), event, None, "valid"))
+    lab.worker(settings, "worker")
+    publish(settings, base)
+    publish(settings, extra)
+    judge(lab, outcome, settings, client)
+    late = int(client.command("SELECT sum(late) FROM rollup_interactions_hourly"))
+    flagged = 250  # the ones 4 h behind
+    if late < flagged and outcome.verdict == "exact":
+        outcome.verdict = "wrong"
+    outcome.detail = f"{late} flagged late (at least the {flagged} sent 4 h behind)" + (
+        f"; {outcome.detail}" if outcome.detail else ""
+    )
+    return outcome
+
+
+def negative_control(lab: Lab, size: Size) -> Outcome:
+    """A deliberately broken sink that inserts every batch twice: the comparison must fail."""
+    outcome = Outcome(
+        "negative_control", "every batch inserted twice (JOURNEY_FAULT=double)", expect_exact=False
+    )
+    settings = lab.settings("negative")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    simulator = simulator_for(settings, seed=17, disorder=CLEAN)
+    start = datetime(2021, 1, 1, tzinfo=UTC)
+    publish(settings, list(simulator.backfill(size.events // 2, start, start + timedelta(days=7))))
+    lab.worker(settings, "worker", fault="double")
+    judge(lab, outcome, settings, client)
+    return outcome
+
+
+SCENARIOS: dict[str, Callable[[Lab, Size], Outcome]] = {
+    "sigkill_loop": sigkill_loop,
+    "zombie_sigstop": zombie,
+    "broker_restart": broker_restart,
+    "clickhouse_outage": clickhouse_outage,
+    "rebalance": rebalance,
+    "poison": poison,
+    "late_events": late_events,
+    "negative_control": negative_control,
+}
+
+
+def run(lab: Lab, name: str, size: Size) -> Outcome:
+    """One scenario, its failures reported as outcomes; its workers stopped at the end."""
+    started = time.monotonic()
+    try:
+        outcome = SCENARIOS[name](lab, size)
+    except LaunchError as exc:
+        outcome = Outcome(name, "", verdict="infrastructure failed", detail=str(exc)[:500])
+    except Exception as exc:
+        outcome = Outcome(name, "", verdict="error", detail=f"{type(exc).__name__}: {exc}"[:500])
+    finally:
+        for worker in lab.workers:
+            worker.stop(timeout=20)
+        lab.workers.clear()
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+@contextlib.contextmanager
+def lab_running(root: Path) -> Iterator[Lab | str]:
+    """The lab, or the reason it could not start (reported, never a pass)."""
+    lab = Lab(root)
+    try:
+        lab.start()
+    except LaunchError as exc:
+        lab.stop()
+        yield f"infrastructure failed: {exc}"
+        return
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+def report(outcomes: list[Outcome], size_name: str) -> str:
+    """The Markdown report of a run."""
+    lines = [
+        f"# Chaos run ({size_name}), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        "| scenario | faults | records | verdict | passed | seconds | detail |",
+        "|---|---|---:|---|---|---:|---|",
+    ]
+    for o in outcomes:
+        verdict = o.verdict if o.expect_exact else f"{o.verdict} (must not be exact)"
+        lines.append(
+            f"| {o.scenario} | {o.faults} | {o.records:,} | {verdict} | "
+            f"{'yes' if o.passed else 'NO'} | {o.seconds:.0f} | {o.detail} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,55 @@
+"""The ClickHouse sink's retry rule: wait out an unreachable server, stop on a refused statement."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+from streams.sinks.clickhouse import Batch, ClickHouseSink, PermanentSinkError, transient
+
+BATCH = Batch("ingest_facts", ("a",), [[1]], "t/0:0-0")
+
+
+class FlakyClient:
+    def __init__(self, errors: list[Exception]) -> None:
+        self.errors = errors
+        self.inserted = 0
+
+    def insert(self, *_: Any, **__: Any) -> None:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.inserted += 1
+
+    def query(self, *_: Any, **__: Any) -> Any:
+        if self.errors:
+            raise self.errors.pop(0)
+        return type("R", (), {"result_rows": [(1,)]})()
+
+
+def test_an_unreachable_server_is_waited_out() -> None:
+    client = FlakyClient(
+        [OperationalError("connection refused"), DatabaseError("timeout", code=159)]
+    )
+    sink = ClickHouseSink(lambda: client, max_backoff=0.01)  # type: ignore[arg-type,return-value]
+    assert asyncio.run(sink.write(BATCH)) == 2
+    assert client.inserted == 1
+
+
+@pytest.mark.parametrize("code", [184, 60, 47, 62])
+def test_a_refused_statement_stops_the_worker_instead_of_retrying_for_ever(code: int) -> None:
+    client = FlakyClient([DatabaseError(f"Code: {code}. DB::Exception: nope", code=code)])
+    sink = ClickHouseSink(lambda: client, max_backoff=0.01)  # type: ignore[arg-type,return-value]
+    with pytest.raises(PermanentSinkError, match="refused the insert into ingest_facts"):
+        asyncio.run(sink.write(BATCH))
+    client.errors = [DatabaseError("bad query", code=code)]
+    with pytest.raises(PermanentSinkError, match="refused a query"):
+        asyncio.run(sink.read("SELECT 1"))
+
+
+def test_transient() -> None:
+    assert transient(OperationalError("refused")) and transient(ConnectionError())
+    assert transient(DatabaseError("memory limit", code=241))
+    assert not transient(DatabaseError("illegal aggregation", code=184))

@@ -3,8 +3,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The benchmark's peer runs in a virtualenv of its own: quixstreams pins pydantic below ours.
+PEER := build/peer-venv
 
-.PHONY: install demo down status test lint unit chaos bench-publish bench-pipeline bench-queries
+.PHONY: install demo down status test lint unit chaos bench bench-publish bench-pipeline bench-queries
 
 install: $(VENV)/.installed
 
@@ -49,8 +51,16 @@ chaos: install
 bench-publish: install
 	$(BIN)/python -m tests.bench.bench_publish --events 200000
 
-bench-pipeline: install
-	$(BIN)/python -m tests.bench.bench_pipeline --events 300000
+## The whole pipeline beside the ceiling, a Faust floor, the Quix Streams peer and a naive
+## consumer, on the same topic in one run; report in build/bench.md.
+bench: install $(PEER)/bin/python
+	$(BIN)/python -m tests.bench.bench_pipeline --events 300000 --peer-python $(PEER)/bin/python
+
+bench-pipeline: bench
+
+$(PEER)/bin/python:
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/python -m pip install -q quixstreams==3.28.1 clickhouse-connect==1.12.0
 
 ## Every named query on three years of rollups at 10 billion interactions a year, and every
 ## page drawn in headless Chromium (not part of the test command).

@@ -18,6 +18,7 @@ Why this is exact, and where it is not, is in docs/exactly-once.md.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -73,6 +74,10 @@ class Progress:
         self.starts: dict[int, int] = {}  # where each assigned partition was sought to
         self.epochs: dict[int, int] = {}  # this worker's lease on each assigned partition
         self.stale = True
+        # Set once the assignment hook has taken the leases and recorded where each partition
+        # starts. Faust sends its assignment signal after it has started table recovery, so
+        # records can reach the agent before the hook is done: the agent waits for it.
+        self.assigned = asyncio.Event()
 
     async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
         """What the next batch is decided against."""
@@ -197,15 +202,22 @@ def register(
 
     @app.on_partitions_assigned.connect
     async def _assigned(_sender: Any, assigned: Any = (), **__: Any) -> None:
-        """Make Kafka's committed offsets what ClickHouse holds, before Faust seeks to them.
+        """Take the leases, then make Kafka's committed offsets what ClickHouse holds.
 
         Faust seeks each assigned partition to its committed offset once its tables are
-        recovered. A partition with no committed offset is not moved, and records fetched
-        during recovery can then be dropped and never read again (seen in the SIGKILL test).
-        Committing ClickHouse's own position (last applied + 1, or 0) first makes that seek
-        land exactly where the data ends, for every partition."""
+        recovered, and a partition with no committed offset is not moved: records fetched
+        during recovery can be dropped and never read again (seen in the SIGKILL test).
+        Faust sends this signal after it started recovery, so the commit may come after the
+        seek; then the agent's gap guard, which waits for this hook, sees the skipped records
+        and restarts the process, whose seek lands on the committed ClickHouse position."""
+        progress.assigned.clear()
+        try:
+            await on_assignment([tp for tp in assigned if tp.topic == progress.topic])
+        finally:
+            progress.assigned.set()
+
+    async def on_assignment(mine: list[Any]) -> None:
         progress.stale = True
-        mine = [tp for tp in assigned if tp.topic == progress.topic]
         if not mine:
             return
         # The lease first, then the progress: whatever a previous owner applied before our
@@ -304,6 +316,7 @@ def register(
         # its insert: Kafka's committed offsets never pass what ClickHouse holds.
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             records = [to_source(e) for e in events]
+            await progress.assigned.wait()  # the starts and leases of this assignment are known
             known = await progress.current(sink)
             gap = first_gap(records, known, progress.starts)
             if gap is not None:

@@ -1,6 +1,7 @@
 """Whole-pipeline throughput and freshness beside the raw consume ceiling (not a test).
 
-Run: `make bench-pipeline` (or `python -m tests.bench.bench_pipeline --events 300000`).
+Run: `make bench` (or `python -m tests.bench.bench_pipeline --events 300000 --peer-python
+build/peer-venv/bin/python`).
 Starts its own broker and embedded ClickHouse on free ports, publishes calibrated traffic with
 disorder, and measures in one run, on the same topic:
 
@@ -12,7 +13,11 @@ disorder, and measures in one run, on the same topic:
    time went (from its /metrics);
 4. freshness: live traffic at a steady rate while the worker keeps up; event-to-ClickHouse
    latency p50/p99 = ClickHouse's ingested_at minus the Kafka record timestamp.
-Then checks the rollups against the truth (a benchmark of a wrong pipeline is worthless).
+5. the peer: Quix Streams (tests/bench/quix_peer.py, its own virtualenv) running the same
+   pure logic into the same tables of another database, over the same topic;
+6. the naive pipeline: a kafka-python consumer inserting each record as it reads it.
+Then checks the rollups against the truth (a benchmark of a wrong pipeline is worthless) and
+writes the table, with ratios to the ceiling and to the peer, to build/bench.md.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import contextlib
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -31,6 +37,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
@@ -39,7 +46,13 @@ from streams import verify
 from streams.batch_sender import BatchSender
 from streams.clickhouse import connect
 from streams.kafka_admin import ensure_topics, project_topics
-from streams.logic.aggregate import Rules, plan_flush
+from streams.logic.aggregate import (
+    FACT_COLUMNS,
+    PartitionProgress,
+    Rules,
+    finish_rows,
+    plan_flush,
+)
 from streams.logic.ingest import SourceRecord
 from streams.migrations import migrate
 from streams.publish import KafkaSender
@@ -85,6 +98,102 @@ def raw_consume(bootstrap: str, topic: str, total: int, decode: bool) -> float:
     return asyncio.run(run())
 
 
+def naive_rate(bootstrap: str, topic: str, url: str, seconds: float) -> tuple[float, int]:
+    """Events/s of the naive pipeline: a kafka-python consumer that writes each record the
+    moment it reads it, one ClickHouse insert per record (the same facts, hence the same
+    rollups, as the worker's batches). Runs for ``seconds``: it is far too slow to drain."""
+    from kafka import KafkaConsumer
+
+    migrate(url)
+    client = connect(url)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=5000,
+    )
+    progress: dict[int, PartitionProgress] = {}
+    journeys: dict[str, Any] = {}
+    done = 0
+    started = time.perf_counter()
+    try:
+        for message in consumer:
+            record = SourceRecord(
+                message.topic,
+                message.partition,
+                message.offset,
+                message.timestamp,
+                message.value or b"",
+            )
+            flush = plan_flush([record], progress, journeys.get, Rules())
+            journeys.update(flush.journeys)
+            rows = finish_rows(flush, lags={}, worker="naive", now_ms=int(time.time() * 1000))
+            client.insert(
+                "ingest_facts",
+                rows,
+                column_names=list(FACT_COLUMNS),
+                settings={"insert_deduplication_token": flush.token},
+            )
+            progress.update(flush.progress)
+            done += 1
+            if time.perf_counter() - started >= seconds:
+                break
+    finally:
+        consumer.close()
+    return done / (time.perf_counter() - started), done
+
+
+def sustained_rate(
+    client: Any, topic: str, total: int, timeout: float = 900
+) -> tuple[float, float]:
+    """Records/s between 10% and 90% applied (start-up not counted), and the whole drain's
+    seconds, polling what ClickHouse holds."""
+    marks: list[tuple[float, int]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = verify.applied_records(client, topic)
+        marks.append((time.monotonic(), done))
+        if done >= total:
+            break
+        time.sleep(0.25)
+    else:
+        raise SystemExit(f"only {marks[-1][1]:,} of {total:,} records applied in {timeout:.0f}s")
+    lo = next(t for t, n in marks if n >= total * 0.1)
+    hi = next(t for t, n in marks if n >= total * 0.9)
+    return total * 0.8 / (hi - lo), marks[-1][0] - marks[0][0]
+
+
+def peer_rate(
+    python: Path, bootstrap: str, topic: str, url: str, total: int, log: Path
+) -> tuple[float, list[Any]]:
+    """Records/s of the Quix Streams peer (tests/bench/quix_peer.py) over the same topic into
+    the same tables of another database, and how its rollups compare with the truth."""
+    migrate(url)
+    client = connect(url)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    with log.open("wb") as out:
+        peer = subprocess.Popen(
+            [str(python), str(Path(__file__).with_name("quix_peer.py")), bootstrap, topic, url,
+             f"quix-peer-{time.time_ns()}", str(total)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            rate, _ = sustained_rate(client, topic, total)
+        finally:
+            try:
+                peer.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(peer.pid, signal.SIGKILL)
+                peer.wait()
+    partitions = verify.read_partitions(bootstrap, topic)
+    verdicts = verify.compare(
+        verify.compute_truth(partitions, Rules()).frozen(), verify.measured(client)
+    )
+    return rate, verdicts
+
+
 def logic_rate(partitions: list[list[SourceRecord]]) -> float:
     """Records/s of plan_flush alone, in batches of 10,000 as the worker takes them."""
     records = sorted((r for p in partitions for r in p), key=lambda r: r.timestamp_ms)
@@ -119,6 +228,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--live-rate", type=float, default=2000.0, help="events/s for freshness")
     parser.add_argument("--live-seconds", type=float, default=20.0)
+    parser.add_argument("--naive-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--peer-python",
+        type=Path,
+        default=None,
+        help="python of the Quix Streams virtualenv (make bench creates build/peer-venv)",
+    )
+    parser.add_argument("--report", type=Path, default=Path("build/bench.md"))
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,8 +264,10 @@ def main() -> None:
                 args.events, datetime(2020, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC)
             )
             sender = BatchSender(settings.kafka_bootstrap, topic)
+            published_at = time.monotonic()
             report = publish_records(backlog, sender)
             sender.close()
+            publish_s = time.monotonic() - published_at
             total = sum(report.published.values())
             print(f"published {report.summary()}")
 
@@ -182,24 +301,13 @@ def main() -> None:
             client = connect(url)
             env = {**os.environ, **settings_env(settings)}
             worker.start([sys.executable, "-m", "streams", "worker"], env=env)
-            marks: list[tuple[float, int]] = []
-            deadline = time.monotonic() + 900
-            while time.monotonic() < deadline:
-                done = verify.applied_records(client, topic)
-                marks.append((time.monotonic(), done))
-                if done >= total:
-                    break
-                time.sleep(0.25)
-            lo = next(t for t, n in marks if n >= total * 0.1)
-            hi = next(t for t, n in marks if n >= total * 0.9)
-            sustained = total * 0.8 / (hi - lo)
+            sustained, drain_s = sustained_rate(client, topic, total)
             pid = worker.pid() or 0
             metrics_url = f"http://127.0.0.1:{settings.worker_web_port}/metrics"
             scraped = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
             insert_s = metric(scraped, "flush_seconds_total")
             flushes = metric(scraped, "flushes_total")
             rows = metric(scraped, "fact_rows_total")
-            drain_s = marks[-1][0] - marks[0][0]
 
             # Freshness: steady traffic the worker keeps up with, sent as it comes (kafka-python,
             # 5 ms linger), so the record timestamp is when it was published.
@@ -241,6 +349,19 @@ def main() -> None:
                 verify.compute_truth(partitions, Rules()).frozen(), verify.measured(client)
             )
             peak = peak_rss_mb(pid)
+            worker.stop(timeout=30)
+
+            # The same topic (backlog and live traffic) through the peer and the naive pipeline.
+            base = clickhouse.url
+            peer, peer_verdicts = (float("nan"), [])
+            if args.peer_python:
+                peer, peer_verdicts = peer_rate(
+                    args.peer_python, settings.kafka_bootstrap, topic, f"{base}/peer", total,
+                    state / "peer.log",
+                )  # fmt: skip
+            naive, naive_done = naive_rate(
+                settings.kafka_bootstrap, topic, f"{base}/naive", args.naive_seconds
+            )
         finally:
             worker.stop(timeout=30)
             broker.stop()
@@ -248,35 +369,65 @@ def main() -> None:
 
     p50 = statistics.median(fresh) if fresh else float("nan")
     p99 = fresh[int(len(fresh) * 0.99) - 1] if fresh else float("nan")
-    print()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    say(f"# Pipeline benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    say()
+    say(
+        f"Machine: {platform.node()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{_memory_gib():.0f} GiB; Python {platform.python_version()}; broker, ClickHouse and "
+        "the measured consumer share the machine."
     )
-    print(f"records: {total:,} ({args.events:,} interactions + receipts, duplicates, malformed)")
-    print()
-    print(f"{'measure':52} {'records/s':>11} {'vs ceiling':>10}")
-    rows_ = [
-        ("ceiling: bare aiokafka consumer", ceiling),
-        ("ceiling + json.loads of every record", ceiling_json),
-        ("flush logic alone (decode, validate, state, rows)", logic),
-        ("a Faust agent that only counts (same app options)", faust_floor),
-        ("journey worker: Kafka -> ClickHouse rollups", sustained),
+    say(
+        f"Data: {args.events:,} calibrated interactions over 2020-2021 with 5% late, 3% "
+        f"duplicates, 10% receipts first, 1% malformed = {total:,} records in the topic."
+    )
+    say()
+    say("| path | records/s | vs ceiling | vs peer |")
+    say("|---|---:|---:|---:|")
+    table = [
+        ("ceiling: a bare aiokafka consumer", ceiling),
+        ("ceiling + `json.loads` of every record", ceiling_json),
+        ("the worker's pure batch logic alone", logic),
+        ("a Faust agent that only counts its records", faust_floor),
+        ("**`journey worker`**: Kafka to exact ClickHouse rollups", sustained),
+        ("peer: Quix Streams, same logic, same tables", peer),
+        ("naive: kafka-python, one insert per record", naive),
     ]
-    for name, rate in rows_:
-        print(f"{name:52} {rate:>11,.0f} {rate / ceiling:>10.2f}")
-    print()
-    print(f"worker drained the backlog in {drain_s:.1f}s; peak RSS {peak:.0f} MB")
-    print(
-        f"where the worker's time went: {insert_s:.1f}s in {flushes:.0f} ClickHouse inserts "
-        f"({rows / max(flushes, 1):,.0f} rows each), the pure logic would need "
-        f"{total / logic:.1f}s; the rest is Faust/aiokafka consuming, changelog writes and "
-        f"waiting"
+    for name, rate in table:
+        say(f"| {name} | {rate:,.0f} | {rate / ceiling:.3f} | {rate / peer:.2f} |")
+    say()
+    say(
+        f"Backfill of the two calibrated years: published in {publish_s:.1f} s, "
+        f"all {total:,} records in ClickHouse {drain_s:.1f} s after the worker started."
     )
-    print(
-        f"freshness at {args.live_rate:,.0f} events/s live: p50 {p50 / 1000:.2f}s, "
-        f"p99 {p99 / 1000:.2f}s over {len(fresh):,} events"
+    say(
+        f"Freshness at {args.live_rate:,.0f} events/s live: p50 {p50 / 1000:.2f} s, "
+        f"p99 {p99 / 1000:.2f} s over {len(fresh):,} events. Worker peak memory {peak:.0f} MB."
     )
-    print("rollups vs truth: " + ", ".join(f"{v.table} {v.verdict}" for v in exact))
+    say(
+        f"Where the worker's time went: {insert_s:.1f} s in {flushes:.0f} ClickHouse inserts "
+        f"({rows / max(flushes, 1):,.0f} rows each); the pure logic alone needs "
+        f"{total / logic:.1f} s."
+    )
+    say(f"Naive pipeline: {naive_done:,} records in {args.naive_seconds:.0f} s.")
+    say("Worker rollups vs truth: " + ", ".join(f"{v.table} {v.verdict}" for v in exact))
+    if peer_verdicts:
+        say("Peer rollups vs truth: " + ", ".join(f"{v.table} {v.verdict}" for v in peer_verdicts))
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text("\n".join(lines) + "\n")
+    print(f"report written to {args.report}")
+
+
+def _memory_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return float("nan")
 
 
 if __name__ == "__main__":

@@ -179,8 +179,9 @@ class Traffic:
         simulator = simulator_for(
             self.settings, seed=random.randrange(1 << 30), disorder=self.disorder
         )
-        start = datetime(2021, 1, 1, tzinfo=UTC)
-        records = simulator.backfill(10_000_000, start, start + timedelta(days=365))
+        # The live generator is lazy (a backfill is built whole, then sorted): event times
+        # from now on, journeys interleaved, receipts after their sends.
+        records = simulator.live(int(time.time() * 1000), float(self.rate))
         sender = BatchSender(self.settings.kafka_bootstrap, self.settings.topic_interactions)
         chunk = max(1, self.rate // 10)
         try:
@@ -443,7 +444,7 @@ def poison(lab: Lab, size: Size) -> Outcome:
     half = len(valid) // 2
     lab.worker(settings, "worker")
     timings = []
-    for phase in (valid[:half], poison_records(size.poison, seed=5), valid[half:]):
+    for phase in (valid[:half], poison_records(size.poison, seed_value=5), valid[half:]):
         before = verify.applied_records(client, settings.topic_interactions)
         started = time.monotonic()
         publish(settings, phase)

@@ -84,8 +84,24 @@ def test_agent_writes_one_batch_of_facts_with_progress(
     metrics = WorkerMetrics()
     agent = interactions.register(app, topics, sink, Rules(), metrics)  # type: ignore[arg-type]
 
+    async def earliest(*tps: Any) -> dict[Any, int]:
+        return {tp: 0 for tp in tps}
+
+    committed: list[Any] = []
+
+    async def commit(offsets: Any) -> bool:
+        committed.append(offsets)
+        return True
+
+    monkeypatch.setattr(app.consumer, "earliest_offsets", earliest)
+    monkeypatch.setattr(app.consumer, "_commit", commit)
+
     async def drive() -> None:
+        from faust.types import TP
+
         async with agent.test_context() as ctx:
+            # The agent waits for the assignment hook: leases taken, starts recorded.
+            await app.on_partitions_assigned.send(assigned={TP("t.in", 0)})
             for value in (event(1), event(1), b"not json", event(2, channel="email")):
                 await ctx.put(key=b"j1", value=value)
             for _ in range(50):
@@ -94,13 +110,17 @@ def test_agent_writes_one_batch_of_facts_with_progress(
                 await asyncio.sleep(0.1)
 
     asyncio.run(drive())
-    assert sink.batches, "the agent wrote nothing"
-    rows = [r for b in sink.batches for r in b.rows]
+    leases, *facts = sink.batches
+    assert facts, "the agent wrote nothing"
+    assert leases.table == "partition_leases" and [r[1:3] for r in leases.rows] == [[0, 1]]
+    assert list(committed[0].values()) == [0]  # ClickHouse holds nothing: start at the log start
+    rows = [r for b in facts for r in b.rows]
     kinds = [r[0] for r in rows]
     assert kinds.count("interaction") == 2  # e1 counted once
     assert kinds.count("dead_letter") == 1
     assert kinds.count("progress") >= 1
-    assert all(b.table == "ingest_facts" and b.columns == FACT_COLUMNS for b in sink.batches)
+    assert all(b.table == "ingest_facts" and b.columns == FACT_COLUMNS for b in facts)
+    assert {r[-1] for r in rows} == {1}  # every row carries the lease epoch
     assert metrics.duplicates[0] == 1
     assert [k for k, _ in changelog] == [b"j1"]  # one state write per journey per batch
     assert set(changelog[0][1]["e"]) == {"e1", "e2"}

@@ -30,6 +30,7 @@ class WorkerMetrics:
     flushes: int = 0
     rows: int = 0
     insert_failures: int = 0
+    fenced_batches: int = 0
     flush_seconds: float = 0.0
     started: float = field(default_factory=time.time)
 
@@ -120,6 +121,13 @@ class WorkerMetrics:
             "counter",
             "Failed insert attempts (each retried).",
             [("", self.insert_failures)],
+        )
+        family(
+            "fenced_batches_total",
+            "counter",
+            "Batches whose partitions had moved to another worker by the time they landed "
+            "(ClickHouse dropped their rows; the new owner applies them).",
+            [("", self.fenced_batches)],
         )
         family(
             "flush_seconds_total", "counter", "Time spent inserting.", [("", self.flush_seconds)]

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 BATCH_MAX = 50_000
 BATCH_WITHIN_S = 1.0
 SWEEP_EVERY_S = 300.0
+SLOW_INSERT_S = 5.0  # half the session timeout
 PROGRESS_QUERY = queries.load("partition_progress")
 LEASE_QUERY = queries.load("partition_leases")
 LEASE_COLUMNS = ("kafka_topic", "kafka_partition", "epoch", "worker", "leased_at")
@@ -306,8 +307,30 @@ def register(
         started = time.monotonic()
         batch = Batch("ingest_facts", FACT_COLUMNS, rows, flush.token)
         metrics.insert_failures += await sink.write(batch)
+        if time.monotonic() - started > SLOW_INSERT_S:
+            # Long enough for the partitions to have moved on (a pause, a long outage): say
+            # whether the views dropped this batch under a newer lease.
+            await report_fenced(sorted(flush.stats))
         progress.partitions.update(flush.progress)
         metrics.observe(flush, time.monotonic() - started, clock())
+
+    async def report_fenced(partitions: list[int]) -> None:
+        rows = await sink.read(LEASE_QUERY.sql, {"topic": progress.topic})
+        newest = {int(p): int(epoch) for p, epoch, *_ in rows}
+        fenced = {
+            p: (progress.epochs.get(p, 0), newest[p])
+            for p in partitions
+            if newest.get(p, 0) > progress.epochs.get(p, 0)
+        }
+        if fenced:
+            metrics.fenced_batches += 1
+            progress.stale = True
+            log.warning(
+                "fenced: partitions %s moved to another worker while this batch was in flight "
+                "(epoch mine/newest); ClickHouse dropped their rows and the new owner applies "
+                "them",
+                ", ".join(f"{p} ({mine}/{new})" for p, (mine, new) in fenced.items()),
+            )
 
     @app.agent(topics.interactions, name="ingest")
     async def ingest(stream: Any) -> None:

@@ -361,7 +361,11 @@ def zombie(lab: Lab, size: Size) -> Outcome:
     leases = client.query(
         "SELECT kafka_partition, max(epoch) FROM partition_leases GROUP BY kafka_partition"
     ).result_rows
+    fenced = "fenced:" in a.log_path.read_text(errors="replace")
+    if not fenced and outcome.verdict == "exact":
+        outcome.verdict = "error"  # the scenario did not exercise the fence: not a pass
     outcome.detail = (outcome.detail + "; " if outcome.detail else "") + (
+        f"the woken worker's batch was {'fenced (its log says so)' if fenced else 'NOT fenced'}; "
         f"leases taken up to epoch {max(e for _, e in leases)}"
     )
     return outcome

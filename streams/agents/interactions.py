@@ -79,6 +79,7 @@ class Progress:
         # starts. Faust sends its assignment signal after it has started table recovery, so
         # records can reach the agent before the hook is done: the agent waits for it.
         self.assigned = asyncio.Event()
+        self.owned: set[int] = set()  # partitions of the current assignment
 
     async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
         """What the next batch is decided against."""
@@ -219,6 +220,7 @@ def register(
 
     async def on_assignment(mine: list[Any]) -> None:
         progress.stale = True
+        progress.owned = {tp.partition for tp in mine}
         if not mine:
             return
         # The lease first, then the progress: whatever a previous owner applied before our
@@ -247,6 +249,17 @@ def register(
         await sink.write(Batch("partition_leases", LEASE_COLUMNS, leases, token))
         progress.epochs.update(epochs)
         log.info("leased partitions %s", ", ".join(f"{p}@{e}" for p, e in epochs.items()))
+
+    @app.page("/ready")
+    async def _ready(web: Any, request: Any) -> Any:
+        """Readiness (Kubernetes probe): partitions assigned and ClickHouse answering."""
+        reasons = []
+        if not progress.owned or not progress.assigned.is_set():
+            reasons.append("no partition assigned")
+        if not await sink.ping():
+            reasons.append("ClickHouse does not answer")
+        body = {"ready": not reasons, "partitions": sorted(progress.owned), "reasons": reasons}
+        return web.json(body, status=503 if reasons else 200)
 
     @app.page("/metrics")
     async def _metrics(web: Any, request: Any) -> Any:

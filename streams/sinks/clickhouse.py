@@ -114,6 +114,15 @@ class ClickHouseSink:
         result = self._client_now().query(sql, parameters=parameters)
         return [tuple(row) for row in result.result_rows]
 
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """Whether ClickHouse answers ``SELECT 1`` within ``timeout`` (no retry: a probe)."""
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._query, "SELECT 1", None), timeout)
+        except Exception:  # unreachable, refusing or slow: not ready
+            self._client = None
+            return False
+        return True
+
     async def read(
         self, sql: str, parameters: dict[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:

@@ -211,6 +211,11 @@ def test_a_backfill_spanning_many_months_and_the_health_it_reports(
         if line.startswith("journey_events_total{")
     )
     assert total == 180
+    # Readiness (the Kubernetes probe): partitions assigned and ClickHouse answering.
+    ready = json.loads(
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5).read().decode()
+    )
+    assert ready["ready"] and ready["partitions"] and not ready["reasons"]
 
 
 def worker_env_port(worker: ManagedProcess) -> int:

@@ -6,11 +6,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import context
+from dashboard import context, guard
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
 st.set_page_config(page_title="Journey telemetry", layout="wide")
+refused = guard.refusal()
+if refused:
+    st.error(refused)
+    st.stop()
 navigation = st.navigation(
     [
         st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -58,7 +58,12 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     dashboard = stack.dashboard_process(settings)
     if not dashboard.is_running() and not args.no_dashboard:
         print("starting dashboard ...", flush=True)
-        dashboard.start(stack.dashboard_command(settings))
+        # The embedded server has only its administrator: the dashboard is told that a
+        # write-capable account is meant here (dashboard/guard.py refuses one otherwise).
+        url = settings.clickhouse_url.get_secret_value()
+        local = stack.clickhouse_is_local(settings) and "@" not in url.split("//", 1)[-1]
+        env = {"JOURNEY_DASHBOARD_ALLOW_WRITE": "true"} if local else None
+        dashboard.start(stack.dashboard_command(settings), env=env)
         health = f"http://127.0.0.1:{settings.dashboard_port}/_stcore/health"
         dashboard.wait_until(lambda: stack.http_ok(health), timeout=90, what=health)
     print()
@@ -280,6 +285,25 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_access(args: argparse.Namespace, settings: Settings) -> int:
+    """Render the access SQL, apply it, or print a users.xml for file-configured servers."""
+    import os
+
+    from streams import access
+
+    if args.action == "render":
+        for path in access.render():
+            print(f"wrote {path}")
+        return 0
+    passwords = access.passwords_from(os.environ)
+    if args.action == "users-xml":
+        print(access.users_xml(settings.clickhouse_database, passwords), end="")
+        return 0
+    count = access.apply(settings.clickhouse_url.get_secret_value(), passwords)
+    print(f"{count} access statement(s) applied for database {settings.clickhouse_database}")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key}={value}")
@@ -318,6 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker = add("worker", cmd_worker, "run the stream-processing worker in the foreground")
     worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning"])
     add("dashboard", cmd_dashboard, "run the Streamlit dashboard in the foreground")
+    acc = add(
+        "access",
+        cmd_access,
+        "least-privilege ClickHouse users: render sql/access, apply it (as an administrator) "
+        "or print it as users.xml",
+    )
+    acc.add_argument("action", choices=["render", "apply", "users-xml"])
     add("config", cmd_config, "print the effective settings (secrets masked)")
     sql = add("sql", cmd_sql, "run a named query, a .sql file or a statement (read-only)")
     sql.add_argument("target", nargs="?", help="a named query (see --list) or a SQL statement")

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         "k1", validation_alias=AliasChoices("JOURNEY_PSEUDONYM_KEY_ID", "pseudonym_key_id")
     )
 
+    dashboard_allow_write: bool = Field(
+        False,
+        validation_alias=AliasChoices("JOURNEY_DASHBOARD_ALLOW_WRITE", "dashboard_allow_write"),
+        description="Let the dashboard run with ClickHouse credentials that can write.",
+    )
+
     late_grace_s: float = Field(
         3600.0,
         ge=0,
@@ -150,6 +156,7 @@ class Settings(BaseSettings):
             "JOURNEY_TOPIC_PARTITIONS": str(self.topic_partitions),
             "JOURNEY_DASHBOARD_PORT": str(self.dashboard_port),
             "JOURNEY_PSEUDONYM_KEY": "********",
+            "JOURNEY_DASHBOARD_ALLOW_WRITE": str(self.dashboard_allow_write).lower(),
             "JOURNEY_LATE_GRACE_S": f"{self.late_grace_s:g}",
             "JOURNEY_STATE_DAYS": f"{self.journey_state_days:g}",
         }

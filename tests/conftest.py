@@ -6,6 +6,7 @@ cannot start, the session fails with the launcher's message (and the log's tail)
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,11 @@ from streams.kafka_admin import ensure_topics, project_topics
 from streams.migrations import migrate
 from streams.settings import Settings
 from tests.support import free_port, settings_env, unique
+
+# The session's embedded ClickHouse has only its administrator, so the dashboard tests run
+# with a write-capable account on purpose; tests/integration/test_access.py removes this to
+# prove the refusal, and runs the dashboard with the real read-only account.
+os.environ.setdefault("JOURNEY_DASHBOARD_ALLOW_WRITE", "true")
 
 CACHE_DIR = Path.home() / ".cache" / "journey-telemetry"
 

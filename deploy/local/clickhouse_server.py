@@ -51,9 +51,13 @@ CONFIG_XML = """<clickhouse>
     <shutdown_wait_unfinished>0</shutdown_wait_unfinished>
     <!-- The engine's shutdown waits for idle keep-alive connections to time out; ClickHouse's
          long default would hold every stop. Clients reconnect transparently. -->
-    <keep_alive_timeout>2</keep_alive_timeout>
+    <keep_alive_timeout>2</keep_alive_timeout>{users}
 </clickhouse>
 """
+# clickhouse-local reads users, grants, profiles and quotas from a users.xml only (no
+# SQL-driven access control): streams.access renders the journey accounts into one.
+USERS_XML_CONFIG = """
+    <user_directories><users_xml><path>{path}</path></users_xml></user_directories>"""
 
 
 def _http(host: str, port: int, sql: str, timeout: float = 5.0) -> str:
@@ -73,7 +77,13 @@ def ping(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
 
 
-def serve(data_dir: Path, host: str, port: int, drain_timeout: float = 30.0) -> int:
+def serve(
+    data_dir: Path,
+    host: str,
+    port: int,
+    drain_timeout: float = 30.0,
+    users_xml: Path | None = None,
+) -> int:
     """Serve until SIGTERM/SIGINT; return the process exit code."""
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = open(data_dir / ".owner.lock", "w")  # noqa: SIM115 (held for the process lifetime)
@@ -90,7 +100,8 @@ def serve(data_dir: Path, host: str, port: int, drain_timeout: float = 30.0) -> 
 
     run_dir = data_dir.parent / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.xml").write_text(CONFIG_XML.format(host=host, port=port))
+    users = USERS_XML_CONFIG.format(path=users_xml) if users_xml else ""
+    (run_dir / "config.xml").write_text(CONFIG_XML.format(host=host, port=port, users=users))
     # clickhouse-local reads config.xml from the current directory.
     os.chdir(run_dir)
 
@@ -161,6 +172,7 @@ class EmbeddedClickHouse:
     state_dir: Path
     host: str = "127.0.0.1"
     port: int = 8123
+    users_xml: Path | None = None  # accounts and grants (streams.access.users_xml)
 
     @property
     def process(self) -> ManagedProcess:
@@ -192,6 +204,7 @@ class EmbeddedClickHouse:
                 self.host,
                 "--port",
                 str(self.port),
+                *(["--users-xml", str(self.users_xml.resolve())] if self.users_xml else []),
             ]
         )
         self.process.wait_until(
@@ -209,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8123)
+    parser.add_argument("--users-xml", type=Path, help="users, grants, profiles and quotas")
     args = parser.parse_args(argv)
-    return serve(args.data_dir.resolve(), args.host, args.port)
+    users = args.users_xml.resolve() if args.users_xml else None
+    return serve(args.data_dir.resolve(), args.host, args.port, users_xml=users)
 
 
 if __name__ == "__main__":

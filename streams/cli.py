@@ -31,7 +31,9 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     ):
         print(f"starting embedded ClickHouse on :{settings.clickhouse_port} ...", flush=True)
         stack.clickhouse_server(settings).start()
-    applied = migrate(settings.clickhouse_url.get_secret_value())
+    applied = migrate(
+        settings.clickhouse_url.get_secret_value(), cluster=settings.clickhouse_cluster
+    )
     print(f"migrations applied: {len(applied)}")
     ensure_topics(settings.kafka_bootstrap, project_topics(settings))
     worker = stack.worker_process(settings)
@@ -105,9 +107,17 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.migrations import migrate
+    from streams.migrations import migrate, planned
 
-    applied = migrate(settings.clickhouse_url.get_secret_value())
+    cluster = settings.clickhouse_cluster
+    if args.print:
+        # The statements as they would run (cluster form with JOURNEY_CLICKHOUSE_CLUSTER).
+        for migration, statements in planned(cluster=cluster):
+            print(f"-- {migration.path.name}{f' (cluster {cluster})' if cluster else ''}")
+            for statement in statements:
+                print(f"{statement};\n")
+        return 0
+    applied = migrate(settings.clickhouse_url.get_secret_value(), cluster=cluster)
     for migration in applied:
         print(f"applied {migration.path.name}")
     print(f"{len(applied)} migration(s) applied; schema is current")
@@ -337,7 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("down", cmd_down, "stop every part `journey up` started")
     add("status", cmd_status, "health of every part (exit 1 if any is down)")
-    add("migrate", cmd_migrate, "apply pending ClickHouse schema migrations")
+    mig = add("migrate", cmd_migrate, "apply pending ClickHouse schema migrations")
+    mig.add_argument(
+        "--print",
+        action="store_true",
+        help="print the statements instead (the cluster form if JOURNEY_CLICKHOUSE_CLUSTER is set)",
+    )
     add("topics", cmd_topics, "create the project's Kafka topics if missing")
     worker = add("worker", cmd_worker, "run the stream-processing worker in the foreground")
     worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning"])

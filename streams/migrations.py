@@ -126,22 +126,64 @@ def applied_versions(client: Client) -> dict[int, str]:
     return {int(v): str(c) for v, c in rows.result_rows}
 
 
-def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Create the database if needed and apply pending migrations; return those applied."""
+def planned(
+    directory: Path = MIGRATIONS_DIR, cluster: str = "", replicated: bool = True
+) -> list[tuple[Migration, list[str]]]:
+    """Every migration with the statements that apply it: as written for a single server, or
+    rewritten for ``cluster`` (streams/cluster_schema.py). The rewrite of a later file knows
+    the tables created by every earlier one, applied or not."""
+    from streams.cluster_schema import rewrite
+
+    tables: set[str] = set()
+    plan: list[tuple[Migration, list[str]]] = []
+    for migration in discover(directory):
+        statements = migration.statements()
+        if cluster:
+            statements = [
+                out for s in statements for out in rewrite(s, cluster, tables, replicated)
+            ]
+        plan.append((migration, statements))
+    return plan
+
+
+def migrate(
+    url: str, directory: Path = MIGRATIONS_DIR, cluster: str = "", replicated: bool = True
+) -> list[Migration]:
+    """Create the database if needed and apply pending migrations; return those applied.
+
+    ``cluster`` (``JOURNEY_CLICKHOUSE_CLUSTER``) names a ClickHouse cluster: the database is
+    then Replicated and every migration is applied in its cluster form, without ON CLUSTER
+    (``replicated=False``: sharded only, see :func:`streams.cluster_schema.rewrite`).
+    """
+    from streams.cluster_schema import create_database, rewrite
+
     target = ClickHouseTarget.from_url(url)
     if not IDENTIFIER.match(target.database):
         raise MigrationError(f"database name {target.database!r} is not a plain identifier")
+    plan = planned(
+        directory, cluster, replicated
+    )  # a statement with no cluster form fails before DDL
     bootstrap = connect(url, database="")
     # An identifier cannot be a bound parameter; it was checked against IDENTIFIER above.
-    bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{target.database}`")
+    if cluster:
+        bootstrap.command(create_database(target.database, cluster, replicated))
+    else:
+        bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{target.database}`")
     bootstrap.close()
 
-    client = connect(url)
+    # On a cluster, an insert through a Distributed table returns once the shard holds it.
+    client = connect(url, distributed_foreground_insert=1) if cluster else connect(url)
     try:
-        client.command(SCHEMA_MIGRATIONS_DDL)
+        history = (
+            rewrite(SCHEMA_MIGRATIONS_DDL, cluster, set(), replicated)
+            if cluster
+            else [SCHEMA_MIGRATIONS_DDL]
+        )
+        for statement in history:
+            client.command(statement)
         done = applied_versions(client)
         applied: list[Migration] = []
-        for migration in discover(directory):
+        for migration, statements in plan:
             if migration.version in done:
                 if done[migration.version] != migration.checksum:
                     raise MigrationError(
@@ -149,7 +191,7 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
                         "migrations are never edited: restore it and add a new migration"
                     )
                 continue
-            for number, statement in enumerate(migration.statements(), start=1):
+            for number, statement in enumerate(statements, start=1):
                 try:
                     client.command(statement)
                 except Exception as exc:

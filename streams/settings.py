@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         "k1", validation_alias=AliasChoices("JOURNEY_PSEUDONYM_KEY_ID", "pseudonym_key_id")
     )
 
+    clickhouse_cluster: str = Field(
+        "",
+        pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$",
+        validation_alias=AliasChoices("JOURNEY_CLICKHOUSE_CLUSTER", "clickhouse_cluster"),
+        description="A ClickHouse cluster name: migrations then create the cluster schema.",
+    )
     dashboard_allow_write: bool = Field(
         False,
         validation_alias=AliasChoices("JOURNEY_DASHBOARD_ALLOW_WRITE", "dashboard_allow_write"),
@@ -156,6 +162,7 @@ class Settings(BaseSettings):
             "JOURNEY_TOPIC_PARTITIONS": str(self.topic_partitions),
             "JOURNEY_DASHBOARD_PORT": str(self.dashboard_port),
             "JOURNEY_PSEUDONYM_KEY": "********",
+            "JOURNEY_CLICKHOUSE_CLUSTER": self.clickhouse_cluster,
             "JOURNEY_DASHBOARD_ALLOW_WRITE": str(self.dashboard_allow_write).lower(),
             "JOURNEY_LATE_GRACE_S": f"{self.late_grace_s:g}",
             "JOURNEY_STATE_DAYS": f"{self.journey_state_days:g}",

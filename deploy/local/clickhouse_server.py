@@ -51,13 +51,20 @@ CONFIG_XML = """<clickhouse>
     <shutdown_wait_unfinished>0</shutdown_wait_unfinished>
     <!-- The engine's shutdown waits for idle keep-alive connections to time out; ClickHouse's
          long default would hold every stop. Clients reconnect transparently. -->
-    <keep_alive_timeout>2</keep_alive_timeout>{users}
+    <keep_alive_timeout>2</keep_alive_timeout>{extra}
 </clickhouse>
 """
 # clickhouse-local reads users, grants, profiles and quotas from a users.xml only (no
 # SQL-driven access control): streams.access renders the journey accounts into one.
 USERS_XML_CONFIG = """
     <user_directories><users_xml><path>{path}</path></users_xml></user_directories>"""
+# A one-node cluster, so the cluster schema (streams/cluster_schema.py) runs here: Distributed
+# tables over this server's native TCP port. (Replicated tables cannot run in clickhouse-local:
+# it sets no interserver address, so their replicas stay read-only.)
+CLUSTER_CONFIG = """
+    <tcp_port>{tcp_port}</tcp_port>
+    <remote_servers><{cluster}><shard><replica><host>{host}</host><port>{tcp_port}</port>
+    </replica></shard></{cluster}></remote_servers>"""
 
 
 def _http(host: str, port: int, sql: str, timeout: float = 5.0) -> str:
@@ -83,6 +90,7 @@ def serve(
     port: int,
     drain_timeout: float = 30.0,
     users_xml: Path | None = None,
+    cluster: tuple[str, int] | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT; return the process exit code."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -100,8 +108,12 @@ def serve(
 
     run_dir = data_dir.parent / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
-    users = USERS_XML_CONFIG.format(path=users_xml) if users_xml else ""
-    (run_dir / "config.xml").write_text(CONFIG_XML.format(host=host, port=port, users=users))
+    extra = USERS_XML_CONFIG.format(path=users_xml) if users_xml else ""
+    listen = "SYSTEM START LISTEN HTTP;"
+    if cluster is not None:
+        extra += CLUSTER_CONFIG.format(cluster=cluster[0], tcp_port=cluster[1], host=host)
+        listen += " SYSTEM START LISTEN TCP;"
+    (run_dir / "config.xml").write_text(CONFIG_XML.format(host=host, port=port, extra=extra))
     # clickhouse-local reads config.xml from the current directory.
     os.chdir(run_dir)
 
@@ -112,7 +124,7 @@ def serve(
     def run_engine() -> None:
         try:
             outcome["result"] = engine.query(  # type: ignore[attr-defined]
-                f"SYSTEM START LISTEN HTTP; {IDLE_QUERY}", "TabSeparated", path=str(data_dir)
+                f"{listen} {IDLE_QUERY}", "TabSeparated", path=str(data_dir)
             )
         except Exception as exc:  # reported by the main thread
             outcome["error"] = exc
@@ -173,6 +185,7 @@ class EmbeddedClickHouse:
     host: str = "127.0.0.1"
     port: int = 8123
     users_xml: Path | None = None  # accounts and grants (streams.access.users_xml)
+    cluster: tuple[str, int] | None = None  # (name, native TCP port) of a one-node cluster
 
     @property
     def process(self) -> ManagedProcess:
@@ -205,6 +218,7 @@ class EmbeddedClickHouse:
                 "--port",
                 str(self.port),
                 *(["--users-xml", str(self.users_xml.resolve())] if self.users_xml else []),
+                *(["--cluster", f"{self.cluster[0]}:{self.cluster[1]}"] if self.cluster else []),
             ]
         )
         self.process.wait_until(
@@ -223,9 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--users-xml", type=Path, help="users, grants, profiles and quotas")
+    parser.add_argument("--cluster", metavar="NAME:TCP_PORT", help="serve as a one-node cluster")
     args = parser.parse_args(argv)
     users = args.users_xml.resolve() if args.users_xml else None
-    return serve(args.data_dir.resolve(), args.host, args.port, users_xml=users)
+    cluster = None
+    if args.cluster:
+        name, _, tcp = args.cluster.rpartition(":")
+        cluster = (name, int(tcp))
+    return serve(args.data_dir.resolve(), args.host, args.port, users_xml=users, cluster=cluster)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,8 @@ class ClickHouseSink:
                 # A backfill batch may span more than the default 100 monthly partitions of
                 # the raw table; refusing it would stall the partition forever.
                 "max_partitions_per_insert_block": 0,
+                # On a cluster (ingest_facts is Distributed): acknowledged means on the shard.
+                "distributed_foreground_insert": 1,
             },
         )
 

@@ -1,0 +1,109 @@
+"""The cluster form of the schema: every stored table Replicated, every read through Distributed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from streams import queries
+from streams.cluster_schema import ClusterSchemaError, create_database, rewrite
+from streams.migrations import MIGRATIONS_DIR, SCHEMA_MIGRATIONS_DDL, planned
+
+CLUSTER = "prod"
+CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\b(.*)", re.DOTALL)
+ENGINE = re.compile(r"ENGINE\s*=\s*(\w+)([^\n]*)")
+READS = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")
+
+
+def code(statement: str) -> str:
+    return "\n".join(ln for ln in statement.splitlines() if not ln.lstrip().startswith("--"))
+
+
+def cluster_statements() -> list[str]:
+    history = rewrite(SCHEMA_MIGRATIONS_DDL, CLUSTER, set())
+    return history + [code(s) for _, statements in planned(cluster=CLUSTER) for s in statements]
+
+
+def tables_by_engine() -> dict[str, tuple[str, str]]:
+    found = {}
+    for statement in cluster_statements():
+        if match := CREATE.match(code(statement).strip()):
+            engine = ENGINE.search(match.group(2))
+            assert engine, statement
+            found[match.group(1)] = (engine.group(1), engine.group(2) or "")
+    return found
+
+
+def single_server_tables() -> set[str]:
+    return {
+        m.group(1)
+        for _, statements in planned()
+        for s in statements
+        if (m := CREATE.match(code(s).strip()))
+    } | {"schema_migrations"}
+
+
+def test_every_table_that_stores_rows_is_replicated_and_read_through_distributed() -> None:
+    engines = tables_by_engine()
+    for table in single_server_tables():
+        local, (kind, args) = f"{table}_local", engines[table]
+        assert kind == "Distributed", f"{table} is read through {kind}, not Distributed"
+        assert f"'{local}'" in args and f"'{CLUSTER}'" in args, args
+        local_kind = engines[local][0]
+        assert local_kind.startswith("Replicated") or local_kind == "Null", (local, local_kind)
+    assert [t for t, (k, _) in engines.items() if k == "Null"] == ["ingest_facts_local"]
+
+
+def test_a_partitions_facts_and_leases_go_to_the_same_shard() -> None:
+    engines = tables_by_engine()
+    assert engines["ingest_facts"][1].endswith("kafka_partition)")
+    assert engines["partition_leases"][1].endswith("kafka_partition)")
+
+
+def test_the_views_hang_on_the_shard_local_tables() -> None:
+    views = [s for s in cluster_statements() if "CREATE MATERIALIZED VIEW" in s]
+    assert len(views) == 15 + 15  # created by 0002/0004, re-created by 0005
+    for view in views:
+        target = re.search(r"\bTO\s+(\w+)", view)
+        assert target and target.group(1).endswith("_local"), view[:120]
+        for source in READS.findall(view):
+            assert source.endswith("_local"), f"a view reads {source}: {view[:120]}"
+
+
+def test_every_read_path_names_a_distributed_table() -> None:
+    engines = tables_by_engine()
+    readers = [(q.name, q.sql) for q in queries.load_all()]
+    readers += [
+        ("0003 analyst views", (MIGRATIONS_DIR / "0003_create_analyst_views.sql").read_text())
+    ]
+    for name, sql in readers:
+        ctes = set(re.findall(r"\b(\w+)\s+AS\s*\(", sql))
+        for table in set(READS.findall(sql)) - ctes:
+            assert engines.get(table, ("?",))[0] == "Distributed", f"{name} reads {table}"
+
+
+def test_replicated_tables_keep_the_dedup_window_the_worker_relies_on() -> None:
+    for statement in cluster_statements():
+        if "ReplicatedSummingMergeTree" in statement or "ReplicatedMergeTree\n" in statement:
+            assert "non_replicated_deduplication_window" not in statement
+    assert sum("replicated_deduplication_window = 10000" in s for s in cluster_statements()) >= 14
+
+
+def test_alter_reaches_the_local_and_the_distributed_table() -> None:
+    altered = [s for s in cluster_statements() if s.lstrip().startswith("ALTER TABLE")]
+    assert [s.split()[2] for s in altered] == ["ingest_facts_local", "ingest_facts"]
+
+
+def test_the_database_is_replicated_and_no_statement_says_on_cluster() -> None:
+    assert "ENGINE = Replicated(" in create_database("journey", CLUSTER)
+    assert not any("ON CLUSTER" in s for s in cluster_statements())
+
+
+def test_unknown_forms_and_names_are_refused() -> None:
+    with pytest.raises(ClusterSchemaError, match="no cluster form for engine Memory"):
+        rewrite("CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = Memory", CLUSTER, set())
+    with pytest.raises(ClusterSchemaError, match="no cluster form for the statement"):
+        rewrite("RENAME TABLE a TO b", CLUSTER, set())
+    with pytest.raises(ClusterSchemaError, match="not a plain identifier"):
+        rewrite("DROP VIEW IF EXISTS v", "prod'); DROP TABLE x; --", set())

@@ -17,6 +17,8 @@ def create_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=broker_urls(settings.kafka_bootstrap),
+        # TLS and SASL (PLAIN, SCRAM) for the consumer, the producer and the changelogs.
+        broker_credentials=settings.kafka_security.faust_credentials(),
         # Tables are rebuilt from their changelog topics on start; no local disk state to lose.
         store="memory://",
         topic_partitions=settings.topic_partitions,

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from streams.errors import ServiceUnreachable
+from streams.kafka_security import PLAINTEXT, KafkaSecurity
 
 MAX_IN_FLIGHT = 32
 
@@ -23,7 +24,13 @@ class BatchSender:
     """Same interface as ``publish.KafkaSender``: send, flush, close, failures."""
 
     def __init__(
-        self, bootstrap: str, topic: str, *, batch_bytes: int = 512 * 1024, linger_ms: int = 20
+        self,
+        bootstrap: str,
+        topic: str,
+        *,
+        batch_bytes: int = 512 * 1024,
+        linger_ms: int = 20,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         from aiokafka import AIOKafkaProducer
         from aiokafka.partitioner import DefaultPartitioner
@@ -45,6 +52,7 @@ class BatchSender:
                 max_batch_size=batch_bytes,
                 linger_ms=linger_ms,
                 request_timeout_ms=30_000,
+                **security.aiokafka(),
             )
             await producer.start()
             partitions = sorted(await producer.partitions_for(topic))

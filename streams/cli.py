@@ -23,7 +23,10 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from streams.kafka_admin import broker_answers, ensure_topics, project_topics
     from streams.migrations import migrate
 
-    if stack.kafka_is_local(settings) and not broker_answers(settings.kafka_bootstrap, 2.0):
+    security = settings.kafka_security
+    if stack.kafka_is_local(settings) and not broker_answers(
+        settings.kafka_bootstrap, 2.0, security
+    ):
         print(f"starting Kafka broker on {settings.kafka_bootstrap} ...", flush=True)
         stack.kafka_broker(settings).start()
     if stack.clickhouse_is_local(settings) and not stack.ping(
@@ -35,7 +38,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         settings.clickhouse_url.get_secret_value(), cluster=settings.clickhouse_cluster
     )
     print(f"migrations applied: {len(applied)}")
-    ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+    ensure_topics(settings.kafka_bootstrap, project_topics(settings), security=security)
     worker = stack.worker_process(settings)
     if not worker.is_running() and not args.no_worker:
         print("starting worker ...", flush=True)
@@ -127,7 +130,9 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     from streams.kafka_admin import ensure_topics, project_topics
 
-    created = ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+    created = ensure_topics(
+        settings.kafka_bootstrap, project_topics(settings), security=settings.kafka_security
+    )
     print(f"created: {', '.join(created) if created else 'nothing, all topics exist'}")
     return 0
 
@@ -171,7 +176,11 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
 
     fmt = args.format or ("csv" if args.source.endswith(".csv") else "jsonl")
     rejects_path = Path(args.rejects) if args.rejects else pub.default_rejects_path(args.source)
-    sender = pub.open_sender(settings.kafka_bootstrap, args.topic or settings.topic_interactions)
+    sender = pub.open_sender(
+        settings.kafka_bootstrap,
+        args.topic or settings.topic_interactions,
+        settings.kafka_security,
+    )
     if args.source == "-":
         stream, total = sys.stdin.buffer, None
     else:
@@ -226,7 +235,9 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         malformed_fraction=args.malformed,
     )
     sim = simulator_for(settings, args.seed, disorder=disorder)
-    sender = open_sender(settings.kafka_bootstrap, settings.topic_interactions)
+    sender = open_sender(
+        settings.kafka_bootstrap, settings.topic_interactions, settings.kafka_security
+    )
     truth = open_truth(args.truth)
     try:
         if args.mode == "backfill":
@@ -256,9 +267,11 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     from streams.kafka_admin import require_broker
     from streams.logic.aggregate import Rules
 
-    require_broker(settings.kafka_bootstrap)
+    require_broker(settings.kafka_bootstrap, security=settings.kafka_security)
     client = connect(settings.clickhouse_url.get_secret_value())
-    partitions = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
+    partitions = verify.read_partitions(
+        settings.kafka_bootstrap, settings.topic_interactions, settings.kafka_security
+    )
     records = sum(len(p) for p in partitions)
     truth = verify.compute_truth(partitions, Rules(grace_ms=round(settings.late_grace_s * 1000)))
     applied = verify.applied_records(client, settings.topic_interactions)

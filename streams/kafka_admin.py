@@ -11,6 +11,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.errors import ServiceUnreachable
+from streams.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -18,10 +19,11 @@ log = logging.getLogger(__name__)
 logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
 
-def _admin(bootstrap: str, timeout: float) -> KafkaAdminClient:
+def _admin(bootstrap: str, timeout: float, security: KafkaSecurity) -> KafkaAdminClient:
     try:
         return KafkaAdminClient(
             bootstrap_servers=bootstrap,
+            **security.kafka_python(),
             client_id="journey-admin",
             request_timeout_ms=int(timeout * 1000),
             bootstrap_timeout_ms=int(timeout * 1000),
@@ -30,10 +32,12 @@ def _admin(bootstrap: str, timeout: float) -> KafkaAdminClient:
         raise ServiceUnreachable("Kafka", bootstrap, exc) from exc
 
 
-def broker_answers(bootstrap: str, timeout: float = 5.0) -> bool:
+def broker_answers(
+    bootstrap: str, timeout: float = 5.0, security: KafkaSecurity = PLAINTEXT
+) -> bool:
     """True if a broker at ``bootstrap`` answers a metadata request."""
     try:
-        admin = _admin(bootstrap, timeout)
+        admin = _admin(bootstrap, timeout, security)
     except ServiceUnreachable:
         return False
     try:
@@ -45,9 +49,11 @@ def broker_answers(bootstrap: str, timeout: float = 5.0) -> bool:
         admin.close()
 
 
-def require_broker(bootstrap: str, timeout: float = 5.0) -> None:
+def require_broker(
+    bootstrap: str, timeout: float = 5.0, security: KafkaSecurity = PLAINTEXT
+) -> None:
     """Raise ServiceUnreachable (one readable line) if no broker answers at ``bootstrap``."""
-    admin = _admin(bootstrap, timeout)
+    admin = _admin(bootstrap, timeout, security)
     try:
         admin.list_topics()
     except KafkaError as exc:
@@ -76,9 +82,14 @@ def project_topics(settings: Settings) -> list[NewTopic]:
     ]
 
 
-def ensure_topics(bootstrap: str, topics: Iterable[NewTopic], timeout: float = 15.0) -> list[str]:
+def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[NewTopic],
+    timeout: float = 15.0,
+    security: KafkaSecurity = PLAINTEXT,
+) -> list[str]:
     """Create the topics that do not exist yet; return the names created."""
-    admin = _admin(bootstrap, timeout)
+    admin = _admin(bootstrap, timeout, security)
     created: list[str] = []
     try:
         existing = set(admin.list_topics())

@@ -133,7 +133,7 @@ class PartStatus:
 def status(settings: Settings) -> list[PartStatus]:
     """Health of every part: is it running, and does it answer."""
     out: list[PartStatus] = []
-    kafka_ok = broker_answers(settings.kafka_bootstrap, timeout=3.0)
+    kafka_ok = broker_answers(settings.kafka_bootstrap, 3.0, settings.kafka_security)
     out.append(
         PartStatus(
             "kafka",

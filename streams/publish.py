@@ -29,6 +29,7 @@ from streams.events import (
     default_not_after,
     validate,
 )
+from streams.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.pseudonymise import Pseudonymiser
 from streams.settings import Settings
 
@@ -93,27 +94,30 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
-def open_sender(bootstrap: str, topic: str) -> Sender:
+def open_sender(bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT) -> Sender:
     """The fastest sender available: aiokafka batches (see ``streams.batch_sender``)."""
     from streams.batch_sender import BatchSender
     from streams.kafka_admin import require_broker
 
-    require_broker(bootstrap)
-    return BatchSender(bootstrap, topic)
+    require_broker(bootstrap, security=security)
+    return BatchSender(bootstrap, topic, security=security)
 
 
 class KafkaSender:
     """A kafka-python producer tuned for throughput, that remembers failed deliveries."""
 
-    def __init__(self, bootstrap: str, topic: str, **overrides: Any) -> None:
+    def __init__(
+        self, bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT, **overrides: Any
+    ) -> None:
         from kafka import KafkaProducer
 
         from streams.errors import ServiceUnreachable
         from streams.kafka_admin import require_broker
 
-        require_broker(bootstrap)
+        require_broker(bootstrap, security=security)
         config: dict[str, Any] = {
             "bootstrap_servers": bootstrap,
+            **security.kafka_python(),
             "acks": "all",
             # The broker drops a retried batch it already has: a retry never duplicates.
             "enable_idempotence": True,
@@ -351,7 +355,9 @@ def publish(
     """
     own = sender is None
     if sender is None:
-        sender = open_sender(settings.kafka_bootstrap, settings.topic_interactions)
+        sender = open_sender(
+            settings.kafka_bootstrap, settings.topic_interactions, settings.kafka_security
+        )
     pseudonymise = pseudonymiser(settings)
     report = PublishReport()
     started = time.monotonic()

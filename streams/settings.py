@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streams.kafka_security import KafkaSecurity
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_CLICKHOUSE_URL = "http://127.0.0.1:8123/journey"
@@ -75,6 +77,36 @@ class Settings(BaseSettings):
         "k1", validation_alias=AliasChoices("JOURNEY_PSEUDONYM_KEY_ID", "pseudonym_key_id")
     )
 
+    kafka_security_protocol: str = Field(
+        "PLAINTEXT",
+        validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL", "kafka_security_protocol"),
+    )
+    kafka_sasl_mechanism: str = Field(
+        "", validation_alias=AliasChoices("KAFKA_SASL_MECHANISM", "kafka_sasl_mechanism")
+    )
+    kafka_sasl_username: str = Field(
+        "", validation_alias=AliasChoices("KAFKA_SASL_USERNAME", "kafka_sasl_username")
+    )
+    kafka_sasl_password: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("KAFKA_SASL_PASSWORD", "kafka_sasl_password")
+    )
+    kafka_ssl_cafile: str = Field(
+        "", validation_alias=AliasChoices("KAFKA_SSL_CAFILE", "kafka_ssl_cafile")
+    )
+    kafka_ssl_certfile: str = Field(
+        "", validation_alias=AliasChoices("KAFKA_SSL_CERTFILE", "kafka_ssl_certfile")
+    )
+    kafka_ssl_keyfile: str = Field(
+        "", validation_alias=AliasChoices("KAFKA_SSL_KEYFILE", "kafka_ssl_keyfile")
+    )
+    kafka_ssl_key_password: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("KAFKA_SSL_KEY_PASSWORD", "kafka_ssl_key_password"),
+    )
+    kafka_ssl_check_hostname: bool = Field(
+        True,
+        validation_alias=AliasChoices("KAFKA_SSL_CHECK_HOSTNAME", "kafka_ssl_check_hostname"),
+    )
     clickhouse_cluster: str = Field(
         "",
         pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$",
@@ -120,6 +152,26 @@ class Settings(BaseSettings):
             )
         return value
 
+    @model_validator(mode="after")
+    def _kafka_security_fits(self) -> Settings:
+        self.kafka_security  # noqa: B018 - raises a readable error if the settings clash
+        return self
+
+    @property
+    def kafka_security(self) -> KafkaSecurity:
+        """How every Kafka client authenticates (streams/kafka_security.py)."""
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol.upper(),
+            sasl_mechanism=self.kafka_sasl_mechanism.upper(),
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password.get_secret_value(),
+            cafile=self.kafka_ssl_cafile,
+            certfile=self.kafka_ssl_certfile,
+            keyfile=self.kafka_ssl_keyfile,
+            key_password=self.kafka_ssl_key_password.get_secret_value(),
+            check_hostname=self.kafka_ssl_check_hostname,
+        )
+
     @property
     def kafka_host_port(self) -> tuple[str, int]:
         """Host and port of the first bootstrap server (the one a local broker listens on)."""
@@ -156,6 +208,7 @@ class Settings(BaseSettings):
         """Every setting as text, secrets masked: what `journey status` prints."""
         return {
             "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            **self.kafka_security.describe(),
             "CLICKHOUSE_URL": self.masked_clickhouse_url(),
             "JOURNEY_STATE_DIR": str(self.state_dir),
             "JOURNEY_CACHE_DIR": str(self.cache_dir),

@@ -23,6 +23,7 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 
 from streams import queries
+from streams.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
 from streams.logic.ingest import Rejected, SourceRecord, decode
@@ -271,12 +272,15 @@ def compare(expected: dict[str, Table], actual: dict[str, Table]) -> list[TableV
     return verdicts
 
 
-def read_partitions(bootstrap: str, topic: str) -> list[list[SourceRecord]]:
+def read_partitions(
+    bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT
+) -> list[list[SourceRecord]]:
     """Every record of ``topic`` from its first offset to its current end, per partition."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
+        **security.kafka_python(),
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )

@@ -20,8 +20,10 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
 
     url = settings.clickhouse_url.get_secret_value()
     connect(url).close()  # fail fast, with one readable line, if ClickHouse is unreachable
-    require_broker(settings.kafka_bootstrap)
-    ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+    require_broker(settings.kafka_bootstrap, security=settings.kafka_security)
+    ensure_topics(
+        settings.kafka_bootstrap, project_topics(settings), security=settings.kafka_security
+    )
 
     (settings.state_dir / "worker").mkdir(parents=True, exist_ok=True)
     app = create_app(settings)

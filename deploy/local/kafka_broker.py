@@ -110,6 +110,13 @@ class KafkaBroker:
     port: int = 9092
     controller_port: int = 9093
     heap: str = "512m"
+    # Users a second listener (SASL_PLAINTEXT on ``sasl_port``) authenticates with PLAIN or
+    # SCRAM-SHA-256/512: how the tests prove the clients' SASL settings on a real broker.
+    sasl_users: tuple[tuple[str, str], ...] = ()
+    sasl_port: int = 0
+    # A PEM file holding the listener's private key and certificate: the SASL listener then
+    # speaks TLS (SASL_SSL) instead of SASL_PLAINTEXT.
+    tls_pem: Path | None = None
 
     @property
     def process(self) -> ManagedProcess:
@@ -127,18 +134,58 @@ class KafkaBroker:
     def config_path(self) -> Path:
         return self.state_dir / "kafka" / "server.properties"
 
+    @property
+    def sasl_bootstrap(self) -> str:
+        return f"{self.host}:{self.sasl_port}"
+
+    def _sasl_properties(self) -> list[str]:
+        if not self.sasl_users:
+            return []
+        plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.sasl_users)
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        tls = (
+            [
+                "listener.name.secure.ssl.keystore.type=PEM",
+                f"listener.name.secure.ssl.keystore.location={self.tls_pem}",
+            ]
+            if self.tls_pem
+            else []
+        )
+        return [
+            "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+            "listener.name.secure.plain.sasl.jaas.config="
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};",
+            f"listener.name.secure.scram-sha-256.sasl.jaas.config={scram}",
+            f"listener.name.secure.scram-sha-512.sasl.jaas.config={scram}",
+            *tls,
+        ]
+
+    def _scram_credentials(self) -> list[str]:
+        """``--add-scram`` arguments: KRaft stores SCRAM users in its metadata from format on."""
+        return [
+            f"--add-scram={mechanism}=[name={name},password={password}]"
+            for name, password in self.sasl_users
+            for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512")
+        ]
+
     def server_properties(self) -> str:
         """The broker's configuration: combined broker+controller, loopback only."""
+        sasl = bool(self.sasl_users)
+        listeners = f"PLAINTEXT://{self.host}:{self.port}"
+        if sasl:
+            listeners += f",SECURE://{self.host}:{self.sasl_port}"
+        secure = "SASL_SSL" if self.tls_pem else "SASL_PLAINTEXT"
         return "\n".join(
             [
                 "process.roles=broker,controller",
                 "node.id=1",
                 f"controller.quorum.bootstrap.servers={self.host}:{self.controller_port}",
-                f"listeners=PLAINTEXT://{self.host}:{self.port},"
-                f"CONTROLLER://{self.host}:{self.controller_port}",
-                f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
+                f"listeners={listeners},CONTROLLER://{self.host}:{self.controller_port}",
+                f"advertised.listeners={listeners}",
                 "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+                + (f",SECURE:{secure}" if sasl else ""),
+                *self._sasl_properties(),
                 "inter.broker.listener.name=PLAINTEXT",
                 f"log.dirs={self.data_dir}",
                 # One node: internal topics cannot be replicated further.
@@ -178,6 +225,7 @@ class KafkaBroker:
                     # "=" form: a random id may start with "-" and read as an option.
                     f"--cluster-id={new_cluster_id()}",
                     f"--config={self.config_path}",
+                    *self._scram_credentials(),
                 ],
                 capture_output=True,
                 text=True,

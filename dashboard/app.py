@@ -6,11 +6,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import context, guard
+from dashboard import context, guard, signin
+from streams.settings import load_settings
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
 st.set_page_config(page_title="Journey telemetry", layout="wide")
+signin.gate(load_settings())  # before anything reads data
 refused = guard.refusal()
 if refused:
     st.error(refused)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -113,6 +114,24 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("JOURNEY_CLICKHOUSE_CLUSTER", "clickhouse_cluster"),
         description="A ClickHouse cluster name: migrations then create the cluster schema.",
     )
+    dashboard_auth: Literal["none", "oidc"] = Field(
+        "none",
+        validation_alias=AliasChoices("JOURNEY_DASHBOARD_AUTH", "dashboard_auth"),
+        description="none (local default) or oidc: sign-in through Streamlit's st.login.",
+    )
+    dashboard_auth_provider: str = Field(
+        "",
+        pattern=r"^([a-z0-9_]+)?$",
+        validation_alias=AliasChoices("JOURNEY_DASHBOARD_AUTH_PROVIDER", "dashboard_auth_provider"),
+        description="The [auth.<provider>] section of secrets.toml to use; empty: [auth] itself.",
+    )
+    dashboard_allowed_domains: str = Field(
+        "",
+        validation_alias=AliasChoices(
+            "JOURNEY_DASHBOARD_ALLOWED_DOMAINS", "dashboard_allowed_domains"
+        ),
+        description="Comma-separated e-mail domains let in; empty: whoever the provider signs in.",
+    )
     dashboard_allow_write: bool = Field(
         False,
         validation_alias=AliasChoices("JOURNEY_DASHBOARD_ALLOW_WRITE", "dashboard_allow_write"),
@@ -216,6 +235,7 @@ class Settings(BaseSettings):
             "JOURNEY_DASHBOARD_PORT": str(self.dashboard_port),
             "JOURNEY_PSEUDONYM_KEY": "********",
             "JOURNEY_CLICKHOUSE_CLUSTER": self.clickhouse_cluster,
+            "JOURNEY_DASHBOARD_AUTH": self.dashboard_auth,
             "JOURNEY_DASHBOARD_ALLOW_WRITE": str(self.dashboard_allow_write).lower(),
             "JOURNEY_LATE_GRACE_S": f"{self.late_grace_s:g}",
             "JOURNEY_STATE_DAYS": f"{self.journey_state_days:g}",

@@ -71,3 +71,36 @@ def test_probes_and_credentials_mean_something() -> None:
     for d in docs.values():
         for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
             assert c["resources"]["requests"] and c["resources"]["limits"], c["name"]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e.get("value", "") for e in container.get("env", [])}
+
+
+def test_production_turns_sign_in_on_and_each_part_gets_only_its_secrets() -> None:
+    docs = {d["metadata"]["name"] + "/" + d["kind"]: d for _, d in documents()}
+
+    def container(name: str, kind: str = "Deployment") -> dict[str, Any]:
+        spec = docs[f"{name}/{kind}"]["spec"]["template"]["spec"]
+        return dict(spec["containers"][0])
+
+    dashboard = container("journey-dashboard")
+    assert env_of(dashboard)["JOURNEY_DASHBOARD_AUTH"] == "oidc"
+    assert dashboard["volumeMounts"][0]["mountPath"] == "/app/.streamlit/secrets.toml"
+    assert "[auth]" in docs["journey-dashboard-auth/Secret"]["stringData"]["secrets.toml"]
+    services = compose()["services"]
+    assert services["dashboard"]["environment"]["JOURNEY_DASHBOARD_AUTH"] == "oidc"
+    assert "journey_dashboard:" in services["dashboard"]["environment"]["CLICKHOUSE_URL"]
+    assert "journey_worker:" in services["worker"]["environment"]["CLICKHOUSE_URL"]
+    # No part gets the whole Secret; only the publisher (outside the cluster) holds the
+    # pseudonymisation key.
+    for name, kind in (
+        ("journey-worker", "Deployment"),
+        ("journey-dashboard", "Deployment"),
+        ("journey-migrate", "Job"),
+    ):
+        text = json.dumps(container(name, kind))
+        assert '"secretRef"' not in text and "JOURNEY_PSEUDONYM_KEY" not in text, name
+    worker = env_of(container("journey-worker"))
+    assert worker["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert worker["KAFKA_SASL_MECHANISM"].startswith("SCRAM-")

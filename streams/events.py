@@ -52,6 +52,9 @@ class FieldSpec:
     max_length: int = 128
     minimum: float | None = None
     maximum: float | None = None
+    # A personal value: an error never quotes it (errors reach the dead letters, the
+    # publisher's rejects file and logs).
+    sensitive: bool = False
 
 
 def _id(name: str, description: str) -> FieldSpec:
@@ -125,6 +128,7 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
         "String",
         pattern=PSEUDONYM_PATTERN,
         max_length=64,
+        sensitive=True,
     ),
     FieldSpec(
         "direction",
@@ -305,6 +309,7 @@ def _compile(spec: FieldSpec) -> Callable[[Any], Any]:
         pattern = re.compile(spec.pattern) if spec.pattern is not None else None
         max_length = spec.max_length
         choices = ", ".join(spec.enum or ())
+        sensitive = spec.sensitive
 
         def check_string(raw: Any) -> Any:
             if raw.__class__ is not str and not isinstance(raw, str):
@@ -316,6 +321,12 @@ def _compile(spec: FieldSpec) -> Callable[[Any], Any]:
             if not raw or len(raw) > max_length:
                 raise ContractError(f"must be 1 to {max_length} characters", name)
             if pattern is not None and pattern.match(raw) is None:
+                if sensitive:  # never echo what may be a clear personal identifier
+                    raise ContractError(
+                        f"is not a pseudonym ({len(raw)} characters; expected {spec.pattern}): "
+                        "publish through journey publish, which pseudonymises it",
+                        name,
+                    )
                 raise ContractError(f"{raw[:40]!r} does not match {spec.pattern}", name)
             return raw
 

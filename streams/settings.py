@@ -160,6 +160,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"KAFKA_BOOTSTRAP entry {server!r} is not host:port")
         return value
 
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _key_is_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("JOURNEY_PSEUDONYM_KEY is set but empty: give the publisher its key")
+        return value
+
     @field_validator("clickhouse_url")
     @classmethod
     def _url_is_http(cls, value: SecretStr) -> SecretStr:

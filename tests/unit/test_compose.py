@@ -7,7 +7,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "deploy" / "compose" / "compose.yaml"
-PROMISED = {"kafka", "clickhouse", "migrate", "topics", "worker", "dashboard"}
+PROMISED = {"kafka", "clickhouse", "migrate", "topics", "worker", "dashboard", "publish"}
 
 
 def load() -> dict:

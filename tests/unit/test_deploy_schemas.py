@@ -104,3 +104,12 @@ def test_production_turns_sign_in_on_and_each_part_gets_only_its_secrets() -> No
     worker = env_of(container("journey-worker"))
     assert worker["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     assert worker["KAFKA_SASL_MECHANISM"].startswith("SCRAM-")
+
+
+def test_in_compose_only_the_publisher_holds_the_pseudonymisation_key() -> None:
+    services = compose()["services"]
+    environments = {name: s.get("environment", {}) for name, s in services.items()}
+    holders = {name for name, env in environments.items() if "JOURNEY_PSEUDONYM_KEY" in env}
+    assert holders == {"publish"}
+    assert "CLICKHOUSE_URL" not in services["publish"]["environment"]
+    assert services["publish"]["profiles"] == ["tools"]  # not started by `up`

@@ -52,3 +52,21 @@ def test_bad_bootstrap_is_rejected_with_the_entry(bad: str) -> None:
 def test_bad_clickhouse_url_is_rejected() -> None:
     with pytest.raises(ValidationError, match="CLICKHOUSE_URL must look like"):
         Settings(clickhouse_url="tcp://db:9000/x", _env_file=None)
+
+
+def test_an_empty_pseudonymisation_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOURNEY_PSEUDONYM_KEY", "")
+    with pytest.raises(ValidationError, match="JOURNEY_PSEUDONYM_KEY is set but empty"):
+        Settings(_env_file=None)
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    names = [
+        str(field.validation_alias.choices[0])  # type: ignore[union-attr]
+        for field in Settings.model_fields.values()
+        if field.validation_alias is not None
+    ]
+    assert len(names) > 20
+    assert [n for n in names if f"`{n}`" not in section] == []

@@ -52,7 +52,7 @@ class BatchSender:
                 max_batch_size=batch_bytes,
                 linger_ms=linger_ms,
                 request_timeout_ms=30_000,
-                **security.aiokafka(),
+                **security.client_options(),
             )
             await producer.start()
             partitions = sorted(await producer.partitions_for(topic))

@@ -23,7 +23,7 @@ def _admin(bootstrap: str, timeout: float, security: KafkaSecurity) -> KafkaAdmi
     try:
         return KafkaAdminClient(
             bootstrap_servers=bootstrap,
-            **security.kafka_python(),
+            **security.client_options(),
             client_id="journey-admin",
             request_timeout_ms=int(timeout * 1000),
             bootstrap_timeout_ms=int(timeout * 1000),

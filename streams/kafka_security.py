@@ -94,21 +94,8 @@ class KafkaSecurity:
             context.load_cert_chain(self.certfile, self.keyfile, self.key_password or None)
         return context
 
-    def kafka_python(self) -> dict[str, Any]:
-        """Options for kafka-python's producer, consumer and admin clients."""
-        options: dict[str, Any] = {"security_protocol": self.protocol}
-        if self.sasl:
-            options.update(
-                sasl_mechanism=self.sasl_mechanism,
-                sasl_plain_username=self.username,
-                sasl_plain_password=self.password,
-            )
-        if self.tls:
-            options["ssl_context"] = self.ssl_context()
-        return options
-
-    def aiokafka(self) -> dict[str, Any]:
-        """Options for aiokafka's producer and consumer."""
+    def client_options(self) -> dict[str, Any]:
+        """Options for kafka-python's clients and aiokafka's (both take these names)."""
         options: dict[str, Any] = {"security_protocol": self.protocol}
         if self.sasl:
             options.update(

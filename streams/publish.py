@@ -117,7 +117,7 @@ class KafkaSender:
         require_broker(bootstrap, security=security)
         config: dict[str, Any] = {
             "bootstrap_servers": bootstrap,
-            **security.kafka_python(),
+            **security.client_options(),
             "acks": "all",
             # The broker drops a retried batch it already has: a retry never duplicates.
             "enable_idempotence": True,

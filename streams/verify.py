@@ -280,7 +280,7 @@ def read_partitions(
 
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
-        **security.kafka_python(),
+        **security.client_options(),
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )

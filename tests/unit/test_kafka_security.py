@@ -11,7 +11,7 @@ from streams.settings import Settings
 
 def test_plaintext_is_the_default_and_adds_nothing() -> None:
     security = Settings().kafka_security
-    assert security.kafka_python() == {"security_protocol": "PLAINTEXT"}
+    assert security.client_options() == {"security_protocol": "PLAINTEXT"}
     assert security.faust_credentials() is None
 
 
@@ -54,7 +54,7 @@ def test_the_environment_builds_it_and_the_password_never_prints(
     settings = Settings()
     security = settings.kafka_security
     assert security.protocol == "SASL_SSL" and security.sasl_mechanism == "SCRAM-SHA-512"
-    options = security.aiokafka()
+    options = security.client_options()
     assert options["sasl_plain_password"] == "hunter2-very-secret"
     assert options["ssl_context"].verify_mode.name == "CERT_REQUIRED"
     credentials = security.faust_credentials()

@@ -192,7 +192,7 @@ def statements(database: str, directory: Path = ACCESS_DIR) -> list[str]:
     """Every statement of the access files, in order, for ``database``."""
     from streams.migrations import split_statements
 
-    if not IDENTIFIER.match(database):
+    if not IDENTIFIER.fullmatch(database):
         raise AccessError(f"database {database!r} is not a plain identifier")
     found: list[str] = []
     for name in sorted(RENDERED):
@@ -222,7 +222,7 @@ def users_xml(database: str, passwords: Mapping[str, str], admin_password: str =
     ``passwords`` maps each account's user name to its password (stored as SHA-256 only).
     The ``default`` user stays as the administrator that runs migrations.
     """
-    if not IDENTIFIER.match(database):
+    if not IDENTIFIER.fullmatch(database):
         raise AccessError(f"database {database!r} is not a plain identifier")
     missing = [a.user for a in ACCOUNTS if not passwords.get(a.user)]
     if missing:

@@ -41,7 +41,7 @@ class ClickHouseTarget:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise JourneyError(f"CLICKHOUSE_URL {mask_url(url)!r} is not http(s)://host:port/db")
         database = parts.path.strip("/") or "journey"
-        if not IDENTIFIER.match(database):
+        if not IDENTIFIER.fullmatch(database):
             raise JourneyError(f"database {database!r} in CLICKHOUSE_URL is not a plain identifier")
         secure = parts.scheme == "https"
         return cls(

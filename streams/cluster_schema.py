@@ -57,7 +57,7 @@ class ClusterSchemaError(JourneyError):
 
 def check_cluster_name(cluster: str) -> str:
     """The cluster name, if it is a plain identifier (it is put into DDL as a literal)."""
-    if not IDENTIFIER.match(cluster):
+    if not IDENTIFIER.fullmatch(cluster):
         raise ClusterSchemaError(f"cluster name {cluster!r} is not a plain identifier")
     return cluster
 

@@ -320,7 +320,7 @@ def _compile(spec: FieldSpec) -> Callable[[Any], Any]:
                 return raw
             if not raw or len(raw) > max_length:
                 raise ContractError(f"must be 1 to {max_length} characters", name)
-            if pattern is not None and pattern.match(raw) is None:
+            if pattern is not None and pattern.fullmatch(raw) is None:
                 if sensitive:  # never echo what may be a clear personal identifier
                     raise ContractError(
                         f"is not a pseudonym ({len(raw)} characters; expected {spec.pattern}): "
@@ -449,7 +449,14 @@ def parse_event(data: bytes | str, *, not_after: datetime | None = None) -> Inte
         raise ContractError(f"is not JSON: {exc.msg} at column {exc.colno}") from None
     except RecursionError:
         raise ContractError("is not JSON: nested too deeply") from None
+    except ValueError as exc:  # a number too long to convert (Python's 4300-digit limit)
+        raise ContractError(f"is not JSON this reader can hold: {_first_line(exc)}") from None
     return validate(obj, not_after=not_after)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].split(";")[0][:120] if text else type(exc).__name__
 
 
 def default_not_after() -> datetime:

@@ -158,7 +158,7 @@ def migrate(
     from streams.cluster_schema import create_database, rewrite
 
     target = ClickHouseTarget.from_url(url)
-    if not IDENTIFIER.match(target.database):
+    if not IDENTIFIER.fullmatch(target.database):
         raise MigrationError(f"database name {target.database!r} is not a plain identifier")
     plan = planned(
         directory, cluster, replicated

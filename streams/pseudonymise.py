@@ -19,7 +19,7 @@ PSEUDONYM = re.compile(r"^ph:[a-z0-9]{1,16}:[0-9a-f]{32}$")
 
 def is_pseudonym(value: str) -> bool:
     """True if ``value`` already has the pseudonym form (published before, or by another tool)."""
-    return PSEUDONYM.match(value) is not None
+    return PSEUDONYM.fullmatch(value) is not None
 
 
 class Pseudonymiser:

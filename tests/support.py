@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from deploy.local.processes import ManagedProcess
 from streams.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,3 +78,12 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: flo
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def worker_web_port(worker: ManagedProcess) -> int:
+    """The web port a worker was started with (conftest gives each its own)."""
+    environ = Path(f"/proc/{worker.pid()}/environ").read_bytes().split(b"\0")
+    for item in environ:
+        if item.startswith(b"JOURNEY_WORKER_WEB_PORT="):
+            return int(item.split(b"=", 1)[1])
+    raise AssertionError("the worker has no JOURNEY_WORKER_WEB_PORT")

@@ -19,8 +19,6 @@ Why this is exact, and where it is not, is in docs/exactly-once.md.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import logging
 import os
 import socket
@@ -42,9 +40,9 @@ from streams.logic.aggregate import (
     finish_rows,
     plan_flush,
     supersedes,
-    to_ms,
 )
-from streams.logic.ingest import Rejected, SourceRecord
+from streams.logic.ingest import SourceRecord, dead_letter_value
+from streams.logic.times import to_ms
 from streams.metrics import WorkerMetrics
 from streams.sinks.clickhouse import Batch, ClickHouseSink
 from streams.topics import Topics
@@ -122,21 +120,6 @@ def to_source(event: Any) -> SourceRecord:
         int(message.timestamp * 1000),
         message.value or b"",
     )
-
-
-def dead_letter(rejected: Rejected) -> bytes:
-    """The dead-letter value: the reason, where it came from, and the original bytes."""
-    record = rejected.record
-    return json.dumps(
-        {
-            "reason": str(rejected.error),
-            "code": rejected.error.code,
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "original_b64": base64.b64encode(record.value).decode(),
-        }
-    ).encode()
 
 
 class JourneyTable(faust.Table):
@@ -371,7 +354,7 @@ def register(
                 journeys[key.encode()] = state
             for bad in flush.rejected:
                 await topics.dead_letters.send(
-                    key=str(bad.record.partition).encode(), value=dead_letter(bad)
+                    key=str(bad.record.partition).encode(), value=dead_letter_value(bad)
                 )
             await commit(flush)
             if clock() - last_sweep > SWEEP_EVERY_S:

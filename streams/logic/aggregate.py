@@ -26,6 +26,7 @@ from typing import Any
 from streams.events import Interaction
 from streams.logic.buckets import call_bucket, latency_bucket
 from streams.logic.ingest import Accepted, Rejected, SourceRecord, decode
+from streams.logic.times import from_ms, kafka_time, to_ms
 
 FACT_COLUMNS: tuple[str, ...] = (
     "fact",
@@ -59,6 +60,8 @@ FACT_COLUMNS: tuple[str, ...] = (
     "reason",
     "code",
     "original",
+    "original_size",  # a dead letter's original size and SHA-256 (migration 0006)
+    "original_sha256",
     "watermark",
     "events",
     "dead",
@@ -73,7 +76,7 @@ PLANNED_COLUMNS = FACT_COLUMNS[:-1]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CALL_KINDS = frozenset({"ivr_call", "notification_call"})
 # The tail of a row after the contract columns and Kafka position, for facts that use none of it.
-_NO_EXTRAS: tuple[Any, ...] = (0, 0, 0, 0, 0, "", "", b"", EPOCH, 0, 0, 0, 0, 0, "")
+_NO_EXTRAS: tuple[Any, ...] = (0, 0, 0, 0, 0, "", "", b"", 0, "", EPOCH, 0, 0, 0, 0, 0, "")
 _BLANK_EVENT: tuple[Any, ...] = ("", "", False)  # status, read_signal, handed_off
 
 
@@ -125,15 +128,6 @@ class Flush:
             f"{p}:{s.first_offset}-{s.last_offset}" for p, s in sorted(self.stats.items())
         )
         return f"{self.topic}/{parts}"
-
-
-def to_ms(value: datetime) -> int:
-    """Milliseconds since the epoch (event times carry millisecond precision)."""
-    return round(value.timestamp() * 1000)
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 # ---- journey state -------------------------------------------------------------------------
@@ -221,7 +215,7 @@ def interaction_row(item: Accepted, late: bool) -> list[Any]:
         duration_ms = round(e.duration_s * 1000)
         bucket = call_bucket(duration_ms)
     row = ["interaction", *_event_columns(e)]
-    row += [r.topic, r.partition, r.offset, from_ms(r.timestamp_ms), int(late), duration_ms]
+    row += [r.topic, r.partition, r.offset, kafka_time(r.timestamp_ms), int(late), duration_ms]
     row += [bucket, *_NO_EXTRAS[3:]]
     return row
 
@@ -233,7 +227,7 @@ def journey_row(item: Accepted, first: list[Any], journeys: int, channels: int) 
     row: list[Any] = ["journey", e.event_id, e.schema_version, e.kind, from_ms(first_ms)]
     row += [tenant, industry, use_case, e.channel, e.journey_id, e.customer_id, e.direction]
     row += [0.0, "", "", "", *_BLANK_EVENT]
-    row += [r.topic, r.partition, r.offset, from_ms(r.timestamp_ms), 0, 0, 0, journeys, channels]
+    row += [r.topic, r.partition, r.offset, kafka_time(r.timestamp_ms), 0, 0, 0, journeys, channels]
     row += _NO_EXTRAS[5:]
     return row
 
@@ -246,7 +240,7 @@ def pair_row(item: Accepted, send: list[Any], read: list[Any]) -> list[Any]:
     row: list[Any] = ["read_pair", e.event_id, e.schema_version, "message_sent"]
     row += [from_ms(sent_ms), tenant, industry, use_case, channel, e.journey_id, e.customer_id]
     row += ["outbound", 0.0, "", purpose, e.message_id, "", read[2], False]
-    row += [r.topic, r.partition, r.offset, from_ms(r.timestamp_ms), 0, latency]
+    row += [r.topic, r.partition, r.offset, kafka_time(r.timestamp_ms), 0, latency]
     row += [latency_bucket(latency), *_NO_EXTRAS[3:]]
     return row
 
@@ -256,8 +250,8 @@ def dead_row(item: Rejected) -> list[Any]:
     r = item.record
     row: list[Any] = ["dead_letter", "", 0, "", EPOCH, "", "", "", "", "", "", ""]
     row += [0.0, "", "", "", "", "", False]
-    row += [r.topic, r.partition, r.offset, from_ms(r.timestamp_ms), 0, 0, 0, 0, 0]
-    row += [str(item.error), item.error.code, r.value, *_NO_EXTRAS[8:]]
+    row += [r.topic, r.partition, r.offset, kafka_time(r.timestamp_ms), 0, 0, 0, 0, 0]
+    row += [str(item.error), item.error.code, r.value, item.size, item.sha256, *_NO_EXTRAS[10:]]
     return row
 
 
@@ -274,7 +268,7 @@ def progress_row(
     """A ``progress`` fact: where the partition stands after this flush, and its counters."""
     row: list[Any] = ["progress", "", 0, "", EPOCH, "", "", "", "", "", "", ""]
     row += [0.0, "", "", "", "", "", False]
-    row += [topic, partition, progress.offset, from_ms(now_ms), 0, 0, 0, 0, 0, "", "", b""]
+    row += [topic, partition, progress.offset, from_ms(now_ms), 0, 0, 0, 0, 0, "", "", b"", 0, ""]
     row += [from_ms(progress.watermark_ms), stats.events, stats.dead, stats.duplicates]
     row += [stats.late, lag, worker]
     return row

@@ -13,7 +13,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +27,7 @@ from tests.integration.pipeline import (
     publish_backfill,
     wait_applied,
 )
-from tests.support import wait_for
+from tests.support import wait_for, worker_web_port
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +201,7 @@ def test_a_backfill_spanning_many_months_and_the_health_it_reports(
         "SELECT sum(events), max(watermark), count() FROM pipeline_health"
     ).result_rows[0]
     assert health[0] == 180 and str(health[1]).startswith("2019-12-15")
-    port = worker_env_port(worker)
+    port = worker_web_port(worker)
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     assert "journey_events_total" in text and "journey_consumer_lag" in text
     total = sum(
@@ -216,12 +215,3 @@ def test_a_backfill_spanning_many_months_and_the_health_it_reports(
         urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5).read().decode()
     )
     assert ready["ready"] and ready["partitions"] and not ready["reasons"]
-
-
-def worker_env_port(worker: ManagedProcess) -> int:
-    """The web port a worker was started with (conftest gives each its own)."""
-    environ = Path(f"/proc/{worker.pid()}/environ").read_bytes().split(b"\0")
-    for item in environ:
-        if item.startswith(b"JOURNEY_WORKER_WEB_PORT="):
-            return int(item.split(b"=", 1)[1])
-    raise AssertionError("the worker has no JOURNEY_WORKER_WEB_PORT")

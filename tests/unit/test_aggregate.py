@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import zlib
@@ -213,9 +214,12 @@ def test_calls_carry_integer_milliseconds_and_their_bucket() -> None:
 
 
 def test_dead_letters_keep_reason_and_bytes_and_do_not_stop_the_partition() -> None:
-    flush = plan_flush(records(b"\xff\xfe", event(1)), {}, lambda _: None, RULES)
+    flush = plan_flush(records(b'{"event_id": "x"\xff\xfe', event(1)), {}, lambda _: None, RULES)
     (dead,) = facts(flush.rows, "dead_letter")
-    assert col(dead, "original") == b"\xff\xfe"
+    # What is JSON is kept; bytes that are not could hold anything and are withheld.
+    assert col(dead, "original") == b'{"event_id": "x"<withheld: 2 bytes>'
+    assert col(dead, "original_size") == 18
+    assert col(dead, "original_sha256") == hashlib.sha256(b'{"event_id": "x"\xff\xfe').hexdigest()
     assert col(dead, "code") == "event:is not UTF-8"
     assert len(facts(flush.rows, "interaction")) == 1
     assert flush.stats[0].dead_codes == {"event:is not UTF-8": 1}

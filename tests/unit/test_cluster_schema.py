@@ -63,7 +63,7 @@ def test_a_partitions_facts_and_leases_go_to_the_same_shard() -> None:
 
 def test_the_views_hang_on_the_shard_local_tables() -> None:
     views = [s for s in cluster_statements() if "CREATE MATERIALIZED VIEW" in s]
-    assert len(views) == 15 + 15  # created by 0002/0004, re-created by 0005
+    assert len(views) == 15 + 15 + 1  # created by 0002/0004, re-created by 0005 and 0006
     for view in views:
         target = re.search(r"\bTO\s+(\w+)", view)
         assert target and target.group(1).endswith("_local"), view[:120]
@@ -92,7 +92,17 @@ def test_replicated_tables_keep_the_dedup_window_the_worker_relies_on() -> None:
 
 def test_alter_reaches_the_local_and_the_distributed_table() -> None:
     altered = [s for s in cluster_statements() if s.lstrip().startswith("ALTER TABLE")]
-    assert [s.split()[2] for s in altered] == ["ingest_facts_local", "ingest_facts"]
+    pairs = [s.split()[2] for s in altered]
+    assert pairs[:2] == ["ingest_facts_local", "ingest_facts"]  # 0005
+    assert (
+        pairs[2:]
+        == ["ingest_facts_local", "ingest_facts"] * 2
+        + [
+            "dead_letters_local",
+            "dead_letters",
+        ]
+        * 2
+    )  # 0006
 
 
 def test_the_database_is_replicated_and_no_statement_says_on_cluster() -> None:

@@ -211,3 +211,53 @@ def test_raw_columns_cover_every_field_once() -> None:
     names = [name for name, _ in raw_columns()]
     assert len(names) == len(set(names))
     assert {"event_id", "occurred_at", "duration_s", "read_signal", "handed_off"} <= set(names)
+
+
+def _patterned_fields() -> list[tuple[str, str]]:
+    from streams.events import COMMON_FIELDS, KIND_FIELDS
+
+    specs = list(COMMON_FIELDS) + [s for kind in KIND_FIELDS.values() for s in kind]
+    seen: dict[str, str] = {}
+    for spec in specs:
+        if spec.pattern is not None:
+            kind = next((k for k, fs in KIND_FIELDS.items() if spec in fs), "touch")
+            seen.setdefault(spec.name, kind)
+    return sorted(seen.items())
+
+
+@pytest.mark.parametrize(("name", "kind"), _patterned_fields())
+@pytest.mark.parametrize("ending", ["\n", "\r\n", " ", "\x00"])
+def test_a_trailing_newline_or_space_is_rejected_in_every_id_and_slug(
+    name: str, kind: str, ending: str
+) -> None:
+    base = {
+        "event_id": "e1",
+        "schema_version": 1,
+        "kind": "touch",
+        "occurred_at": "2021-01-01T00:00:00Z",
+        "tenant": "acme",
+        "industry": "retail",
+        "use_case": "smart_notification",
+        "channel": "sms",
+        "journey_id": "j1",
+        "customer_id": "ph:k1:" + "ab" * 16,
+        "direction": "outbound",
+    }
+    if kind == "message_sent":
+        base |= {"kind": kind, "message_id": "m1", "purpose": "delivery"}
+    validate(base)  # the event is valid as it is
+    with pytest.raises(ContractError) as error:
+        validate(base | {name: str(base[name]) + ending})
+    assert error.value.field == name
+
+
+def test_the_trailing_newline_test_covers_every_id_and_slug() -> None:
+    names = {name for name, _ in _patterned_fields()}
+    assert names == {"event_id", "journey_id", "tenant", "customer_id", "message_id"}
+
+
+def test_a_pseudonym_with_a_trailing_newline_is_not_a_pseudonym() -> None:
+    from streams.pseudonymise import is_pseudonym
+
+    assert is_pseudonym("ph:k1:" + "ab" * 16)
+    assert not is_pseudonym("ph:k1:" + "ab" * 16 + "\n")

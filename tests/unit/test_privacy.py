@@ -7,7 +7,8 @@ import json
 import pytest
 
 from streams.events import ContractError, parse_event
-from streams.logic.ingest import SourceRecord, decode, redact
+from streams.logic.ingest import SourceRecord, decode
+from streams.logic.redact import redact
 
 PSEUDONYM = "ph:k1:" + "ab" * 16
 EVENT = {
@@ -52,7 +53,6 @@ def test_a_rejected_record_keeps_its_bytes_but_not_a_clear_id(value: bytes) -> N
 def test_pseudonyms_and_records_without_a_customer_id_are_untouched() -> None:
     good = json.dumps({**EVENT, "customer_id": PSEUDONYM, "channel": "pigeon"}).encode()
     assert redact(good) == good
-    assert redact(b"not json at all") == b"not json at all"
 
 
 def test_a_key_rotation_mid_journey_breaks_neither_the_journey_nor_its_read_pairs() -> None:

@@ -20,11 +20,18 @@ def _table_columns(table: str) -> list[tuple[str, str]]:
                         name, _, rest = line.partition(" ")
                         columns.append((name, rest.split(" DEFAULT ")[0].strip()))
             added = re.search(
-                rf"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS (\w+) (.+?)(?: DEFAULT .*)?;?$",
+                rf"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS (\w+) (.+?)"
+                r"(?: DEFAULT .*?)?(?: AFTER (\w+))?;?$",
                 statement.strip(),
             )
             if added and columns is not None:
-                columns.append((added.group(1), added.group(2).strip()))
+                column = (added.group(1), added.group(2).strip())
+                after = (
+                    [name for name, _ in columns].index(added.group(3)) + 1
+                    if added.group(3)
+                    else len(columns)
+                )
+                columns.insert(after, column)
     if columns is None:
         raise AssertionError(f"no CREATE TABLE for {table}")
     return columns

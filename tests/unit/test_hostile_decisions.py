@@ -1,0 +1,68 @@
+"""The pure decision of every hostile record class: a dead letter with a reason, never a crash,
+and a dead-letter message that always fits the topic."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from streams.logic.aggregate import Rules, plan_flush
+from streams.logic.ingest import MAX_KEPT_BYTES, Rejected, SourceRecord, dead_letter_value, decode
+from tests.hostile import VALID, Hostile, hostile_records
+
+NOW_MS = 1_700_000_000_000
+
+
+@pytest.mark.parametrize("hostile", hostile_records(), ids=lambda h: h.name)
+def test_each_hostile_record_is_rejected_with_a_reason(hostile: Hostile) -> None:
+    outcome = decode(SourceRecord("t", 0, 7, NOW_MS, hostile.value or b""))
+    assert isinstance(outcome, Rejected), hostile.name
+    assert outcome.error.reason and outcome.error.code
+    assert len(outcome.record.value) <= MAX_KEPT_BYTES + 64
+    assert outcome.size == len(hostile.value or b"")
+    message = dead_letter_value(outcome)
+    assert len(message) < 100_000  # base64 of at most 64 KiB inside JSON, far below 1 MB
+    body = json.loads(message)
+    assert body["original_bytes"] == outcome.size and len(body["original_sha256"]) == 64
+
+
+def test_a_5000_digit_number_is_named_in_the_reason() -> None:
+    (hostile,) = [h for h in hostile_records() if h.name == "schema_version_of_5000_digits"]
+    outcome = decode(SourceRecord("t", 0, 0, NOW_MS, hostile.value or b""))
+    assert isinstance(outcome, Rejected)
+    assert "4300 digits" in str(outcome.error)
+
+
+def test_an_error_nobody_foresaw_is_a_dead_letter_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streams.logic.ingest as ingest
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("something unforeseen")
+
+    monkeypatch.setattr(ingest, "parse_event", broken)
+    outcome = decode(SourceRecord("t", 0, 0, NOW_MS, json.dumps(VALID).encode()))
+    assert isinstance(outcome, Rejected)
+    assert outcome.error.code == "event:could not be decided"
+    assert "KeyError" in str(outcome.error)
+
+
+def test_a_record_time_kafka_takes_but_clickhouse_cannot_store_stops_nothing() -> None:
+    far = 10**15  # year 33658
+    records = [
+        SourceRecord("t", 0, 0, far, json.dumps(VALID).encode()),
+        SourceRecord("t", 0, 1, -(10**15), b"not json"),
+    ]
+    flush = plan_flush(records, {}, lambda _: None, Rules())
+    assert flush.stats[0].records == 2 and flush.stats[0].dead == 1
+
+
+def test_hostile_records_between_valid_ones_take_nothing_valid_with_them() -> None:
+    values = [json.dumps(VALID | {"event_id": "before"}).encode()]
+    values += [h.value or b"" for h in hostile_records()]
+    values += [json.dumps(VALID | {"event_id": "after"}).encode()]
+    records = [SourceRecord("t", 0, i, NOW_MS, v) for i, v in enumerate(values)]
+    flush = plan_flush(records, {}, lambda _: None, Rules())
+    assert flush.stats[0].events == 2
+    assert flush.stats[0].dead == len(hostile_records())
+    assert flush.progress[0].offset == len(values) - 1

@@ -121,6 +121,28 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def worker_readiness(port: int, timeout: float = 5.0) -> tuple[bool, str]:
+    """What the worker's /ready page says: ready, or why not (stalled partitions included)."""
+    import json
+    import urllib.error
+
+    url = f"http://127.0.0.1:{port}/ready"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # 503: not ready, with the reasons
+        try:
+            body = json.loads(exc.read())
+        except ValueError:
+            return False, f"{url} answers {exc.code}"
+    except (OSError, ValueError) as exc:
+        return False, f"{url} does not answer ({exc})"
+    if body.get("ready"):
+        partitions = ", ".join(str(p) for p in body.get("partitions", []))
+        return True, f"ready, partitions {partitions}"
+    return False, "not ready: " + "; ".join(body.get("reasons") or ["no reason given"])
+
+
 @dataclass(frozen=True)
 class PartStatus:
     """One line of ``journey status``."""
@@ -157,12 +179,14 @@ def status(settings: Settings) -> list[PartStatus]:
             f"{settings.masked_clickhouse_url()} {'answers' if ch_ok else 'does not answer'}",
         )
     )
+    worker = worker_process(settings)
+    pid = worker.pid()
+    if pid is None:
+        out.append(PartStatus("worker", False, "not running"))
+    else:
+        ready, detail = worker_readiness(settings.worker_web_port)
+        out.append(PartStatus("worker", ready, f"pid {pid}, {detail}"))
     checks: list[tuple[ManagedProcess, Callable[[], bool], str]] = [
-        (
-            worker_process(settings),
-            lambda: port_open("127.0.0.1", settings.worker_web_port),
-            f"web http://127.0.0.1:{settings.worker_web_port}",
-        ),
         (
             dashboard_process(settings),
             lambda: http_ok(f"http://127.0.0.1:{settings.dashboard_port}/_stcore/health"),

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from streams.logic.aggregate import Flush
+from streams.logic.health import PartitionHealth
 
 
 @dataclass
@@ -48,9 +49,11 @@ class WorkerMetrics:
             self.watermark_ms[p] = flush.progress[p].watermark_ms
             self.last_flush[p] = at
 
-    def render(self, topic: str) -> str:
-        """The Prometheus text format (version 0.0.4)."""
+    def render(self, topic: str, health: list[PartitionHealth] | None = None) -> str:
+        """The Prometheus text format (version 0.0.4); ``health`` is measured now (lag and
+        idle time per owned partition), else the lag seen at the last flush is shown."""
         out: list[str] = []
+        lag = {h.partition: h.lag for h in health} if health is not None else self.lag
 
         def family(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
             out.append(f"# HELP journey_{name} {help_}")
@@ -100,8 +103,25 @@ class WorkerMetrics:
             [(f'{{code="{_escape(c)}"}}', float(n)) for c, n in sorted(self.dead_letters.items())],
         )
         family(
-            "consumer_lag", "gauge", "Records behind the partition's end.", per_partition(self.lag)
+            "consumer_lag",
+            "gauge",
+            "Records between what ClickHouse holds and the partition's end.",
+            per_partition(lag),
         )
+        if health is not None:
+            family(
+                "seconds_since_progress",
+                "gauge",
+                "Seconds since the partition last reached ClickHouse (or was assigned).",
+                per_partition({h.partition: h.idle_s for h in health}),
+            )
+            family(
+                "stalled_partitions",
+                "gauge",
+                "Owned partitions with records waiting and no progress for longer than "
+                "JOURNEY_STALL_AFTER_S.",
+                [("", float(sum(h.stalled for h in health)))],
+            )
         family(
             "watermark_seconds",
             "gauge",

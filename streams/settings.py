@@ -151,6 +151,14 @@ class Settings(BaseSettings):
         description="A journey's worker state (dedup, join) lives this long after its last event.",
     )
 
+    stall_after_s: float = Field(
+        60.0,
+        gt=0,
+        validation_alias=AliasChoices("JOURNEY_STALL_AFTER_S", "stall_after_s"),
+        description="A worker partition with records waiting and no progress this long is "
+        "stalled: /ready, /metrics and journey status say so.",
+    )
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _bootstrap_has_ports(cls, value: str) -> str:
@@ -246,6 +254,7 @@ class Settings(BaseSettings):
             "JOURNEY_DASHBOARD_ALLOW_WRITE": str(self.dashboard_allow_write).lower(),
             "JOURNEY_LATE_GRACE_S": f"{self.late_grace_s:g}",
             "JOURNEY_STATE_DAYS": f"{self.journey_state_days:g}",
+            "JOURNEY_STALL_AFTER_S": f"{self.stall_after_s:g}",
         }
 
 

@@ -34,7 +34,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
         grace_ms=round(settings.late_grace_s * 1000),
         journey_ttl_ms=round(settings.journey_state_days * 86_400_000),
     )
-    interactions.register(app, topics_, sink, rules)
+    interactions.register(app, topics_, sink, rules, stall_after_s=settings.stall_after_s)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -45,6 +45,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "JOURNEY_PSEUDONYM_KEY": settings.pseudonym_key.get_secret_value(),
         "JOURNEY_LATE_GRACE_S": str(settings.late_grace_s),
         "JOURNEY_STATE_DAYS": str(settings.journey_state_days),
+        "JOURNEY_STALL_AFTER_S": str(settings.stall_after_s),
         "KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol,
         "KAFKA_SASL_MECHANISM": settings.kafka_sasl_mechanism,
         "KAFKA_SASL_USERNAME": settings.kafka_sasl_username,

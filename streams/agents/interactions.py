@@ -41,6 +41,7 @@ from streams.logic.aggregate import (
     plan_flush,
     supersedes,
 )
+from streams.logic.health import PartitionHealth, partition_health, stall_reasons
 from streams.logic.ingest import SourceRecord, dead_letter_value
 from streams.logic.times import to_ms
 from streams.metrics import WorkerMetrics
@@ -78,6 +79,8 @@ class Progress:
         # records can reach the agent before the hook is done: the agent waits for it.
         self.assigned = asyncio.Event()
         self.owned: set[int] = set()  # partitions of the current assignment
+        # When each owned partition last reached ClickHouse (or was assigned), monotonic.
+        self.advanced: dict[int, float] = {}
 
     async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
         """What the next batch is decided against."""
@@ -177,6 +180,7 @@ def register(
     rules: Rules,
     metrics: WorkerMetrics | None = None,
     clock: Callable[[], float] = time.time,
+    stall_after_s: float = 60.0,
 ) -> Any:
     """Attach the ingest agent (and its table and /metrics page) to ``app``; return the agent."""
     progress = Progress(topics.interactions.get_topic_name())
@@ -204,6 +208,8 @@ def register(
     async def on_assignment(mine: list[Any]) -> None:
         progress.stale = True
         progress.owned = {tp.partition for tp in mine}
+        assigned_at = time.monotonic()
+        progress.advanced = {p: assigned_at for p in progress.owned}
         if not mine:
             return
         # The lease first, then the progress: whatever a previous owner applied before our
@@ -241,12 +247,37 @@ def register(
             reasons.append("no partition assigned")
         if not await sink.ping():
             reasons.append("ClickHouse does not answer")
-        body = {"ready": not reasons, "partitions": sorted(progress.owned), "reasons": reasons}
+        current = health()
+        reasons += stall_reasons(current, stall_after_s)
+        body = {
+            "ready": not reasons,
+            "partitions": sorted(progress.owned),
+            "reasons": reasons,
+            "lag": {str(h.partition): h.lag for h in current},
+            "stalled": [h.partition for h in current if h.stalled],
+        }
         return web.json(body, status=503 if reasons else 200)
 
     @app.page("/metrics")
     async def _metrics(web: Any, request: Any) -> Any:
-        return web.text(metrics.render(progress.topic), content_type="text/plain; version=0.0.4")
+        text = metrics.render(progress.topic, health())
+        return web.text(text, content_type="text/plain; version=0.0.4")
+
+    def health() -> list[PartitionHealth]:
+        """Lag and idle time of every owned partition, measured now (never from the last
+        flush: a worker that stopped flushing must not report its last good figures)."""
+        highwaters: dict[int, int | None] = {}
+        for p in progress.owned:
+            try:
+                highwaters[p] = app.consumer.highwater(_tp(progress.topic, p))
+            except Exception:  # between assignments: the end is not known
+                highwaters[p] = None
+        applied = {p: pp.offset + 1 for p, pp in progress.partitions.items()}
+        for p, start in progress.starts.items():
+            applied.setdefault(p, start)
+        return partition_health(
+            applied, highwaters, progress.advanced, time.monotonic(), stall_after_s
+        )
 
     def lookup(journey_id: str) -> dict[str, Any] | None:
         value = journeys.get(journey_id.encode())
@@ -308,7 +339,9 @@ def register(
             # whether the views dropped this batch under a newer lease.
             await report_fenced(sorted(flush.stats))
         progress.partitions.update(flush.progress)
-        metrics.observe(flush, time.monotonic() - started, clock())
+        done = time.monotonic()
+        progress.advanced.update({p: done for p in flush.stats})
+        metrics.observe(flush, done - started, clock())
 
     async def report_fenced(partitions: list[int]) -> None:
         rows = await sink.read(LEASE_QUERY.sql, {"topic": progress.topic})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 
@@ -32,7 +33,12 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stdout + up.stderr
         assert f"http://127.0.0.1:{env['JOURNEY_DASHBOARD_PORT']}" in up.stdout
 
+        # The worker is healthy once it owns its partitions (its /ready page), seconds later.
         status = run_journey("status", env=env)
+        deadline = time.monotonic() + 90
+        while status.returncode != 0 and time.monotonic() < deadline:
+            time.sleep(2)
+            status = run_journey("status", env=env)
         assert status.returncode == 0, status.stdout + status.stderr
         for part in ("kafka", "clickhouse", "worker", "dashboard"):
             assert any(

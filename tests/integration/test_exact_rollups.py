@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import signal
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +29,7 @@ from tests.integration.pipeline import (
     publish_backfill,
     wait_applied,
 )
-from tests.support import wait_for, worker_web_port
+from tests.support import run_journey, settings_env, wait_for, worker_web_port
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +113,8 @@ def test_clickhouse_stopped_for_thirty_seconds_mid_stream(
     pipeline_settings: Settings,
     worker_factory: Callable[..., ManagedProcess],
 ) -> None:
-    settings = pipeline_settings
+    # A short stall threshold, so the outage is long enough to be reported as a stall.
+    settings = pipeline_settings.model_copy(update={"stall_after_s": 5.0})
     client = connect(settings.clickhouse_url.get_secret_value())
     publish_backfill(settings, 30_000, seed=21)
     worker = worker_factory(settings)
@@ -120,6 +123,7 @@ def test_clickhouse_stopped_for_thirty_seconds_mid_stream(
         timeout=120,
         what=f"first records applied; {worker.log_tail()}",
     )
+    port = worker_web_port(worker)
     clickhouse = services["clickhouse"]
     clickhouse.stop()
     try:
@@ -127,6 +131,18 @@ def test_clickhouse_stopped_for_thirty_seconds_mid_stream(
         publish_backfill(settings, 30_000, seed=22)
         time.sleep(30)
         assert worker.is_running(), f"the worker died without ClickHouse: {worker.log_tail()}"
+        # Alive, but making no progress with records waiting: its health says so.
+        ready = readiness(port)
+        assert not ready["ready"] and ready["stalled"], ready
+        assert any("no progress" in r for r in ready["reasons"]), ready
+        metrics = metrics_text(port)
+        stalled = re.search(r"^journey_stalled_partitions (\d+)", metrics, re.M)
+        assert stalled and int(stalled.group(1)) >= 1, metrics
+        env = {**settings_env(settings), "JOURNEY_WORKER_WEB_PORT": str(port)}
+        status = run_journey("status", env=env)
+        assert status.returncode == 1
+        (line,) = [ln for ln in status.stdout.splitlines() if ln.startswith("worker")]
+        assert "DOWN" in line and "no progress" in line, status.stdout
     finally:
         clickhouse.start()
     client = connect(settings.clickhouse_url.get_secret_value())
@@ -134,6 +150,22 @@ def test_clickhouse_stopped_for_thirty_seconds_mid_stream(
     wait_applied(client, settings.topic_interactions, total, 300, worker.log_tail)
     assert_exact(settings, client)
     assert "failed" in worker.log_path.read_text()  # it did notice, and retried
+    wait_for(lambda: readiness(port)["ready"], 30, "the worker to be ready again")
+    assert "journey_stalled_partitions 0" in metrics_text(port)
+
+
+def readiness(port: int) -> dict[str, Any]:
+    """The worker's /ready answer, 200 or 503."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as exc:
+        return dict(json.loads(exc.read()))
+
+
+def metrics_text(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return str(response.read().decode())
 
 
 def test_two_workers_with_one_stopped_and_restarted(

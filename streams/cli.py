@@ -176,11 +176,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
 
     fmt = args.format or ("csv" if args.source.endswith(".csv") else "jsonl")
     rejects_path = Path(args.rejects) if args.rejects else pub.default_rejects_path(args.source)
-    sender = pub.open_sender(
-        settings.kafka_bootstrap,
-        args.topic or settings.topic_interactions,
-        settings.kafka_security,
-    )
+    rejects = pub.RejectsFile(rejects_path)  # refuses to replace a file before anything is sent
     if args.source == "-":
         stream, total = sys.stdin.buffer, None
     else:
@@ -189,20 +185,25 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
             print(f"journey: error: no such file: {path}", file=sys.stderr)
             return 2
         stream, total = open(path, "rb"), os.path.getsize(path)  # noqa: SIM115
+    sender = pub.open_sender(
+        settings.kafka_bootstrap,
+        args.topic or settings.topic_interactions,
+        settings.kafka_security,
+    )
     progress = pub.Progress(
         args.progress or (sys.stderr.isatty() and (total or 0) > 1 << 20), total
     )
     try:
-        with open(rejects_path, "w") as rejects:
-            report = pub.publish_stream(
-                stream,
-                sender,
-                pub.pseudonymiser(settings),
-                fmt=fmt,
-                rejects=rejects,
-                progress=progress,
-            )
+        report = pub.publish_stream(
+            stream,
+            sender,
+            pub.pseudonymiser(settings),
+            fmt=fmt,
+            rejects=rejects,
+            progress=progress,
+        )
     finally:
+        rejects.close()
         sender.close()
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -212,10 +213,8 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     if report.rejected > 10:
         print(f"... and {report.rejected - 10:,} more", file=sys.stderr)
     print(report.summary())
-    if report.rejected or report.failed:
+    if rejects.written:
         print(f"rejected lines written to {rejects_path}")
-    else:
-        rejects_path.unlink(missing_ok=True)
     return 0 if report.ok else 1
 
 
@@ -304,7 +303,11 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise JourneyError(f"{label}: {first[:400]}") from None
-    print(sql_cli.render(result.column_names, result.result_rows, args.format), end="")
+    try:
+        text = sql_cli.render(result.column_names, result.result_rows, args.format)
+    except Exception as exc:  # a result nobody foresaw: one line, never a traceback
+        raise JourneyError(f"{label}: the result could not be rendered: {exc}") from None
+    print(text, end="")
     return 0
 
 

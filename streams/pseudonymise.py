@@ -37,5 +37,7 @@ class Pseudonymiser:
         """The pseudonym of ``customer_id`` within ``tenant``; pseudonyms pass through."""
         if is_pseudonym(customer_id):
             return customer_id
-        digest = hmac.new(self._key, f"{tenant}\0{customer_id}".encode(), hashlib.sha256)
+        digest = hmac.new(
+            self._key, f"{tenant}\0{customer_id}".encode("utf-8", "surrogatepass"), hashlib.sha256
+        )
         return f"ph:{self.key_id}:{digest.hexdigest()[:32]}"

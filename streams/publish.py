@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from streams.errors import JourneyError
 from streams.events import (
     COMMON_FIELDS,
     KIND_SPECIFIC_FIELDS,
@@ -171,14 +172,31 @@ def prepare(obj: Any, pseudonymise: Pseudonymiser, not_after: datetime) -> Inter
     return validate(obj, not_after=not_after)
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def decide(obj: Any, pseudonymise: Pseudonymiser, not_after: datetime) -> Interaction:
+    """:func:`prepare`, with anything unforeseen about one input turned into its rejection:
+    one line never stops the lines after it."""
+    try:
+        return prepare(obj, pseudonymise, not_after)
+    except ContractError:
+        raise
+    except Exception as exc:
+        raise ContractError(f"could not be decided ({type(exc).__name__})") from None
+
+
 def read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, bytes | ContractError]]:
-    """Numbered lines of a JSON Lines stream; an oversized line is rejected without being kept."""
+    """Numbered lines of a JSON Lines stream; an oversized line is rejected without being kept.
+    A UTF-8 byte order mark at the start (editors on Windows write one) is not part of line 1."""
     number = 0
     while True:
         line = stream.readline(MAX_EVENT_BYTES + 2)
         if not line:
             return
         number += 1
+        if number == 1 and line.startswith(BOM):
+            line = line[len(BOM) :]
         if not line.endswith(b"\n") and len(line) > MAX_EVENT_BYTES:
             size = len(line)
             while True:  # skip the rest of the oversized line, in bounded chunks
@@ -203,6 +221,9 @@ def decode_json_line(raw: bytes) -> Any:
         raise ContractError(f"line is not JSON: {exc.msg} at column {exc.colno}") from None
     except RecursionError:
         raise ContractError("line is not JSON: nested too deeply") from None
+    except ValueError as exc:  # a number of more than 4300 digits, which Python will not hold
+        reason = str(exc).split(";")[0].strip() or type(exc).__name__
+        raise ContractError(f"line cannot be decoded: {reason[:120]}") from None
 
 
 def _coerce(name: str, text: str) -> Any:
@@ -226,7 +247,9 @@ def _coerce(name: str, text: str) -> Any:
 
 def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | ContractError]]:
     """Rows of a CSV with a header naming contract fields; empty cells are absent fields."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
+    # utf-8-sig: a byte order mark (Excel's "CSV UTF-8") would otherwise stick to the first
+    # header and lose every row's first field.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.DictReader(text)
     for row in reader:
         number = reader.line_num
@@ -276,7 +299,50 @@ class Progress:
         sys.stderr.flush()
 
 
-def _reject(report: PublishReport, rejects: IO[str] | None, rejection: Rejection) -> None:
+class Writable(Protocol):
+    """Where rejects are written: a file, or :class:`RejectsFile`."""
+
+    def write(self, text: str, /) -> Any: ...
+
+
+class RejectsFile:
+    """The rejects file, created only when the first line is rejected.
+
+    It never replaces anything: a regular file already at the path is refused before anything
+    is published (say another path, or remove it); a device or a pipe (``/dev/null``,
+    ``/dev/stderr``) is written to as it is, never truncated or removed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        if path.is_file():
+            raise JourneyError(
+                f"{path} already exists: remove it or name another file with --rejects "
+                "(journey publish never replaces a file)"
+            )
+        self.path = path
+        self._file: IO[str] | None = None
+        self.created = False
+
+    def write(self, text: str) -> int:
+        if self._file is None:
+            if self.path.exists():  # a device or a FIFO the user named
+                self._file = open(self.path, "a")  # noqa: SIM115 (closed by close())
+            else:
+                self._file = open(self.path, "x")  # noqa: SIM115 (never an existing file)
+                self.created = True
+        return self._file.write(text)
+
+    @property
+    def written(self) -> bool:
+        """Whether any reject was written."""
+        return self._file is not None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _reject(report: PublishReport, rejects: Writable | None, rejection: Rejection) -> None:
     report.rejected += 1
     code = f"{rejection.field or 'event'}"
     report.reasons[code] = report.reasons.get(code, 0) + 1
@@ -292,7 +358,7 @@ def publish_stream(
     pseudonymise: Pseudonymiser,
     *,
     fmt: str = "jsonl",
-    rejects: IO[str] | None = None,
+    rejects: Writable | None = None,
     progress: Progress | None = None,
 ) -> PublishReport:
     """Validate and send every line of ``stream``; reject bad lines with their number."""
@@ -308,7 +374,7 @@ def publish_stream(
             if isinstance(item, ContractError):
                 raise item
             obj = decode_json_line(item) if isinstance(item, bytes) else item
-            event = prepare(obj, pseudonymise, not_after)
+            event = decide(obj, pseudonymise, not_after)
         except ContractError as exc:
             text = item.decode("utf-8", "replace") if isinstance(item, bytes) else ""
             _reject(report, rejects, Rejection(number, exc.reason, exc.field, text))
@@ -333,7 +399,7 @@ def _tell(stream: IO[bytes]) -> int | None:
         return None
 
 
-def _account_failures(report: PublishReport, sender: Sender, rejects: IO[str] | None) -> None:
+def _account_failures(report: PublishReport, sender: Sender, rejects: Writable | None) -> None:
     for line, reason in sender.failures:
         report.failed += 1
         report.sent -= 1
@@ -366,7 +432,7 @@ def publish(
         for number, obj in enumerate(events, start=1):
             report.read += 1
             try:
-                event = prepare(
+                event = decide(
                     dict(obj) if isinstance(obj, Mapping) else obj, pseudonymise, not_after
                 )
             except ContractError as exc:

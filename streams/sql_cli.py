@@ -57,10 +57,17 @@ def resolve(target: str | None, file: Path | None) -> tuple[str, dict[str, str] 
 
 
 def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
-    """Rows as an aligned table, CSV (with a header) or JSON Lines."""
+    """Rows as an aligned table, CSV (with a header) or JSON Lines.
+
+    Any result renders: a statement whose rows do not match its column names (``KILL QUERY``
+    answers so) gets a column per value, and values JSON has no type for are written as text.
+    """
+    columns = _fitting_columns(columns, rows)
+    rows = [[*row, *[None] * (len(columns) - len(row))] for row in rows]
     if fmt == "json":
         return "".join(
-            json.dumps(dict(zip(columns, map(_plain, row), strict=True))) + "\n" for row in rows
+            json.dumps(dict(zip(columns, map(_plain, row), strict=True)), default=str) + "\n"
+            for row in rows
         )
     if fmt == "csv":
         buffer = io.StringIO()
@@ -73,6 +80,12 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> s
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + f"\n({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
+
+
+def _fitting_columns(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """The column names, extended (``column_5``...) to the widest row."""
+    width = max([len(columns), *(len(row) for row in rows)])
+    return [*columns, *(f"column_{i + 1}" for i in range(len(columns), width))]
 
 
 def listing() -> str:

@@ -84,6 +84,18 @@ def ping(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
 
 
+def detach_stdin() -> None:
+    """Give the engine a stdin with nothing in it, whatever this process was started with.
+
+    clickhouse-local reads a stdin that is a regular file as the input table of the query, and
+    an empty or unreadable one stops the engine with CANNOT_DETECT_FORMAT (seen when /dev/null
+    had been replaced by a regular file). A pipe whose writing end is closed is neither."""
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    os.dup2(read_end, 0)
+    os.close(read_end)
+
+
 def serve(
     data_dir: Path,
     host: str,
@@ -117,6 +129,7 @@ def serve(
     # clickhouse-local reads config.xml from the current directory.
     os.chdir(run_dir)
 
+    detach_stdin()
     import chdb._chdb as engine
 
     outcome: dict[str, Any] = {}

@@ -131,3 +131,38 @@ def test_sigterm_waits_for_an_insert_in_flight(server: EmbeddedClickHouse) -> No
     server.start()
     client = clickhouse_connect.get_client(host="127.0.0.1", port=server.port)
     assert client.query("SELECT count() FROM slow").result_rows == [(40,)]
+
+
+@pytest.mark.parametrize("content", [b"", b"a stray log line {[\n"])
+def test_the_server_does_not_depend_on_what_its_stdin_is(tmp_path: Path, content: bytes) -> None:
+    """clickhouse-local reads a stdin that is a regular file as input data; an empty one (what
+    /dev/null becomes when something replaced it) once stopped the engine at start."""
+    from deploy.local.clickhouse_server import ping
+    from tests.support import wait_for
+
+    stdin = tmp_path / "stdin"
+    stdin.write_bytes(content)
+    port = free_port()
+    with open(stdin, "rb") as given:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "deploy.local.clickhouse_server",
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--port",
+                str(port),
+            ],
+            stdin=given,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    try:
+        wait_for(lambda: ping("127.0.0.1", port) or server.poll() is not None, 60, "the server")
+        assert server.poll() is None, "the server stopped at start"
+        client = clickhouse_connect.get_client(host="127.0.0.1", port=port)
+        assert client.command("SELECT 41 + 1") == 42
+    finally:
+        server.terminate()
+        server.wait(timeout=60)

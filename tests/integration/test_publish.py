@@ -246,3 +246,73 @@ def test_unreachable_broker_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().startswith("journey: error: cannot reach Kafka")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_value_too_big_to_decode_is_a_numbered_rejection_and_the_rest_is_sent(
+    broker_settings: Settings, tmp_path: Path
+) -> None:
+    source = tmp_path / "big.jsonl"
+    lines = [json.dumps(valid_event("big", i)) for i in range(4)]
+    lines[1] = lines[1].replace('"schema_version": 1', '"schema_version": ' + "7" * 5000)
+    source.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")  # with a BOM
+    start = end_offsets(broker_settings)
+    result = run_journey("publish", str(source), env=settings_env(broker_settings))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "line 2: line cannot be decoded: Exceeds the limit (4300 digits)" in result.stderr
+    assert "4 read, 3 sent, 1 rejected" in result.stdout
+    assert len(consume_new(broker_settings, start)) == 3  # line 1 kept despite its BOM
+
+
+def test_a_csv_with_a_byte_order_mark_loses_no_row(
+    broker_settings: Settings, tmp_path: Path
+) -> None:
+    header = "event_id,schema_version,kind,occurred_at,tenant,industry,use_case,channel,"
+    header += "journey_id,customer_id,direction"
+    rows = [
+        f"bom-{i},1,touch,2021-02-01T10:00:00Z,acme,retail,smart_notification,web,j{i},c{i},inbound"
+        for i in range(5)
+    ]
+    source = tmp_path / "excel.csv"
+    source.write_bytes("\n".join([header, *rows]).encode("utf-8-sig") + b"\n")
+    start = end_offsets(broker_settings)
+    result = run_journey("publish", str(source), env=settings_env(broker_settings))
+    assert result.returncode == 0, result.stderr
+    assert "5 read, 5 sent, 0 rejected" in result.stdout
+    assert len(consume_new(broker_settings, start)) == 5
+
+
+def test_the_publisher_never_replaces_a_file_it_did_not_create(
+    broker_settings: Settings, tmp_path: Path
+) -> None:
+    import stat
+
+    source = tmp_path / "events.jsonl"
+    good = [json.dumps(valid_event("rj", i)) for i in range(3)]
+    source.write_text("\n".join([*good, "{broken"]) + "\n")
+    env = settings_env(broker_settings)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me\n")
+    start = end_offsets(broker_settings)
+    # An existing file named as --rejects is refused before anything is sent.
+    refused = run_journey("publish", str(source), "--rejects", str(precious), env=env)
+    assert refused.returncode == 1
+    assert "already exists" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    assert precious.read_text() == "keep me\n"
+    assert consume_new(broker_settings, start) == []
+    # A clean publish creates no rejects file (and removes none).
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("\n".join(good) + "\n")
+    rejects = tmp_path / "none.jsonl"
+    assert run_journey("publish", str(clean), "--rejects", str(rejects), env=env).returncode == 0
+    assert not rejects.exists()
+    # A device is written to as it is: /dev/null stays the device.
+    for path in (clean, source):
+        run_journey("publish", str(path), "--rejects", "/dev/null", env=env)
+        assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+    # Rejects go to the named path only when there are rejects.
+    named = tmp_path / "named.jsonl"
+    result = run_journey("publish", str(source), "--rejects", str(named), env=env)
+    assert result.returncode == 1 and [
+        json.loads(x)["line"] for x in named.read_text().splitlines()
+    ] == [4]

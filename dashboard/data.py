@@ -10,6 +10,7 @@ from clickhouse_connect.driver.client import Client
 
 from streams import queries
 from streams.clickhouse import connect
+from streams.local_accounts import url_for
 from streams.settings import load_settings
 
 CACHE_TTL_S = 10
@@ -48,4 +49,4 @@ def _column_names(connection: Client, sql: str, params: dict[str, Any]) -> list[
 
 def run(name: str, params: dict[str, Any]) -> pd.DataFrame:
     """Run the named query ``name`` with bound ``params``; cached for ``CACHE_TTL_S``."""
-    return _run(load_settings().clickhouse_url.get_secret_value(), name, params)
+    return _run(url_for(load_settings(), "dashboard"), name, params)

@@ -4,8 +4,9 @@ Executives' browsers reach the dashboard; a dashboard holding write-capable cred
 any flaw in it into a way to change the data. At start (and every five minutes) it asks
 ClickHouse what its own session may do (:func:`streams.access.session_write_privileges`) and
 stops with the reason when the answer includes a write, unless
-``JOURNEY_DASHBOARD_ALLOW_WRITE=true`` says a write-capable account is meant (the local
-embedded server has only its administrator, so ``journey up`` sets it).
+``JOURNEY_DASHBOARD_ALLOW_WRITE=true`` says a write-capable account is meant. The local
+embedded server has the read-only ``journey_dashboard`` account too (streams/local_accounts.py),
+so nothing sets it by default.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from streams.access import session_write_privileges
+from streams.local_accounts import url_for
 from streams.settings import load_settings, mask_url
 
 
@@ -26,7 +28,7 @@ def refusal() -> str | None:
     settings = load_settings()
     if settings.dashboard_allow_write:
         return None
-    url = settings.clickhouse_url.get_secret_value()
+    url = url_for(settings, "dashboard")
     try:
         writes = _write_privileges(url)
     except Exception:  # unreachable: the pages say so, and the check runs again next time

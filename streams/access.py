@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -34,6 +34,9 @@ from streams.clickhouse import IDENTIFIER, SQL_DIR
 from streams.errors import JourneyError
 
 ACCESS_DIR = SQL_DIR / "access"
+# The administrator of a server configured by users_xml(admin_password=...): migrations and
+# access management only.
+ADMIN_USER = "journey_admin"
 DATABASE_PLACEHOLDER = "{database:Identifier}"
 GIB = 1024**3
 
@@ -47,8 +50,13 @@ class Limit:
     """A setting forced on a profile: ``fixed`` cannot be changed, else it may only go down."""
 
     name: str
-    value: int
+    value: int | str
     fixed: bool = False
+
+    @property
+    def literal(self) -> str:
+        """The value as SQL writes it."""
+        return f"'{self.value}'" if isinstance(self.value, str) else str(self.value)
 
 
 @dataclass(frozen=True)
@@ -97,16 +105,29 @@ WRITER = Role(
 READER = Role("journey_reader", (("SELECT", "*"),))
 
 WORKER = Account("journey_worker", WRITER, "worker_password")
+MIB = 1024**2
+
+
+def reader_limits(seconds: int, memory: int, rows: int, result_bytes: int) -> tuple[Limit, ...]:
+    """What bounds a reading account: no writes, and time, memory and result size it cannot
+    raise; an overflow is an error, never a silently cut answer."""
+    return (
+        Limit("readonly", 2, fixed=True),  # reads and per-query settings only
+        Limit("max_execution_time", seconds),
+        Limit("max_memory_usage", memory),
+        Limit("max_result_rows", rows),
+        Limit("max_result_bytes", result_bytes),
+        Limit("result_overflow_mode", "throw", fixed=True),
+        Limit("timeout_overflow_mode", "throw", fixed=True),
+    )
+
+
 DASHBOARD = Account(
     "journey_dashboard",
     READER,
     "dashboard_password",
     profile="journey_dashboard_profile",
-    limits=(
-        Limit("readonly", 2, fixed=True),  # reads and per-query settings only
-        Limit("max_execution_time", 30),
-        Limit("max_memory_usage", 2 * GIB),
-    ),
+    limits=reader_limits(30, 2 * GIB, 1_000_000, 256 * MIB),
     quota=Quota(
         "journey_dashboard_quota", queries=36_000, execution_time_s=1_800, read_rows=10**12
     ),
@@ -116,11 +137,7 @@ ANALYST = Account(
     READER,
     "analyst_password",
     profile="journey_analyst_profile",
-    limits=(
-        Limit("readonly", 2, fixed=True),
-        Limit("max_execution_time", 300),
-        Limit("max_memory_usage", 8 * GIB),
-    ),
+    limits=reader_limits(300, 8 * GIB, 10_000_000, 2 * GIB),
     quota=Quota("journey_analyst_quota", queries=5_000, execution_time_s=3_600, read_rows=10**12),
 )
 ACCOUNTS = (WORKER, DASHBOARD, ANALYST)
@@ -146,7 +163,7 @@ def roles_sql() -> str:
         if account.profile is None:
             continue
         settings = ", ".join(
-            f"{limit.name} = {limit.value} {'CONST' if limit.fixed else f'MAX {limit.value}'}"
+            f"{limit.name} = {limit.literal} {'CONST' if limit.fixed else f'MAX {limit.literal}'}"
             for limit in account.limits
         )
         lines.append(f"CREATE SETTINGS PROFILE OR REPLACE {account.profile} SETTINGS {settings};")
@@ -216,14 +233,25 @@ def render(directory: Path = ACCESS_DIR) -> list[Path]:
     return written
 
 
-def users_xml(database: str, passwords: Mapping[str, str], admin_password: str = "") -> str:
+def users_xml(
+    databases: str | Sequence[str], passwords: Mapping[str, str], admin_password: str = ""
+) -> str:
     """The same accounts as a ``users.xml`` for a server configured from files.
 
-    ``passwords`` maps each account's user name to its password (stored as SHA-256 only).
-    The ``default`` user stays as the administrator that runs migrations.
+    ``databases`` are the journey databases the accounts are granted on (one in use; the
+    test suite grants a pool of them, one per test). ``passwords`` maps each account's user
+    name to its password (stored as SHA-256 only).
+
+    Without ``admin_password`` the ``default`` user stays the administrator that runs
+    migrations. With it, the administrator is ``journey_admin`` behind that password, and
+    ``default`` keeps only ``SYSTEM LISTEN``: the embedded server's engine opens its own
+    session as a passwordless ``default`` (clickhouse-local takes no user or password), which
+    any local process could then use too, so it is given nothing else.
     """
-    if not IDENTIFIER.fullmatch(database):
-        raise AccessError(f"database {database!r} is not a plain identifier")
+    names = [databases] if isinstance(databases, str) else list(databases)
+    for database in names:
+        if not IDENTIFIER.fullmatch(database):
+            raise AccessError(f"database {database!r} is not a plain identifier")
     missing = [a.user for a in ACCOUNTS if not passwords.get(a.user)]
     if missing:
         raise AccessError(f"no password given for {', '.join(missing)}")
@@ -233,18 +261,28 @@ def users_xml(database: str, passwords: Mapping[str, str], admin_password: str =
 
     users = [
         "  <default>",
-        f"   <password_sha256_hex>{sha(admin_password)}</password_sha256_hex>"
-        if admin_password
-        else "   <password></password>",
+        "   <password></password>",
         "   <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>",
         "   <profile>default</profile><quota>default</quota>",
-        "  </default>",
     ]
+    if admin_password:
+        users += [
+            "   <grants><query>GRANT SYSTEM LISTEN ON *.*</query></grants>",
+            "  </default>",
+            f"  <{ADMIN_USER}>",
+            f"   <password_sha256_hex>{sha(admin_password)}</password_sha256_hex>",
+            "   <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>",
+            "   <profile>default</profile><quota>default</quota>",
+            f"  </{ADMIN_USER}>",
+        ]
+    else:
+        users.append("  </default>")
     profiles = ["  <default/>"]
     quotas = ["  <default/>"]
     for account in ACCOUNTS:
         grants = "".join(
             f"<query>{escape(f'GRANT {p} ON {_on(database, t)}')}</query>"
+            for database in names
             for p, t in account.role.grants
         )
         users += [
@@ -257,7 +295,9 @@ def users_xml(database: str, passwords: Mapping[str, str], admin_password: str =
             f"  </{account.user}>",
         ]
         if account.profile:
-            values = "".join(f"<{lim.name}>{lim.value}</{lim.name}>" for lim in account.limits)
+            values = "".join(
+                f"<{lim.name}>{escape(str(lim.value))}</{lim.name}>" for lim in account.limits
+            )
             constraints = "".join(
                 f"<{lim.name}>{'<const/>' if lim.fixed else f'<max>{lim.value}</max>'}</{lim.name}>"
                 for lim in account.limits

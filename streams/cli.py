@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from deploy.local.processes import LaunchError
 from streams.errors import JourneyError
+from streams.local_accounts import url_for
 from streams.settings import Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -33,16 +34,15 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         "127.0.0.1", settings.clickhouse_port
     ):
         print(f"starting embedded ClickHouse on :{settings.clickhouse_port} ...", flush=True)
-        stack.clickhouse_server(settings).start()
-    applied = migrate(
-        settings.clickhouse_url.get_secret_value(), cluster=settings.clickhouse_cluster
-    )
+        stack.start_clickhouse(settings)
+    applied = migrate(url_for(settings, "admin"), cluster=settings.clickhouse_cluster)
     print(f"migrations applied: {len(applied)}")
     ensure_topics(settings.kafka_bootstrap, project_topics(settings), security=security)
     worker = stack.worker_process(settings)
     if not worker.is_running() and not args.no_worker:
         print("starting worker ...", flush=True)
-        worker.start(stack.worker_command())
+        # Each process as its own account: the worker can only insert facts and leases.
+        worker.start(stack.worker_command(), env={"CLICKHOUSE_URL": url_for(settings, "worker")})
         worker.wait_until(
             lambda: stack.port_open("127.0.0.1", settings.worker_web_port),
             timeout=90,
@@ -63,11 +63,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     dashboard = stack.dashboard_process(settings)
     if not dashboard.is_running() and not args.no_dashboard:
         print("starting dashboard ...", flush=True)
-        # The embedded server has only its administrator: the dashboard is told that a
-        # write-capable account is meant here (dashboard/guard.py refuses one otherwise).
-        url = settings.clickhouse_url.get_secret_value()
-        local = stack.clickhouse_is_local(settings) and "@" not in url.split("//", 1)[-1]
-        env = {"JOURNEY_DASHBOARD_ALLOW_WRITE": "true"} if local else None
+        env = {"CLICKHOUSE_URL": url_for(settings, "dashboard")}  # the read-only account
         dashboard.start(stack.dashboard_command(settings), env=env)
         health = f"http://127.0.0.1:{settings.dashboard_port}/_stcore/health"
         dashboard.wait_until(lambda: stack.http_ok(health), timeout=90, what=health)
@@ -120,7 +116,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
             for statement in statements:
                 print(f"{statement};\n")
         return 0
-    applied = migrate(settings.clickhouse_url.get_secret_value(), cluster=cluster)
+    applied = migrate(url_for(settings, "admin"), cluster=cluster)
     for migration in applied:
         print(f"applied {migration.path.name}")
     print(f"{len(applied)} migration(s) applied; schema is current")
@@ -267,7 +263,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     from streams.logic.aggregate import Rules
 
     require_broker(settings.kafka_bootstrap, security=settings.kafka_security)
-    client = connect(settings.clickhouse_url.get_secret_value())
+    client = connect(url_for(settings, "analyst"))  # verify only reads
     partitions = verify.read_partitions(
         settings.kafka_bootstrap, settings.topic_interactions, settings.kafka_security
     )
@@ -296,7 +292,7 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     text, declared, label = sql_cli.resolve(args.target, args.file)
     params = sql_cli.parse_params(args.param, declared)
-    client = connect(settings.clickhouse_url.get_secret_value())
+    client = connect(url_for(settings, "analyst"))
     try:
         # readonly=2: no writes, no DDL, but query-level settings still allowed.
         result = client.query(text, parameters=params, settings={"readonly": 2})
@@ -325,7 +321,7 @@ def cmd_access(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "users-xml":
         print(access.users_xml(settings.clickhouse_database, passwords), end="")
         return 0
-    count = access.apply(settings.clickhouse_url.get_secret_value(), passwords)
+    count = access.apply(url_for(settings, "admin"), passwords)
     print(f"{count} access statement(s) applied for database {settings.clickhouse_database}")
     return 0
 

@@ -17,6 +17,7 @@ from deploy.local.clickhouse_server import EmbeddedClickHouse, ping
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import ManagedProcess
 from streams.kafka_admin import broker_answers
+from streams.local_accounts import ADMIN_USER, LocalAccounts
 from streams.settings import Settings
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -35,7 +36,26 @@ def kafka_broker(settings: Settings) -> KafkaBroker:
 
 
 def clickhouse_server(settings: Settings) -> EmbeddedClickHouse:
-    return EmbeddedClickHouse(settings.state_dir, host="127.0.0.1", port=settings.clickhouse_port)
+    """The embedded server, configured with the local accounts (streams/local_accounts.py)."""
+    accounts = LocalAccounts.load(settings.state_dir)
+    return EmbeddedClickHouse(
+        settings.state_dir,
+        host="127.0.0.1",
+        port=settings.clickhouse_port,
+        users_xml=settings.state_dir / "clickhouse" / "users.xml",
+        admin_password=accounts.passwords[ADMIN_USER] if accounts else None,
+    )
+
+
+def start_clickhouse(settings: Settings) -> None:
+    """Start the embedded server with the administrator and the three journey accounts (their
+    passwords made on the first start and kept in the state directory)."""
+    accounts = LocalAccounts.ensure(settings.state_dir)
+    server = clickhouse_server(settings)
+    assert server.users_xml is not None
+    server.users_xml.write_text(accounts.users_xml(settings.clickhouse_database))
+    server.users_xml.chmod(0o600)
+    server.start()
 
 
 def kafka_is_local(settings: Settings) -> bool:

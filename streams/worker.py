@@ -8,6 +8,7 @@ from streams.clickhouse import connect
 from streams.errors import RESTART_EXIT_CODE
 from streams.faults import InsertFault
 from streams.kafka_admin import ensure_topics, project_topics, require_broker
+from streams.local_accounts import url_for
 from streams.logic.aggregate import Rules
 from streams.settings import Settings
 from streams.sinks.clickhouse import ClickHouseSink
@@ -18,7 +19,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
     """Check both systems answer, then run the worker until SIGTERM/SIGINT."""
     import faust
 
-    url = settings.clickhouse_url.get_secret_value()
+    url = url_for(settings, "worker")
     connect(url).close()  # fail fast, with one readable line, if ClickHouse is unreachable
     require_broker(settings.kafka_bootstrap, security=settings.kafka_security)
     ensure_topics(

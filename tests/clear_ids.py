@@ -128,3 +128,25 @@ def careless_records(draw: st.DrawFn) -> Careless:
     elif ending == "not_utf8":
         data = data[:-1] + b"\xff\xfe}"
     return Careless(data, tuple(needles), ending == "whole")
+
+
+def sample_careless(count: int, seed_value: int = 0) -> list[Careless]:
+    """``count`` careless records, the same for a seed (for tests that publish them)."""
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+
+    found: list[Careless] = []
+
+    @seed(seed_value)
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(careless_records())
+    def collect(record: Careless) -> None:
+        found.append(record)
+
+    collect()
+    return found[:count]

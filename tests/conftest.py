@@ -6,7 +6,6 @@ cannot start, the session fails with the launcher's message (and the log's tail)
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,14 +17,18 @@ from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import LaunchError, ManagedProcess
 from streams.kafka_admin import ensure_topics, project_topics
+from streams.local_accounts import ADMIN_USER
 from streams.migrations import migrate
 from streams.settings import Settings
-from tests.support import free_port, settings_env, unique
-
-# The session's embedded ClickHouse has only its administrator, so the dashboard tests run
-# with a write-capable account on purpose; tests/integration/test_access.py removes this to
-# prove the refusal, and runs the dashboard with the real read-only account.
-os.environ.setdefault("JOURNEY_DASHBOARD_ALLOW_WRITE", "true")
+from tests.support import (
+    DATABASE_POOL,
+    TEST_ACCOUNTS,
+    account_url,
+    free_port,
+    fresh_database,
+    settings_env,
+    unique,
+)
 
 CACHE_DIR = Path.home() / ".cache" / "journey-telemetry"
 
@@ -34,8 +37,16 @@ CACHE_DIR = Path.home() / ".cache" / "journey-telemetry"
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One broker and one ClickHouse server for the whole session, stopped at the end."""
     state = tmp_path_factory.mktemp("services")
+    databases = [unique("t_") for _ in range(DATABASE_POOL)]
+    users = state / "users.xml"
+    users.write_text(TEST_ACCOUNTS.users_xml(databases))
     broker = KafkaBroker(state, CACHE_DIR, port=free_port(), controller_port=free_port())
-    clickhouse = EmbeddedClickHouse(state, port=free_port())
+    clickhouse = EmbeddedClickHouse(
+        state,
+        port=free_port(),
+        users_xml=users,
+        admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
+    )
     started: list[Any] = []
     try:
         for part in (clickhouse, broker):
@@ -45,7 +56,13 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         for part in started:
             part.stop()
         pytest.fail(f"could not start the test services: {exc}", pytrace=False)
-    yield {"broker": broker, "clickhouse": clickhouse, "state": state}
+    yield {
+        "broker": broker,
+        "clickhouse": clickhouse,
+        "state": state,
+        "databases": iter(databases),
+        "admin": account_url(clickhouse.url, "admin"),  # no database: append /<database>
+    }
     for part in reversed(started):
         part.stop()
 
@@ -57,7 +74,9 @@ def settings_factory(services: dict[str, Any], tmp_path: Path) -> Callable[..., 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "kafka_bootstrap": services["broker"].bootstrap,
-            "clickhouse_url": f"{services['clickhouse'].url}/{unique('t_')}",
+            # As the administrator (migrations, fixtures, checks); processes under test get
+            # their own accounts (worker_factory, the dashboard and journey sql tests).
+            "clickhouse_url": f"{services['admin']}/{fresh_database(services)}",
             "state_dir": tmp_path / "state",
             "cache_dir": CACHE_DIR,
             "topic_prefix": unique("t"),
@@ -88,8 +107,13 @@ def worker_factory() -> Iterator[Callable[..., ManagedProcess]]:
 
     def start(settings: Settings, name: str = "worker") -> ManagedProcess:
         process = ManagedProcess(name, settings.state_dir)
-        # Each worker its own web port: several may run side by side.
-        env = {**settings_env(settings), "JOURNEY_WORKER_WEB_PORT": str(free_port())}
+        # Each worker its own web port (several may run side by side), and the insert-only
+        # worker account.
+        env = {
+            **settings_env(settings),
+            "JOURNEY_WORKER_WEB_PORT": str(free_port()),
+            "CLICKHOUSE_URL": account_url(settings.clickhouse_url.get_secret_value(), "worker"),
+        }
         process.start([sys.executable, "-m", "streams", "worker"], env=env)
         started.append(process)
         return process

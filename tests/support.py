@@ -10,11 +10,41 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from deploy.local.processes import ManagedProcess
+from streams.local_accounts import USER_OF_ROLE, LocalAccounts, Role, with_account
 from streams.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+# The test servers' accounts (streams/local_accounts.py): the administrator for migrations and
+# fixtures, and each process under test as its own least-privileged account.
+TEST_ACCOUNTS = LocalAccounts(
+    {user: f"pw-{user}-{uuid.uuid4().hex}" for user in USER_OF_ROLE.values()}
+)
+
+
+def account_url(url: str, role: Role) -> str:
+    """``url`` (any credentials in it replaced) as the test servers' account for ``role``."""
+    user = USER_OF_ROLE[role]
+    return with_account(url, user, TEST_ACCOUNTS.passwords[user])
+
+
+# The session's server grants the journey accounts on each of these databases (a grant names
+# its tables, and clickhouse-local reads its users.xml once, at start): one per test.
+DATABASE_POOL = 400
+
+
+def fresh_database(services: dict[str, Any]) -> str:
+    """A database of the session's pool (the accounts are granted on it), never used before."""
+    try:
+        return str(next(services["databases"]))
+    except StopIteration:
+        raise AssertionError(
+            f"the {DATABASE_POOL} databases of the pool are used up: raise DATABASE_POOL"
+        ) from None
 
 
 def free_port() -> int:

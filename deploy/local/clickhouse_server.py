@@ -67,8 +67,18 @@ CLUSTER_CONFIG = """
     </replica></shard></{cluster}></remote_servers>"""
 
 
+# With the journey accounts, the server's own drain and stop queries run as the administrator,
+# whose password comes from the launcher in this variable (never on the command line).
+ADMIN_ENV = "JOURNEY_EMBEDDED_ADMIN_PASSWORD"
+ADMIN_USER = "journey_admin"
+_admin: dict[str, str] = {}
+
+
 def _http(host: str, port: int, sql: str, timeout: float = 5.0) -> str:
-    request = urllib.request.Request(f"http://{host}:{port}/", data=sql.encode())
+    headers = (
+        {"X-ClickHouse-User": ADMIN_USER, "X-ClickHouse-Key": _admin["password"]} if _admin else {}
+    )
+    request = urllib.request.Request(f"http://{host}:{port}/", data=sql.encode(), headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         body: bytes = response.read()
         return body.decode()
@@ -198,6 +208,7 @@ class EmbeddedClickHouse:
     host: str = "127.0.0.1"
     port: int = 8123
     users_xml: Path | None = None  # accounts and grants (streams.access.users_xml)
+    admin_password: str | None = None  # of journey_admin, when users_xml has one
     cluster: tuple[str, int] | None = None  # (name, native TCP port) of a one-node cluster
 
     @property
@@ -232,7 +243,8 @@ class EmbeddedClickHouse:
                 str(self.port),
                 *(["--users-xml", str(self.users_xml.resolve())] if self.users_xml else []),
                 *(["--cluster", f"{self.cluster[0]}:{self.cluster[1]}"] if self.cluster else []),
-            ]
+            ],
+            env={ADMIN_ENV: self.admin_password} if self.admin_password else None,
         )
         self.process.wait_until(
             lambda: ping(self.host, self.port), timeout=timeout, what=f"answering {self.url}/ping"
@@ -253,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cluster", metavar="NAME:TCP_PORT", help="serve as a one-node cluster")
     args = parser.parse_args(argv)
     users = args.users_xml.resolve() if args.users_xml else None
+    if os.environ.get(ADMIN_ENV):
+        _admin["password"] = os.environ[ADMIN_ENV]
     cluster = None
     if args.cluster:
         name, _, tcp = args.cluster.rpartition(":")

@@ -9,5 +9,5 @@ GRANT SELECT ON {database:Identifier}.`partition_leases` TO journey_writer;
 GRANT SELECT ON {database:Identifier}.`ingest_progress` TO journey_writer;
 CREATE ROLE IF NOT EXISTS journey_reader;
 GRANT SELECT ON {database:Identifier}.* TO journey_reader;
-CREATE SETTINGS PROFILE OR REPLACE journey_dashboard_profile SETTINGS readonly = 2 CONST, max_execution_time = 30 MAX 30, max_memory_usage = 2147483648 MAX 2147483648;
-CREATE SETTINGS PROFILE OR REPLACE journey_analyst_profile SETTINGS readonly = 2 CONST, max_execution_time = 300 MAX 300, max_memory_usage = 8589934592 MAX 8589934592;
+CREATE SETTINGS PROFILE OR REPLACE journey_dashboard_profile SETTINGS readonly = 2 CONST, max_execution_time = 30 MAX 30, max_memory_usage = 2147483648 MAX 2147483648, max_result_rows = 1000000 MAX 1000000, max_result_bytes = 268435456 MAX 268435456, result_overflow_mode = 'throw' CONST, timeout_overflow_mode = 'throw' CONST;
+CREATE SETTINGS PROFILE OR REPLACE journey_analyst_profile SETTINGS readonly = 2 CONST, max_execution_time = 300 MAX 300, max_memory_usage = 8589934592 MAX 8589934592, max_result_rows = 10000000 MAX 10000000, max_result_bytes = 2147483648 MAX 2147483648, result_overflow_mode = 'throw' CONST, timeout_overflow_mode = 'throw' CONST;

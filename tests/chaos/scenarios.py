@@ -31,14 +31,16 @@ from streams import verify
 from streams.batch_sender import BatchSender
 from streams.clickhouse import connect
 from streams.kafka_admin import ensure_topics, project_topics
+from streams.local_accounts import ADMIN_USER
 from streams.logic.aggregate import Rules
 from streams.migrations import migrate
 from streams.settings import Settings
 from streams.simulate.generator import Disorder, SimRecord
 from streams.simulate.run import record_bytes, simulator_for
-from tests.support import free_port, settings_env, unique
+from tests.support import TEST_ACCOUNTS, account_url, free_port, settings_env, unique
 
 CACHE = Path.home() / ".cache" / "journey-telemetry"
+LAB_DATABASES = 64  # more than the scenarios of a run need
 CLEAN = Disorder()
 MESSY = Disorder(late_fraction=0.05, duplicate_fraction=0.03, receipt_first_fraction=0.10)
 
@@ -104,7 +106,19 @@ class Lab:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.broker = KafkaBroker(root, CACHE, port=free_port(), controller_port=free_port())
-        self.clickhouse = EmbeddedClickHouse(root, port=free_port())
+        # The journey accounts, as on the demo: workers insert as journey_worker. A database
+        # per scenario run, granted up front (the server reads its users.xml once).
+        names = [unique("chaos_") for _ in range(LAB_DATABASES)]
+        self.databases = iter(names)
+        users = root / "users.xml"
+        root.mkdir(parents=True, exist_ok=True)
+        users.write_text(TEST_ACCOUNTS.users_xml(names))
+        self.clickhouse = EmbeddedClickHouse(
+            root,
+            port=free_port(),
+            users_xml=users,
+            admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
+        )
         self.workers: list[ManagedProcess] = []
 
     def start(self) -> None:
@@ -119,9 +133,10 @@ class Lab:
 
     def settings(self, name: str) -> Settings:
         """Fresh topics, consumer group and database for one scenario."""
+        url = account_url(f"{self.clickhouse.url}/{next(self.databases)}", "admin")
         settings = Settings(
             kafka_bootstrap=self.broker.bootstrap,
-            clickhouse_url=f"{self.clickhouse.url}/{unique(name + '_')}",  # type: ignore[arg-type]
+            clickhouse_url=url,  # type: ignore[arg-type]
             state_dir=self.root / "state" / name,
             cache_dir=CACHE,
             topic_prefix=unique(name),
@@ -136,6 +151,7 @@ class Lab:
         """Start `journey worker` (the supervisor and its worker process) under ``name``."""
         process = ManagedProcess(name, settings.state_dir)
         env = {**settings_env(settings), "JOURNEY_WORKER_WEB_PORT": str(free_port())}
+        env["CLICKHOUSE_URL"] = account_url(settings.clickhouse_url.get_secret_value(), "worker")
         env["JOURNEY_FAULT"] = fault
         process.start([sys.executable, "-m", "streams", "worker"], env=env)
         self.workers.append(process)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import stat
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from streams.clickhouse import connect
+from streams.local_accounts import with_account
 from tests.processes import processes_mentioning
 from tests.support import free_port, run_journey, wait_for
 
@@ -51,8 +54,32 @@ def test_up_status_down(tmp_path: Path) -> None:
         ).read()
         assert b"<html" in page.lower()
 
+        # Least privilege on the demo too: each part as its own account, the administrator
+        # for migrations only, and nobody else can use the passwordless engine user.
+        accounts = state / "clickhouse" / "accounts.json"
+        assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
+        passwords = json.loads(accounts.read_text())
+        for part, user in (("worker", "journey_worker"), ("dashboard", "journey_dashboard")):
+            pid = int((state / "run" / f"{part}.pid").read_text())
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            assert f"//{user}:".encode() in environ, part
+        whoami = run_journey("sql", "SELECT currentUser()", "--format", "csv", env=env)
+        assert whoami.stdout.splitlines() == ["currentUser()", "journey_analyst"], whoami.stderr
+        for escape in (
+            "SELECT * FROM file('/etc/passwd', 'LineAsString')",
+            "SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')",
+            "KILL QUERY WHERE 1 SYNC",
+        ):
+            refused = run_journey("sql", escape, env=env)
+            assert refused.returncode == 1 and "ACCESS_DENIED" in refused.stderr, escape
+        anonymous = connect(env["CLICKHOUSE_URL"])  # the engine's own passwordless user
+        with pytest.raises(DatabaseError, match="ACCESS_DENIED"):
+            anonymous.query("SELECT count() FROM interactions")
+
         # The simulator's calibrated backfill flows through the worker into ClickHouse.
-        client = connect(env["CLICKHOUSE_URL"])
+        client = connect(
+            with_account(env["CLICKHOUSE_URL"], "journey_admin", passwords["journey_admin"])
+        )
         backfilled = (
             "SELECT toYear(occurred_at), count() FROM interactions "
             "WHERE occurred_at < '2022-01-01' AND kind != 'message_receipt' GROUP BY 1"

@@ -13,7 +13,7 @@ from streams.clickhouse import connect
 from streams.logic.rows import INTERACTION_COLUMNS
 from streams.migrations import migrate
 from streams.settings import Settings
-from tests.support import free_port
+from tests.support import account_url, free_port
 
 pytestmark = pytest.mark.integration
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "live.py")
@@ -92,7 +92,7 @@ def test_live_page_shows_minutes_freshness_and_dead_letters(
     flush = plan_flush(records, {}, lambda _: None, Rules())
     rows = finish_rows(flush, lags={2: 0}, worker="test", now_ms=now_ms)
     connect(url).insert("ingest_facts", rows, column_names=list(FACT_COLUMNS))
-    monkeypatch.setenv("CLICKHOUSE_URL", url)
+    monkeypatch.setenv("CLICKHOUSE_URL", account_url(url, "dashboard"))
     monkeypatch.setenv("JOURNEY_TOPIC_PREFIX", settings.topic_prefix)
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert not app.exception, app.exception

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.filters import aligned_comparison
 from tests.integration.test_named_queries import loaded  # noqa: F401 (the fixture)
-from tests.support import free_port
+from tests.support import account_url, free_port
 
 pytestmark = pytest.mark.integration
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -23,7 +23,7 @@ def test_overview_cards_with_change_versus_the_aligned_year(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, _ = loaded
-    monkeypatch.setenv("CLICKHOUSE_URL", url)
+    monkeypatch.setenv("CLICKHOUSE_URL", account_url(url, "dashboard"))
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert not app.exception, app.exception
     # The fixture's last hour is today's recent event: set the period to 2021 by hand.

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from streams.migrations import migrate
 from streams.settings import Settings
 from tests.integration.test_named_queries import loaded  # noqa: F401 (the fixture)
-from tests.support import free_port
+from tests.support import account_url, free_port
 
 pytestmark = pytest.mark.integration
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -28,7 +28,7 @@ PAGES = ("overview", "channel_mix", "use_cases", "voice", "messaging", "journeys
 
 def open_page(url: str, page: str, monkeypatch: pytest.MonkeyPatch, **state: Any) -> AppTest:
     """The app at ``page``; ``state`` sets filter widgets by key before the first run."""
-    monkeypatch.setenv("CLICKHOUSE_URL", url)
+    monkeypatch.setenv("CLICKHOUSE_URL", account_url(url, "dashboard"))
     app = AppTest.from_file(APP, default_timeout=60)
     for key, value in state.items():
         app.session_state[key] = value
@@ -201,7 +201,7 @@ def test_an_empty_answer_keeps_its_columns(
 ) -> None:
     from dashboard import data
 
-    monkeypatch.setenv("CLICKHOUSE_URL", loaded[0])
+    monkeypatch.setenv("CLICKHOUSE_URL", account_url(loaded[0], "dashboard"))
     params = {"start": "2021-01-01 00:00:00", "end": "2022-01-01 00:00:00", "tenant": "nobody"}
     frame = data.run("channel_mix", params | {"industry": "", "use_case": ""})
     assert frame.empty

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.signin import allowed, missing_configuration
 from tests.integration.test_named_queries import loaded  # noqa: F401 (fixture)
+from tests.support import account_url
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ AUTH = {
 
 
 def run(url: str, monkeypatch: pytest.MonkeyPatch, user: dict[str, Any], **env: str) -> AppTest:
-    monkeypatch.setenv("CLICKHOUSE_URL", url)
+    monkeypatch.setenv("CLICKHOUSE_URL", account_url(url, "dashboard"))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     app = AppTest.from_file(APP, default_timeout=60)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,3 +100,7 @@ def test_every_hostile_record_is_a_dead_letter_and_nothing_valid_is_lost(
     assert ready["ready"], ready
     metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
     assert b"journey_stalled_partitions 0" in metrics
+    # All of it on the insert-only worker account (tests/conftest.py worker_factory).
+    assert "ACCESS_DENIED" not in worker.log_path.read_text()
+    users = client.query("SELECT DISTINCT worker FROM pipeline_health").result_rows
+    assert users and b"journey_worker:" in Path(f"/proc/{worker.pid()}/environ").read_bytes()

@@ -22,7 +22,7 @@ from streams.logic.aggregate import FACT_COLUMNS, Rules, finish_rows, plan_flush
 from streams.logic.ingest import SourceRecord
 from streams.migrations import migrate
 from streams.settings import Settings
-from tests.support import run_journey, settings_env, unique
+from tests.support import account_url, fresh_database, run_journey, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -192,15 +192,19 @@ def load_fixture(
     ]
     flush = plan_flush(records, {}, lambda _: None, Rules())
     rows = finish_rows(flush, lags={}, worker="fixture", now_ms=now_ms, epochs=epochs)
-    if schema_before_leases:  # ingest_facts as migrations before 0005 made it: no epoch
-        rows = [row[:-1] for row in rows]
-    client.insert("ingest_facts", rows, column_names=list(FACT_COLUMNS[: len(rows[0])]))
+    columns = list(FACT_COLUMNS)
+    if schema_before_leases:  # ingest_facts as migrations before 0005 made it
+        later = {"epoch", "original_size", "original_sha256"}  # added by 0005 and 0006
+        keep = [i for i, name in enumerate(columns) if name not in later]
+        rows = [[row[i] for i in keep] for row in rows]
+        columns = [columns[i] for i in keep]
+    client.insert("ingest_facts", rows, column_names=columns)
 
 
 @pytest.fixture(scope="module")
 def loaded(services: dict[str, Any]) -> tuple[str, Client]:
     """A database holding the fixture, written the way the worker writes."""
-    url = f"{services['clickhouse'].url}/{unique('nq_')}"  # one database per module using it
+    url = f"{services['admin']}/{fresh_database(services)}"  # one database per module using it
     migrate(url)
     client = connect(url)
     load_fixture(client, FIXTURE)
@@ -343,7 +347,8 @@ def test_journey_sql_command(
     loaded: tuple[str, Client], settings_factory: Callable[..., Settings], tmp_path: Any
 ) -> None:
     url, _ = loaded
-    env = settings_env(settings_factory(clickhouse_url=url))
+    # As analysts do: the read-only analyst account.
+    env = settings_env(settings_factory(clickhouse_url=account_url(url, "analyst")))
     listed = run_journey("sql", "--list", env=env)
     assert listed.returncode == 0 and "channel_mix\n" in listed.stdout
     assert "parameters: start:DateTime" in listed.stdout
@@ -385,7 +390,10 @@ def test_journey_sql_command(
     unknown = run_journey("sql", "channel_mix", *params, "--param", "colour=red", env=env)
     assert unknown.returncode == 1 and "no such parameter" in unknown.stderr
     write = run_journey("sql", "DROP TABLE interactions", env=env)
-    assert write.returncode == 1 and "readonly" in write.stderr.lower()
+    assert write.returncode == 1 and "ACCESS_DENIED" in write.stderr
+    escape = run_journey("sql", "SELECT * FROM file('/etc/passwd', 'LineAsString')", env=env)
+    assert escape.returncode == 1 and "ACCESS_DENIED" in escape.stderr
+    assert len(escape.stderr.splitlines()) == 1
 
 
 def test_analyst_views_sum_the_rollups(loaded: tuple[str, Client]) -> None:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The benchmark's peer runs in a virtualenv of its own: quixstreams pins pydantic below ours.
 PEER := build/peer-venv
 
-.PHONY: install demo down status test lint unit chaos bench bench-publish bench-pipeline bench-queries
+.PHONY: install demo down status test lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard
 
 install: $(VENV)/.installed
 
@@ -66,3 +66,8 @@ $(PEER)/bin/python:
 ## page drawn in headless Chromium (not part of the test command).
 bench-queries: install
 	$(BIN)/python -m tests.bench.bench_queries --browser
+
+## The dashboard under 20 readers at once, beside one reader alone: page-draw p95 while
+## browsing, all arriving together, and saturated (not part of the test command).
+bench-dashboard: install
+	$(BIN)/python -m tests.bench.bench_dashboard_load --readers 20

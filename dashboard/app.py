@@ -7,12 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import context, guard, signin
-from streams.settings import load_settings
+from dashboard import settings as config
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
 st.set_page_config(page_title="Journey telemetry", layout="wide")
-signin.gate(load_settings())  # before anything reads data
+signin.gate(config.settings())  # before anything reads data
 refused = guard.refusal()
 if refused:
     st.error(refused)

@@ -7,10 +7,12 @@ drawn there so the reader's choice survives a change of page. Pages call :func:`
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -19,6 +21,7 @@ import streamlit as st
 from dashboard import data, filters
 
 STATE_KEY = "journey_page_context"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,16 @@ def freshness_line(ctx: PageContext) -> str:
 
 def run(name: str, params: Mapping[str, object]) -> pd.DataFrame:
     """A named query for the page; an unreachable store stops the page with a readable message."""
+    return available(data.run, name, dict(params))
+
+
+def available(fetch: Callable[..., T], *args: Any) -> T:
+    """``fetch(*args)``; when the store is unreachable the page stops with a readable message."""
     try:
-        return data.run(name, dict(params))
+        found = fetch(*args)
+        if isinstance(found, pd.DataFrame) and data.SOURCE in found.attrs:
+            _remember_source(found)
+        return found
     except data.DataUnavailable as exc:
         st.error(f"The data store is unreachable right now. {exc}")
         st.stop()
@@ -112,15 +123,73 @@ def chart(
     if frame.empty:
         st.info(empty)
         return
-    st.altair_chart(build(frame), width="stretch")
+    code = build.__code__
+    site = f"{code.co_filename}:{code.co_firstlineno}:{name}"
+    source = _source_of(frame)
+    if source is not None:  # the very frame a cached answer gave: keyed by that answer
+        spec = _chart_spec_of_source(site, source, frame, build)
+    else:  # a frame the page derived: keyed by its content
+        spec = _chart_spec(site, frame, build)
+    st.vega_lite_chart(spec=spec, width="stretch")
     download(frame, name, ctx)
 
 
+Builder = Callable[[pd.DataFrame], alt.Chart | alt.FacetChart]
+# id(frame) -> (a weak reference to it, its source): which frames on this server are exactly
+# what a cached answer returned. Hashing a frame's content to key its chart cost more than a
+# quarter of a page draw; the source label (data.sourced) is as exact and costs nothing.
+_SOURCES: dict[int, tuple[weakref.ref[pd.DataFrame], str]] = {}
+
+
+def _remember_source(frame: pd.DataFrame) -> None:
+    key = id(frame)
+    _SOURCES[key] = (
+        weakref.ref(frame, lambda _ref: _SOURCES.pop(key, None)),
+        frame.attrs[data.SOURCE],
+    )
+
+
+def _source_of(frame: pd.DataFrame) -> str | None:
+    entry = _SOURCES.get(id(frame))
+    if entry is None or entry[0]() is not frame:
+        return None
+    return entry[1]
+
+
+@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False, max_entries=1000)
+def _chart_spec(site: str, frame: pd.DataFrame, _build: Builder) -> dict[str, Any]:
+    """The Vega-Lite spec of ``_build(frame)`` (its data as Arrow datasets), shared by every
+    session for the cache's lifetime: readers of the same view build each chart once.
+    ``site`` (where the builder is defined, and the chart's name) and the frame's content are
+    the key; the builder itself is not hashed."""
+    return altair_spec(_build(frame))
+
+
+@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False, max_entries=1000)
+def _chart_spec_of_source(
+    site: str, source: str, _frame: pd.DataFrame, _build: Builder
+) -> dict[str, Any]:
+    """:func:`_chart_spec` for a frame known by its source (a cached answer, unchanged)."""
+    return altair_spec(_build(_frame))
+
+
+def altair_spec(chart: alt.Chart | alt.FacetChart) -> dict[str, Any]:
+    """What ``st.altair_chart`` sends for ``chart``, as ``st.vega_lite_chart`` takes it.
+
+    Streamlit's own conversion (Arrow datasets, its theme handling) is private API of the
+    pinned streamlit (``tests/unit/test_charts.py`` fails if it moves): it is used here only."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    return dict(_convert_altair_to_vega_lite_spec(chart))
+
+
 def download(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:
-    """A CSV download of ``frame`` whose every row carries the filters it was drawn with."""
+    """A CSV download of ``frame`` whose every row carries the filters it was drawn with.
+
+    The CSV is made when the reader clicks, not on every draw of the page."""
     st.download_button(
         f"Download {name.replace('_', ' ')} (CSV, with the filters)",
-        csv_with_context(frame, ctx.filters),
+        functools.partial(csv_with_context, frame, ctx.filters),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download_{name}",

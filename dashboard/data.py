@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 from clickhouse_connect.driver.client import Client
 
+from dashboard import settings as config
 from streams import queries
 from streams.clickhouse import connect
-from streams.local_accounts import url_for
-from streams.settings import load_settings
 
 CACHE_TTL_S = 10
 
@@ -37,6 +37,17 @@ def _run(url: str, name: str, params: dict[str, Any]) -> pd.DataFrame:
         client.clear()  # reconnect next time: the server may have restarted
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
         raise DataUnavailable(f"ClickHouse did not answer the query {name}: {reason}") from exc
+    return sourced(frame, name, params)
+
+
+SOURCE = "journey_source"
+
+
+def sourced(frame: pd.DataFrame, name: str, params: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` labelled with where it came from and when (kept in the cache with it): what
+    every reader of the same cached answer shares, so derived work can be keyed on it cheaply
+    (see ``context.chart``)."""
+    frame.attrs[SOURCE] = f"{name}|{sorted(params.items())!r}|{time.time_ns()}"
     return frame
 
 
@@ -49,4 +60,24 @@ def _column_names(connection: Client, sql: str, params: dict[str, Any]) -> list[
 
 def run(name: str, params: dict[str, Any]) -> pd.DataFrame:
     """Run the named query ``name`` with bound ``params``; cached for ``CACHE_TTL_S``."""
-    return _run(url_for(load_settings(), "dashboard"), name, params)
+    return _run(config.clickhouse_url(), name, params)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def _report_table(url: str, params: dict[str, Any], year: int) -> pd.DataFrame:
+    from dashboard import report
+    from streams.simulate.calibration import Calibration
+
+    cells = report.Cells(
+        interactions=_run(url, "report_interaction_cells", params),
+        calls=_run(url, "report_call_cells", params),
+        reads=_run(url, "report_read_cells", params),
+        journeys=_run(url, "report_journey_cells", params),
+    )
+    return sourced(report.report(Calibration.load().figures, cells, year), "report", params)
+
+
+def report_table(params: dict[str, Any], year: int) -> pd.DataFrame:
+    """The Report page's table for ``year`` (``dashboard/report.py`` over the four
+    ``report_*_cells`` queries), computed once per cache lifetime for every reader."""
+    return _report_table(config.clickhouse_url(), params, year)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import settings as config
 from streams.access import session_write_privileges
-from streams.local_accounts import url_for
-from streams.settings import load_settings, mask_url
+from streams.settings import mask_url
 
 
 @st.cache_resource(ttl=300, show_spinner=False)
@@ -25,10 +25,10 @@ def _write_privileges(url: str) -> list[str]:
 
 def refusal() -> str | None:
     """Why the dashboard must not run with its credentials, or None when it may."""
-    settings = load_settings()
+    settings = config.settings()
     if settings.dashboard_allow_write:
         return None
-    url = url_for(settings, "dashboard")
+    url = config.clickhouse_url()
     try:
         writes = _write_privileges(url)
     except Exception:  # unreachable: the pages say so, and the check runs again next time

@@ -8,12 +8,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from deploy.local.processes import ManagedProcess
-from streams.local_accounts import USER_OF_ROLE, LocalAccounts, Role, with_account
+from streams.local_accounts import ADMIN_USER, USER_OF_ROLE, LocalAccounts, Role, with_account
 from streams.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,6 +31,24 @@ def account_url(url: str, role: Role) -> str:
     """``url`` (any credentials in it replaced) as the test servers' account for ``role``."""
     user = USER_OF_ROLE[role]
     return with_account(url, user, TEST_ACCOUNTS.passwords[user])
+
+
+@contextmanager
+def accounted_clickhouse(state: Path, database: str) -> Iterator[Any]:
+    """An embedded ClickHouse in ``state`` with the test accounts granted on ``database``, as
+    ``journey up`` runs it; yields the server (see :func:`account_url` for each role's URL)."""
+    from deploy.local.clickhouse_server import EmbeddedClickHouse
+
+    users = state / "users.xml"
+    users.write_text(TEST_ACCOUNTS.users_xml(database))
+    server = EmbeddedClickHouse(
+        state, port=free_port(), users_xml=users, admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER]
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # The session's server grants the journey accounts on each of these databases (a grant names

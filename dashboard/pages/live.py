@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from dashboard import charts, data
-from streams.settings import load_settings
+from dashboard import settings as config
 
 REFRESH_S = 10
 
@@ -22,7 +22,7 @@ def live() -> None:
     """The last hour, refreshed every ``REFRESH_S`` seconds; every read is bounded in time."""
     now = datetime.now(UTC).replace(tzinfo=None)
     hour_ago = (now - timedelta(hours=1)).replace(second=0, microsecond=0)
-    topic = load_settings().topic_interactions
+    topic = config.settings().topic_interactions
     try:
         per_minute = data.run("live_interactions_per_minute", {"since": hour_ago, "tenant": ""})
         freshness = data.run("pipeline_freshness", {"topic": topic})

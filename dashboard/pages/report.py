@@ -6,8 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from dashboard import charts, context, report
-from streams.simulate.calibration import Calibration
+from dashboard import charts, context, data, report
 
 ctx = context.require("Report")
 candidates = sorted({y for y in ctx.years if y - 1 in ctx.years} or set(ctx.years), reverse=True)
@@ -18,13 +17,7 @@ year = st.selectbox(
 )
 bounds = {"start": datetime(year - 1, 1, 1), "end": datetime(year + 1, 1, 1)}
 params = bounds | {"tenant": ctx.filters.tenant}
-cells = report.Cells(
-    interactions=context.run("report_interaction_cells", params),
-    calls=context.run("report_call_cells", params),
-    reads=context.run("report_read_cells", params),
-    journeys=context.run("report_journey_cells", params),
-)
-table = report.report(Calibration.load().figures, cells, year)
+table = context.available(data.report_table, params, year)
 matched = int((table["status"] == "as published").sum())
 st.metric(f"Findings reproduced in {year}", f"{matched} of {len(table)}")
 st.caption(

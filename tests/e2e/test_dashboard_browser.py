@@ -40,9 +40,11 @@ def dashboard(
     services: dict[str, Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    from tests.support import free_port
+    from tests.support import account_url, free_port
 
-    settings = Settings(clickhouse_url=loaded[0], dashboard_port=free_port())  # type: ignore[arg-type]
+    # The read-only account, as journey up gives it: the dashboard refuses one that can write.
+    reader = account_url(loaded[0], "dashboard")
+    settings = Settings(clickhouse_url=reader, dashboard_port=free_port())  # type: ignore[arg-type]
     log = tmp_path_factory.mktemp("dashboard") / "streamlit.log"
     with dashboard_server(settings, log) as base:
         yield base

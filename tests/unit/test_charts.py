@@ -23,3 +23,18 @@ def test_minute_lines_draw_one_line_per_channel_over_time() -> None:
     assert spec["mark"]["type"] == "line"
     assert spec["encoding"]["x"]["type"] == "temporal"
     assert spec["encoding"]["color"]["field"] == "channel"
+
+
+def test_altair_spec_is_what_streamlit_sends_with_the_data_inline() -> None:
+    """dashboard.context.altair_spec rests on a private function of the pinned streamlit: when
+    an upgrade moves it, this fails here, not on a reader's page."""
+    from dashboard.context import altair_spec
+
+    frame = pd.DataFrame({"channel": ["web", "sms"], "interactions": [3, 5]})
+    spec = altair_spec(charts.channel_bars(frame))
+    assert spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["y"]["sort"] == "-x"
+    datasets = spec["datasets"]  # the rows travel with the spec, as st.altair_chart sends them
+    assert len(datasets) == 1
+    name = spec["data"]["name"]
+    assert name in datasets

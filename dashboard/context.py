@@ -126,10 +126,9 @@ def chart(
     code = build.__code__
     site = f"{code.co_filename}:{code.co_firstlineno}:{name}"
     source = _source_of(frame)
-    if source is not None:  # the very frame a cached answer gave: keyed by that answer
-        spec = _chart_spec_of_source(site, source, frame, build)
-    else:  # a frame the page derived: keyed by its content
-        spec = _chart_spec(site, frame, build)
+    # The very frame a cached answer gave is keyed by that answer; a frame the page derived,
+    # by its content.
+    spec = _chart_spec(site, frame if source is None else source, frame, build)
     st.vega_lite_chart(spec=spec, width="stretch")
     download(frame, name, ctx)
 
@@ -157,19 +156,14 @@ def _source_of(frame: pd.DataFrame) -> str | None:
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False, max_entries=1000)
-def _chart_spec(site: str, frame: pd.DataFrame, _build: Builder) -> dict[str, Any]:
-    """The Vega-Lite spec of ``_build(frame)`` (its data as Arrow datasets), shared by every
-    session for the cache's lifetime: readers of the same view build each chart once.
-    ``site`` (where the builder is defined, and the chart's name) and the frame's content are
-    the key; the builder itself is not hashed."""
-    return altair_spec(_build(frame))
-
-
-@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False, max_entries=1000)
-def _chart_spec_of_source(
-    site: str, source: str, _frame: pd.DataFrame, _build: Builder
+def _chart_spec(
+    site: str, key: str | pd.DataFrame, _frame: pd.DataFrame, _build: Builder
 ) -> dict[str, Any]:
-    """:func:`_chart_spec` for a frame known by its source (a cached answer, unchanged)."""
+    """The Vega-Lite spec of ``_build(_frame)`` (its data as Arrow datasets), shared by every
+    session for the cache's lifetime: readers of the same view build each chart once.
+    ``site`` (where the builder is defined, and the chart's name) and ``key`` (the frame's
+    source, or the frame itself, hashed by content) are the cache key; the builder is not
+    hashed."""
     return altair_spec(_build(_frame))
 
 

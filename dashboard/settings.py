@@ -19,14 +19,17 @@ _PREFIXES = ("JOURNEY_", "CLICKHOUSE_", "KAFKA_", "XDG_")
 
 def settings() -> Settings:
     """The settings for the current environment (built once per distinct environment)."""
-    return _settings(
-        tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIXES)))
-    )
+    return _settings(_environment())
 
 
 def clickhouse_url() -> str:
     """The URL the dashboard reads with: its own read-only account (streams/local_accounts)."""
-    return _url(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIXES))))
+    return _url(_environment())
+
+
+def _environment() -> tuple[tuple[str, str], ...]:
+    """The variables the settings are read from, as a key for the caches below."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIXES)))
 
 
 @functools.lru_cache(maxsize=16)

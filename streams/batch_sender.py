@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from streams.errors import ServiceUnreachable
@@ -32,7 +34,6 @@ class BatchSender:
         linger_ms: int = 20,
         security: KafkaSecurity = PLAINTEXT,
     ) -> None:
-        from aiokafka import AIOKafkaProducer
         from aiokafka.partitioner import DefaultPartitioner
 
         self.topic = topic
@@ -44,15 +45,8 @@ class BatchSender:
         self._thread.start()
 
         async def start() -> tuple[Any, list[int]]:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                compression_type="lz4",
-                max_batch_size=batch_bytes,
-                linger_ms=linger_ms,
-                request_timeout_ms=30_000,
-                **security.client_options(),
+            producer = aiokafka_producer(
+                bootstrap, security, max_batch_size=batch_bytes, linger_ms=linger_ms
             )
             await producer.start()
             partitions = sorted(await producer.partitions_for(topic))
@@ -116,3 +110,89 @@ class BatchSender:
         self._run(self._producer.stop(), timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+
+
+def aiokafka_producer(bootstrap: str, security: KafkaSecurity, **overrides: Any) -> Any:
+    """An idempotent aiokafka producer (a retried batch is never stored twice), lz4."""
+    from aiokafka import AIOKafkaProducer
+
+    config: dict[str, Any] = {
+        "bootstrap_servers": bootstrap,
+        "acks": "all",
+        "enable_idempotence": True,
+        "compression_type": "lz4",
+        "request_timeout_ms": 30_000,
+        **security.client_options(),
+    }
+    config.update(overrides)
+    return AIOKafkaProducer(**config)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One record batch sent to one partition: resolves when the broker has it."""
+
+    topic: str
+    partition: int
+    records: int
+    future: asyncio.Future[Any]
+
+    async def last_offset(self) -> int:
+        """Wait for the broker; the offset of the batch's last record."""
+        metadata = await self.future
+        return int(metadata.offset) + self.records - 1
+
+
+class BatchProducer:
+    """Record batches from async code (the worker's changelog and dead letters): records given
+    together go out as few whole batches, built by aiokafka's C extension."""
+
+    def __init__(self, bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> None:
+        self._bootstrap = bootstrap
+        self._security = security
+        self._producer: Any = None  # made in the event loop that uses it
+
+    async def start(self) -> None:
+        """Connect (once)."""
+        if self._producer is None:
+            producer = aiokafka_producer(
+                self._bootstrap, self._security, max_batch_size=1024 * 1024
+            )
+            await producer.start()
+            self._producer = producer
+
+    async def stop(self) -> None:
+        """Send what is pending and disconnect."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def send(
+        self, topic: str, partition: int, records: Iterable[tuple[bytes, bytes | None]]
+    ) -> list[Delivery]:
+        """Queue ``records`` (key, value; a None value deletes the key in a compacted topic)
+        for one partition, in order; return one delivery per batch."""
+        await self.start()
+        deliveries: list[Delivery] = []
+        batch = self._producer.create_batch()
+        for key, value in records:
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                deliveries.append(await self._ship(batch, topic, partition))
+                batch = self._producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(
+                        f"a record of {len(value or b'')} bytes is larger than a batch"
+                    )
+        if batch.record_count():
+            deliveries.append(await self._ship(batch, topic, partition))
+        return deliveries
+
+    async def _ship(self, batch: Any, topic: str, partition: int) -> Delivery:
+        batch.close()
+        future = await self._producer.send_batch(batch, topic, partition=partition)
+        return Delivery(topic, partition, batch.record_count(), future)
+
+    async def partitions(self, topic: str) -> list[int]:
+        """The partitions of ``topic``."""
+        await self.start()
+        return sorted(await self._producer.partitions_for(topic))

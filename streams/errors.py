@@ -19,3 +19,6 @@ class ServiceUnreachable(JourneyError):
 
 # A worker process exits with this to be restarted by `journey worker` (streams/worker.py).
 RESTART_EXIT_CODE = 70
+# A worker process exits with this when it cannot go on without an operator (ClickHouse refuses
+# the statement itself); `journey worker` passes it on instead of restarting.
+STOP_EXIT_CODE = 78

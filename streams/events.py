@@ -1,28 +1,31 @@
 """The interaction event contract, version 1: the single source of truth.
 
 Every field is declared once in ``COMMON_FIELDS`` / ``KIND_FIELDS``; from those come the
-validator (``parse_event``), the JSON Schema shipped with the package
-(``interaction.schema.json``, ``journey schema``), the ClickHouse column list of the raw
-``interactions`` table (checked by a test against ``sql/migrations``), and the field-by-field
-documentation (``docs/event-contract.md``).
+compiled decoder the worker and the publisher use (``streams.decoder``), the reference checks
+that explain a rejection, the JSON Schema shipped with the package (``interaction.schema.json``,
+``journey schema``), the ClickHouse column list of the raw ``interactions`` table (checked by a
+test against ``sql/migrations``), and the field-by-field documentation
+(``docs/event-contract.md``). ``tests/unit/test_contract_agreement.py`` proves that the
+published JSON Schema and the decoder accept exactly the same documents.
 
 Rules beyond field types:
-- ``occurred_at`` is the event time: ISO 8601 with an offset (``Z`` or ``+hh:mm``), stored as
-  UTC with millisecond precision. A time without an offset is rejected, not guessed.
+- ``occurred_at`` is the event time: an RFC 3339 date-time with an offset (``Z`` or
+  ``+hh:mm``), year 2000 or later as written, stored as UTC with millisecond precision (finer
+  digits are cut, not rounded). A time without an offset is rejected, not guessed.
 - ``customer_id`` never travels in clear: it is ``ph:<key id>:<32 hex>``, a keyed HMAC-SHA256
   made by the publisher (``streams/pseudonymise.py``).
 - Unknown extra fields are tolerated and dropped. A ``schema_version`` newer than
   ``SCHEMA_VERSION`` is rejected with a reason that says so.
+- Two rules no static schema can state: an event stamped more than a day after its Kafka record
+  (after now, for the publisher) is rejected as in the future, and JSON nested more than
+  ``MAX_NESTING`` levels deep is rejected.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,11 +34,28 @@ from streams import vocabulary as v
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent / "interaction.schema.json"
 MAX_EVENT_BYTES = 16 * 1024
-EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+# Events are flat; a producer's extra fields may nest, but not without bound: past this the
+# decoders' recursion limits would decide, and they differ.
+MAX_NESTING = 64
+# Patterns are whole-value patterns in JSON Schema's (ECMA-262) syntax: ``$`` ends the value.
+# Python's ``$`` also matches before a final newline, so Python matches them with ``\Z``
+# (``python_pattern``). Character classes are ASCII ([0-9], never \d: Python's \d takes every
+# Unicode digit).
 PSEUDONYM_PATTERN = r"^ph:[a-z0-9]{1,16}:[0-9a-f]{32}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+ID_PATTERN = r"^[\x21-\x7e]{1,128}$"
+TIME_PATTERN = (
+    r"^[2-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
 
 FieldType = Literal["string", "integer", "number", "boolean", "timestamp"]
+
+
+def python_pattern(pattern: str) -> str:
+    """A contract pattern for Python's ``re``: the same, ending at the very end of the value."""
+    return pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern
 
 
 @dataclass(frozen=True)
@@ -59,7 +79,7 @@ class FieldSpec:
 
 def _id(name: str, description: str) -> FieldSpec:
     """An identifier: 1 to 128 printable ASCII characters without spaces."""
-    return FieldSpec(name, "string", description, "String", pattern=r"^[\x21-\x7e]{1,128}$")
+    return FieldSpec(name, "string", description, "String", pattern=ID_PATTERN)
 
 
 def _duration(name: str, description: str) -> FieldSpec:
@@ -91,8 +111,10 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "occurred_at",
         "timestamp",
-        "Event time, ISO 8601 with an offset; stored UTC, millisecond precision.",
+        "Event time, RFC 3339 with an offset, year 2000 or later; stored UTC, millisecond "
+        "precision.",
         "DateTime64(3, 'UTC')",
+        pattern=TIME_PATTERN,
     ),
     FieldSpec(
         "tenant",
@@ -184,7 +206,7 @@ KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
             "read_signal",
             "string",
             "What a read rests on: read_receipt (RCS, WhatsApp, "
-            "Viber...) or a proxy (click_proxy, reply_proxy); absent when delivered.",
+            "Viber...) or a proxy (click_proxy, reply_proxy); absent (or null) when delivered.",
             "LowCardinality(String)",
             enum=v.READ_SIGNALS,
             required=False,
@@ -221,45 +243,8 @@ def _all_optional_fields() -> tuple[FieldSpec, ...]:
 
 
 KIND_SPECIFIC_FIELDS = _all_optional_fields()
-
-
-@dataclass(frozen=True, slots=True)
-class Interaction:
-    """A validated event; kind-specific fields not used by its kind are empty."""
-
-    event_id: str
-    schema_version: int
-    kind: str
-    occurred_at: datetime
-    tenant: str
-    industry: str
-    use_case: str
-    channel: str
-    journey_id: str
-    customer_id: str
-    direction: str
-    duration_s: float = 0.0
-    outcome: str = ""
-    purpose: str = ""
-    message_id: str = ""
-    status: str = ""
-    read_signal: str = ""
-    handed_off: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """The event as contract JSON (only the fields its kind has)."""
-        out: dict[str, Any] = {}
-        for spec in COMMON_FIELDS:
-            value = getattr(self, spec.name)
-            out[spec.name] = format_time(value) if spec.type == "timestamp" else value
-        for spec in KIND_FIELDS[self.kind]:
-            value = getattr(self, spec.name)
-            if spec.required or value:
-                out[spec.name] = value
-        return out
-
-
-INTERACTION_FIELDS = tuple(f.name for f in fields(Interaction))
+# What a kind-specific field holds on an event of a kind that does not carry it.
+EMPTY_VALUES: dict[FieldType, Any] = {"string": "", "number": 0.0, "boolean": False}
 
 
 class ContractError(ValueError):
@@ -276,196 +261,69 @@ class ContractError(ValueError):
         return f"{self.field or 'event'}:{self.reason.split(' (')[0].split(':')[0]}"[:80]
 
 
-def format_time(value: datetime) -> str:
-    """UTC ISO 8601 with milliseconds and a ``Z``, the contract's time format."""
-    u = value.astimezone(UTC)
+# ---- times ---------------------------------------------------------------------------------
+_TIME = re.compile(python_pattern(TIME_PATTERN))
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+def utc_ms(text: str) -> int:
+    """Milliseconds since the epoch of an RFC 3339 time that matches ``TIME_PATTERN``
+    (digits past the millisecond are cut). Raises ValueError for a day its month lacks."""
+    days = date(int(text[0:4]), int(text[5:7]), int(text[8:10])).toordinal() - _EPOCH_DAY
+    ms = ((days * 24 + int(text[11:13])) * 60 + int(text[14:16])) * 60_000
+    ms += int(text[17:19]) * 1000
+    end = len(text)
+    if text[-1] != "Z":  # +hh:mm or -hh:mm
+        end -= 6
+        offset = (int(text[end + 1 : end + 3]) * 60 + int(text[end + 4 : end + 6])) * 60_000
+        ms = ms - offset if text[end] == "+" else ms + offset
+    else:
+        end -= 1
+    if end > 19:  # a fraction: ".d" to ".ddddddddd"
+        ms += int((text[20:end] + "00")[:3])
+    return ms
+
+
+def parse_time(raw: Any, field: str = "occurred_at") -> int:
+    """An event time as UTC milliseconds, or the ContractError that says what is wrong."""
+    if not isinstance(raw, str):
+        raise ContractError(f"must be an RFC 3339 string, got {type(raw).__name__}", field)
+    if len(raw) > 40:
+        raise ContractError("is too long to be a timestamp", field)
+    if _TIME.match(raw) is None:
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError:
+            raise ContractError(f"is not an RFC 3339 time: {raw[:40]!r}", field) from None
+        if parsed.tzinfo is None:
+            raise ContractError("has no UTC offset (add Z or +hh:mm)", field)
+        if parsed.year < 2000:
+            raise ContractError(f"{raw[:40]!r} is before 2000", field)
+        raise ContractError(
+            f"is not an RFC 3339 time: {raw[:40]!r} (write 2021-06-01T09:30:00.250Z)", field
+        )
+    try:
+        return utc_ms(raw)
+    except ValueError:
+        raise ContractError(f"{raw[:10]!r} is not a date", field) from None
+
+
+def format_ms(ms: int) -> str:
+    """UTC RFC 3339 with milliseconds and a ``Z``, the contract's canonical time format."""
+    u = datetime.fromtimestamp(ms // 1000, UTC)
     return (
         f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:"
-        f"{u.second:02d}.{u.microsecond // 1000:03d}Z"
+        f"{u.second:02d}.{ms % 1000:03d}Z"
     )
 
 
-def parse_time(raw: Any, field: str = "occurred_at") -> datetime:
-    """Parse an ISO 8601 time with an offset into a UTC datetime truncated to milliseconds."""
-    if not isinstance(raw, str):
-        raise ContractError(f"must be an ISO 8601 string, got {type(raw).__name__}", field)
-    if len(raw) > 40:
-        raise ContractError("is too long to be a timestamp", field)
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ContractError(f"is not an ISO 8601 time: {raw[:40]!r}", field) from None
-    if parsed.tzinfo is None:
-        raise ContractError("has no UTC offset (add Z or +hh:mm)", field)
-    parsed = parsed.astimezone(UTC)
-    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
-
-
-def _compile(spec: FieldSpec) -> Callable[[Any], Any]:
-    """A checker for one field, built once: the validator's hot path is per-event."""
-    name = spec.name
-    if spec.type == "string":
-        enum = frozenset(spec.enum) if spec.enum is not None else None
-        pattern = re.compile(spec.pattern) if spec.pattern is not None else None
-        max_length = spec.max_length
-        choices = ", ".join(spec.enum or ())
-        sensitive = spec.sensitive
-
-        def check_string(raw: Any) -> Any:
-            if raw.__class__ is not str and not isinstance(raw, str):
-                raise ContractError(f"must be a string, got {type(raw).__name__}", name)
-            if enum is not None:
-                if raw not in enum:
-                    raise ContractError(f"{raw[:40]!r} is not one of {choices}", name)
-                return raw
-            if not raw or len(raw) > max_length:
-                raise ContractError(f"must be 1 to {max_length} characters", name)
-            if pattern is not None and pattern.fullmatch(raw) is None:
-                if sensitive:  # never echo what may be a clear personal identifier
-                    raise ContractError(
-                        f"is not a pseudonym ({len(raw)} characters; expected {spec.pattern}): "
-                        "publish through journey publish, which pseudonymises it",
-                        name,
-                    )
-                raise ContractError(f"{raw[:40]!r} does not match {spec.pattern}", name)
-            return raw
-
-        return check_string
-    if spec.type == "integer":
-
-        def check_integer(raw: Any) -> Any:
-            if raw.__class__ is not int:
-                raise ContractError(f"must be an integer, got {type(raw).__name__}", name)
-            _check_range(spec, raw)
-            return raw
-
-        return check_integer
-    if spec.type == "number":
-
-        def check_number(raw: Any) -> Any:
-            if raw.__class__ is not float and raw.__class__ is not int:
-                raise ContractError(f"must be a number, got {type(raw).__name__}", name)
-            if not math.isfinite(raw):
-                raise ContractError("must be a finite number", name)
-            _check_range(spec, raw)
-            return float(raw)
-
-        return check_number
-    if spec.type == "boolean":
-
-        def check_boolean(raw: Any) -> Any:
-            if raw.__class__ is not bool:
-                raise ContractError(f"must be true or false, got {type(raw).__name__}", name)
-            return raw
-
-        return check_boolean
-    return lambda raw: parse_time(raw, name)
-
-
-def _check_range(spec: FieldSpec, value: float) -> None:
-    if spec.minimum is not None and value < spec.minimum:
-        raise ContractError(f"{value} is below the minimum {spec.minimum:g}", spec.name)
-    if spec.maximum is not None and value > spec.maximum:
-        raise ContractError(f"{value} is above the maximum {spec.maximum:g}", spec.name)
-
-
-_COMMON_CHECKS = tuple((s.name, _compile(s)) for s in COMMON_FIELDS)
-_KIND_CHECKS = {
-    kind: tuple((s.name, s.required, _compile(s)) for s in specs)
-    for kind, specs in KIND_FIELDS.items()
-}
-
-
-def validate(obj: Any, *, not_after: datetime | None = None) -> Interaction:
-    """Check a decoded JSON object against the contract; return the Interaction.
-
-    ``not_after`` bounds ``occurred_at`` (the publisher passes now + 1 day; the worker passes
-    the Kafka record's own timestamp + 1 day, so a replay decides exactly as the first pass).
-    """
-    if not isinstance(obj, Mapping):
-        raise ContractError(f"an event is a JSON object, got {type(obj).__name__}")
-    version = obj.get("schema_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
-        raise ContractError(
-            f"version {version} is newer than this reader understands "
-            f"({SCHEMA_VERSION}); upgrade journey-telemetry",
-            "schema_version",
-        )
-    values: dict[str, Any] = {}
-    get = obj.get
-    for name, check in _COMMON_CHECKS:
-        raw = get(name)
-        if raw is None:
-            raise ContractError("is missing", name)
-        values[name] = check(raw)
-    kind = values["kind"]
-    for name, required, check in _KIND_CHECKS[kind]:
-        raw = get(name)
-        if raw is None:
-            if required:
-                raise ContractError(f"is missing (required for kind {kind})", name)
-            continue
-        values[name] = check(raw)
-    _check_rules(values, not_after)
-    return Interaction(**values)
-
-
-def _check_rules(values: dict[str, Any], not_after: datetime | None) -> None:
-    kind = values["kind"]
-    occurred = values["occurred_at"]
-    if occurred < EARLIEST_EVENT_TIME:
-        raise ContractError(f"{format_time(occurred)} is before 2000", "occurred_at")
-    if not_after is not None and occurred > not_after:
-        raise ContractError(f"{format_time(occurred)} is in the future", "occurred_at")
-    allowed = KIND_CHANNELS.get(kind)
-    if allowed is not None and values["channel"] not in allowed:
-        raise ContractError(
-            f"{values['channel']!r} cannot carry a {kind} (allowed: {', '.join(allowed)})",
-            "channel",
-        )
-    direction = KIND_DIRECTION.get(kind)
-    if direction is not None and values["direction"] != direction:
-        raise ContractError(f"a {kind} is {direction}", "direction")
-    if kind == "message_receipt":
-        delivered = values["status"] == "delivered"
-        if delivered and values.get("read_signal"):
-            raise ContractError("a delivery receipt carries no read_signal", "read_signal")
-        if not delivered and not values.get("read_signal"):
-            raise ContractError(f"is required when status is {values['status']}", "read_signal")
-
-
-def parse_event(data: bytes | str, *, not_after: datetime | None = None) -> Interaction:
-    """Decode one JSON event (bytes or text) and validate it."""
-    if len(data) > MAX_EVENT_BYTES:
-        raise ContractError(f"event is {len(data)} bytes, more than {MAX_EVENT_BYTES}")
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ContractError(f"is not UTF-8 (byte {exc.start})") from None
-    try:
-        obj = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise ContractError(f"is not JSON: {exc.msg} at column {exc.colno}") from None
-    except RecursionError:
-        raise ContractError("is not JSON: nested too deeply") from None
-    except ValueError as exc:  # a number too long to convert (Python's 4300-digit limit)
-        raise ContractError(f"is not JSON this reader can hold: {_first_line(exc)}") from None
-    return validate(obj, not_after=not_after)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0].split(";")[0][:120] if text else type(exc).__name__
-
-
-def default_not_after() -> datetime:
-    """What the publisher accepts as latest event time: one day ahead of now (clock skew)."""
-    return datetime.now(UTC) + timedelta(days=1)
-
-
+# ---- JSON Schema ---------------------------------------------------------------------------
 def json_schema() -> dict[str, Any]:
-    """The contract as JSON Schema (2020-12): one branch per kind, extra fields allowed."""
+    """The contract as JSON Schema (2020-12): one branch per kind, extra fields allowed.
+
+    It accepts exactly what the decoder accepts (``tests/unit/test_contract_agreement.py``),
+    with ``format`` asserted (``date-time``: the day must exist in its month), except for the
+    two rules no static schema can state: the future bound and ``MAX_NESTING``."""
 
     def prop(spec: FieldSpec) -> dict[str, Any]:
         out: dict[str, Any] = {"description": spec.description}
@@ -483,6 +341,10 @@ def json_schema() -> dict[str, Any]:
             out["minimum"] = spec.minimum
         if spec.maximum is not None:
             out["maximum"] = spec.maximum
+        if not spec.required:  # an optional field may also be null, which means absent
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
         return out
 
     branches = []
@@ -496,13 +358,23 @@ def json_schema() -> dict[str, Any]:
             branch["properties"]["channel"] = {"enum": list(KIND_CHANNELS[kind])}
         if kind in KIND_DIRECTION:
             branch["properties"]["direction"] = {"const": KIND_DIRECTION[kind]}
+        if kind == "message_receipt":
+            # A delivery receipt carries no read signal; every other receipt needs one.
+            branch["if"] = {"properties": {"status": {"const": "delivered"}}}
+            branch["then"] = {"properties": {"read_signal": {"type": "null"}}}
+            branch["else"] = {
+                "required": ["read_signal"],
+                "properties": {"read_signal": {"type": "string"}},
+            }
         branches.append(branch)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://journey-telemetry.invalid/schemas/interaction/v1.json",
         "title": "Interaction event",
         "description": "One touch between a brand and a customer on one channel (version "
-        f"{SCHEMA_VERSION}). Extra fields are tolerated.",
+        f"{SCHEMA_VERSION}). Extra fields are tolerated. Validate with format assertion "
+        "(date-time). Beyond this schema: occurred_at may be at most one day after the Kafka "
+        f"record's timestamp, and values may nest at most {MAX_NESTING} levels deep.",
         "type": "object",
         "properties": {s.name: prop(s) for s in COMMON_FIELDS}
         | {"schema_version": {**prop(COMMON_FIELDS[1]), "maximum": SCHEMA_VERSION}},

@@ -35,10 +35,10 @@ class WorkerMetrics:
     flush_seconds: float = 0.0
     started: float = field(default_factory=time.time)
 
-    def observe(self, flush: Flush, seconds: float, at: float) -> None:
-        """Count one flush that reached ClickHouse."""
+    def observe(self, flush: Flush, rows: int, seconds: float, at: float) -> None:
+        """Count one flush (of ``rows`` fact rows) that reached ClickHouse."""
         self.flushes += 1
-        self.rows += len(flush.rows)
+        self.rows += rows
         self.flush_seconds += seconds
         for p, st in flush.stats.items():
             self.records[p] += st.records

@@ -16,20 +16,12 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from streams.decoder import Event, canonical, decode_input
 from streams.errors import JourneyError
-from streams.events import (
-    COMMON_FIELDS,
-    KIND_SPECIFIC_FIELDS,
-    MAX_EVENT_BYTES,
-    ContractError,
-    Interaction,
-    default_not_after,
-    validate,
-)
+from streams.events import COMMON_FIELDS, KIND_SPECIFIC_FIELDS, MAX_EVENT_BYTES, ContractError
 from streams.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.pseudonymise import Pseudonymiser
 from streams.settings import Settings
@@ -155,31 +147,32 @@ class KafkaSender:
         self._producer.close()
 
 
-def encode(event: Interaction) -> tuple[bytes, bytes]:
+# How far ahead of now an event time may be (producer clock skew): one day.
+FUTURE_TOLERANCE_MS = 86_400_000
+
+
+def not_after_now() -> int:
+    """The latest event time the publisher accepts, in milliseconds: now plus a day."""
+    return int(time.time() * 1000) + FUTURE_TOLERANCE_MS
+
+
+def encode(event: Event, ms: int) -> tuple[bytes, bytes]:
     """Kafka key and value of a validated event: journey_id, canonical compact JSON."""
-    value = json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False)
-    return event.journey_id.encode(), value.encode()
-
-
-def prepare(obj: Any, pseudonymise: Pseudonymiser, not_after: datetime) -> Interaction:
-    """Pseudonymise the customer id of a decoded object, then validate it."""
-    if isinstance(obj, dict):
-        customer, tenant = obj.get("customer_id"), obj.get("tenant")
-        if isinstance(customer, str) and customer and isinstance(tenant, str):
-            if len(customer) > 256:
-                raise ContractError("must be at most 256 characters", "customer_id")
-            obj = {**obj, "customer_id": pseudonymise(tenant, customer)}
-    return validate(obj, not_after=not_after)
+    return event.journey_id.encode(), canonical(event, ms)
 
 
 BOM = b"\xef\xbb\xbf"
 
 
-def decide(obj: Any, pseudonymise: Pseudonymiser, not_after: datetime) -> Interaction:
-    """:func:`prepare`, with anything unforeseen about one input turned into its rejection:
-    one line never stops the lines after it."""
+def decide(
+    item: bytes | Mapping[str, Any], pseudonymise: Pseudonymiser, not_after_ms: int
+) -> tuple[Event, int]:
+    """One input (a JSON line's bytes, or a CSV row or an API event as a mapping) as a
+    pseudonymised, validated event, or its ContractError: the contract's own decoder
+    (``streams.decoder``), the very one the worker uses. Anything unforeseen about one input is
+    its rejection: one line never stops the lines after it."""
     try:
-        return prepare(obj, pseudonymise, not_after)
+        return decode_input(item, pseudonymise, not_after_ms)
     except ContractError:
         raise
     except Exception as exc:
@@ -207,23 +200,6 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, bytes | ContractError]]
             yield number, ContractError(f"line is {size:,} bytes, more than {MAX_EVENT_BYTES:,}")
             continue
         yield number, line.rstrip(b"\r\n")
-
-
-def decode_json_line(raw: bytes) -> Any:
-    """Decode one JSON line, with contract errors for bad encoding or syntax."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContractError(f"line is not UTF-8 (byte {exc.start + 1})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(f"line is not JSON: {exc.msg} at column {exc.colno}") from None
-    except RecursionError:
-        raise ContractError("line is not JSON: nested too deeply") from None
-    except ValueError as exc:  # a number of more than 4300 digits, which Python will not hold
-        reason = str(exc).split(";")[0].strip() or type(exc).__name__
-        raise ContractError(f"line cannot be decoded: {reason[:120]}") from None
 
 
 def _coerce(name: str, text: str) -> Any:
@@ -364,7 +340,7 @@ def publish_stream(
     """Validate and send every line of ``stream``; reject bad lines with their number."""
     report = PublishReport()
     started = time.monotonic()
-    not_after = default_not_after()
+    not_after = not_after_now()
     rows: Iterator[tuple[int, Any]] = read_csv(stream) if fmt == "csv" else read_jsonl(stream)
     for number, item in rows:
         if fmt == "jsonl" and isinstance(item, bytes) and not item.strip():
@@ -373,13 +349,12 @@ def publish_stream(
         try:
             if isinstance(item, ContractError):
                 raise item
-            obj = decode_json_line(item) if isinstance(item, bytes) else item
-            event = decide(obj, pseudonymise, not_after)
+            event, ms = decide(item, pseudonymise, not_after)
         except ContractError as exc:
             text = item.decode("utf-8", "replace") if isinstance(item, bytes) else ""
             _reject(report, rejects, Rejection(number, exc.reason, exc.field, text))
             continue
-        key, value = encode(event)
+        key, value = encode(event, ms)
         sender.send(key, value, number)
         report.sent += 1
         if progress is not None and report.read % 1000 == 0:
@@ -427,18 +402,18 @@ def publish(
     pseudonymise = pseudonymiser(settings)
     report = PublishReport()
     started = time.monotonic()
-    not_after = default_not_after()
+    not_after = not_after_now()
     try:
         for number, obj in enumerate(events, start=1):
             report.read += 1
             try:
-                event = decide(
+                event, ms = decide(
                     dict(obj) if isinstance(obj, Mapping) else obj, pseudonymise, not_after
                 )
             except ContractError as exc:
                 _reject(report, None, Rejection(number, exc.reason, exc.field))
                 continue
-            key, value = encode(event)
+            key, value = encode(event, ms)
             sender.send(key, value, number)
             report.sent += 1
         sender.flush()

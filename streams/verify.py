@@ -26,7 +26,7 @@ from streams import queries
 from streams.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
-from streams.logic.ingest import Rejected, SourceRecord, decode
+from streams.logic.ingest import Rejected, SourceRecord, decide
 
 Key = tuple[Any, ...]
 Table = dict[Key, tuple[int, ...]]
@@ -127,16 +127,15 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
         watermark = 0
         for record in records:
             truth.records += 1
-            outcome = decode(record)
+            outcome = decide(record)
             if isinstance(outcome, Rejected):
                 truth.add("dead_letters", (outcome.error.code,), 1)
                 continue
-            e = outcome.event
+            e, at = outcome.event, outcome.occurred_ms
             if (e.journey_id, e.event_id) in seen:
                 truth.duplicates += 1
                 continue
             seen.add((e.journey_id, e.event_id))
-            at = round(e.occurred_at.timestamp() * 1000)
             late = int(at < watermark - rules.grace_ms)
             watermark = max(watermark, at)
             hour = _hour(at)
@@ -163,7 +162,7 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
                 if message not in sends:
                     sends[message] = (at, e.purpose, e.channel, *dims)
             elif e.kind == "message_receipt":
-                key = (hour, *dims, e.channel, "", e.status, e.read_signal, 0)
+                key = (hour, *dims, e.channel, "", e.status, e.read_signal or "", 0)
                 truth.add("rollup_messaging_hourly", key, 0, 1, 0, 0, 0)
                 if e.read_signal and message not in reads:
                     reads[message] = (at, e.read_signal)

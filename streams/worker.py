@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streams.agents import interactions
 from streams.app import create_app
+from streams.batch_sender import BatchProducer
 from streams.clickhouse import connect
 from streams.errors import RESTART_EXIT_CODE
 from streams.faults import InsertFault
@@ -26,7 +27,6 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
         settings.kafka_bootstrap, project_topics(settings), security=settings.kafka_security
     )
 
-    (settings.state_dir / "worker").mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     topics_ = declare_topics(app, settings)
     fault = InsertFault.from_env()  # the chaos suite's fault point; None unless it set one
@@ -35,7 +35,8 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
         grace_ms=round(settings.late_grace_s * 1000),
         journey_ttl_ms=round(settings.journey_state_days * 86_400_000),
     )
-    interactions.register(app, topics_, sink, rules, stall_after_s=settings.stall_after_s)
+    producer = BatchProducer(settings.kafka_bootstrap, settings.kafka_security)
+    interactions.register(app, topics_, sink, rules, producer, stall_after_s=settings.stall_after_s)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -137,3 +137,35 @@ def worker_web_port(worker: ManagedProcess) -> int:
         if item.startswith(b"JOURNEY_WORKER_WEB_PORT="):
             return int(item.split(b"=", 1)[1])
     raise AssertionError("the worker has no JOURNEY_WORKER_WEB_PORT")
+
+
+def write_like_the_worker(
+    client: Any,
+    records: list[Any],
+    *,
+    now_ms: int,
+    lags: dict[int, int] | None = None,
+    worker: str = "fixture",
+    epochs: dict[int, int] | None = None,
+    omit: frozenset[str] = frozenset(),
+) -> None:
+    """Decide ``records`` (SourceRecords) with the worker's logic and write them as one insert
+    into ingest_facts, as the worker does (``omit``: columns an older schema lacks)."""
+    from streams.logic.aggregate import PartitionBatch, Rules, finish, plan_flush
+    from streams.logic.journey_state import MemoryStates
+    from streams.sinks.clickhouse import Batch, facts_batch, insert
+
+    flush = plan_flush(PartitionBatch.of(records), {}, MemoryStates(), Rules())
+    columns = finish(flush, lags=lags or {}, worker=worker, now_ms=now_ms, epochs=epochs)
+    batch = facts_batch(columns, flush.token)
+    keep = [i for i, name in enumerate(batch.columns) if name not in omit]
+    insert(
+        client,
+        Batch(
+            batch.table,
+            [batch.columns[i] for i in keep],
+            [batch.data[i] for i in keep],
+            f"{batch.token}/{time.time_ns()}",
+            [batch.types[i] for i in keep],
+        ),
+    )

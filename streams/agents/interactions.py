@@ -1,62 +1,73 @@
-"""The ingest agent: Kafka records in, one exact ClickHouse insert per flush out.
+"""The ingest agent: Kafka record batches in, one exact ClickHouse insert per flush out.
 
-Thin on purpose: every decision is ``streams.logic.aggregate.plan_flush``, a pure function.
-Per batch (up to ``BATCH_MAX`` records or ``BATCH_WITHIN_S``), the agent:
+Thin on purpose: every decision is ``streams.logic.aggregate.plan_flush``, a pure function;
+Faust's internals are all in ``streams.faust_batches``. The agent takes the partition batches
+Faust fetched (up to ``TAKE_BATCHES`` of them, or what arrived within ``BATCH_WITHIN_S``) and,
+per flush of at most ``FLUSH_RECORDS`` records:
 
-1. knows, per partition, what ClickHouse already holds (``ingest_progress``, reloaded after
-   every rebalance) and lets the logic skip it;
-2. stores the journey states the batch changed in the ``journeys`` table and sends dead
-   letters, then waits until the producer has flushed both (the changelog is never behind
-   ClickHouse);
-3. writes the flush as one insert into ``ingest_facts``, retried as the very same batch until
-   ClickHouse takes it (the agent pulls nothing meanwhile: bounded memory);
-4. only then asks for the next batch, which acknowledges this one's records: Kafka's
-   committed offsets never pass what ClickHouse holds.
+1. knows, per partition, what ClickHouse holds (``ingest_progress``, reloaded after every
+   rebalance) and what it has decided since; skips the records already decided and stops the
+   process if Kafka skipped any (the gap guard);
+2. decides the flush, stores the journey states it changed (RocksDB) and sends them to the
+   changelog with the dead letters, without waiting;
+3. hands the flush to the committer, which waits until the broker holds that changelog, writes
+   the flush as one insert into ``ingest_facts`` (retried as the very same batch until
+   ClickHouse takes it), and only then marks its batches decided and acknowledges them:
+   Kafka's committed offsets never pass what ClickHouse holds.
 
-Why this is exact, and where it is not, is in docs/exactly-once.md.
+While one flush is being inserted the next is decided (at most one insert in flight, inserts
+in order). Why this is exact, and where it is not, is in docs/exactly-once.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-import faust
-
 from streams import queries
-from streams.errors import RESTART_EXIT_CODE
+from streams.batch_sender import BatchProducer, Delivery
+from streams.errors import RESTART_EXIT_CODE, STOP_EXIT_CODE
+from streams.faust_batches import BatchMessage, batch_consumer, decided, declare_journeys
+from streams.journey_store import JourneyStates, Staged, Sweeper
 from streams.logic.aggregate import (
-    FACT_COLUMNS,
     Flush,
+    PartitionBatch,
     PartitionProgress,
     Rules,
-    expired,
-    finish_rows,
+    finish,
     plan_flush,
-    supersedes,
 )
 from streams.logic.health import PartitionHealth, partition_health, stall_reasons
-from streams.logic.ingest import SourceRecord, dead_letter_value
+from streams.logic.ingest import dead_letter_value
+from streams.logic.journey_state import Expiry
 from streams.logic.times import to_ms
 from streams.metrics import WorkerMetrics
-from streams.sinks.clickhouse import Batch, ClickHouseSink
+from streams.sinks.clickhouse import (
+    Batch,
+    ClickHouseSink,
+    PermanentSinkError,
+    encoded,
+    facts_batch,
+)
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
 
-BATCH_MAX = 50_000
+FLUSH_RECORDS = 50_000  # at most this many records in one insert
+TAKE_BATCHES = 24  # fetched partition batches taken at once
 BATCH_WITHIN_S = 1.0
-SWEEP_EVERY_S = 300.0
 SLOW_INSERT_S = 5.0  # half the session timeout
 PROGRESS_QUERY = queries.load("partition_progress")
 LEASE_QUERY = queries.load("partition_leases")
 LEASE_COLUMNS = ("kafka_topic", "kafka_partition", "epoch", "worker", "leased_at")
+LEASE_TYPES = ("String", "UInt16", "UInt64", "String", "DateTime64(3, 'UTC')")
 UNSEEN = PartitionProgress()
 
 
@@ -65,112 +76,80 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def stop_worker(reason: str, code: int = STOP_EXIT_CODE) -> None:
+    """End the process now, nothing acknowledged: ``journey worker`` restarts it for code
+    ``RESTART_EXIT_CODE`` and passes any other code on (an operator must look)."""
+    log.critical(reason)
+    logging.shutdown()
+    os._exit(code)
+
+
+@dataclass
 class Progress:
-    """Per partition, what ClickHouse holds (offset, watermark); reloaded after a rebalance."""
+    """Per partition: what ClickHouse holds (``confirmed``), what this worker has decided
+    since (``decided``, ahead while an insert is in flight), where each assigned partition was
+    sought to, this worker's leases."""
 
-    def __init__(self, topic: str) -> None:
-        self.topic = topic
-        self.partitions: dict[int, PartitionProgress] = {}
-        self.starts: dict[int, int] = {}  # where each assigned partition was sought to
-        self.epochs: dict[int, int] = {}  # this worker's lease on each assigned partition
-        self.stale = True
-        # Set once the assignment hook has taken the leases and recorded where each partition
-        # starts. Faust sends its assignment signal after it has started table recovery, so
-        # records can reach the agent before the hook is done: the agent waits for it.
-        self.assigned = asyncio.Event()
-        self.owned: set[int] = set()  # partitions of the current assignment
-        # When each owned partition last reached ClickHouse (or was assigned), monotonic.
-        self.advanced: dict[int, float] = {}
+    topic: str
+    confirmed: dict[int, PartitionProgress] = field(default_factory=dict)
+    decided: dict[int, PartitionProgress] = field(default_factory=dict)
+    starts: dict[int, int] = field(default_factory=dict)
+    epochs: dict[int, int] = field(default_factory=dict)
+    stale: bool = True
+    owned: set[int] = field(default_factory=set)
+    # When each owned partition last reached ClickHouse (or was assigned), monotonic.
+    advanced: dict[int, float] = field(default_factory=dict)
+    # Set once the assignment hook has taken the leases and recorded where each partition
+    # starts. Faust sends its assignment signal after it has started table recovery, so
+    # batches can reach the agent before the hook is done: the agent waits for it.
+    assigned: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def current(self, sink: ClickHouseSink) -> dict[int, PartitionProgress]:
-        """What the next batch is decided against."""
-        if self.stale:
-            rows = await sink.read(PROGRESS_QUERY.sql, {"topic": self.topic})
-            self.partitions = {
-                int(p): PartitionProgress(int(offset), to_ms(watermark))
-                for p, offset, watermark, _flushed in rows
-            }
-            self.stale = False
-        return self.partitions
+    async def reload(self, sink: ClickHouseSink) -> None:
+        """Read what ClickHouse holds; nothing decided is pending beyond it."""
+        rows = await sink.read(PROGRESS_QUERY.sql, {"topic": self.topic})
+        self.confirmed = {
+            int(p): PartitionProgress(int(offset), to_ms(watermark))
+            for p, offset, watermark, _flushed in rows
+        }
+        self.decided = {
+            p: PartitionProgress(pp.offset, pp.watermark_ms) for p, pp in self.confirmed.items()
+        }
+        self.stale = False
 
 
 def first_gap(
-    records: list[SourceRecord],
-    known: dict[int, PartitionProgress],
+    batches: Sequence[PartitionBatch],
+    decided: dict[int, PartitionProgress],
     starts: dict[int, int],
 ) -> str | None:
-    """``partition:first-last`` of offsets missing between what ClickHouse holds (or, for a
-    partition it holds nothing of, the log start seen on assignment) and the first new record
-    of that partition in this batch, or None. Offsets of a partition are consecutive (no
-    transactional producer writes to the interactions topic)."""
+    """``partition:first-last`` of offsets missing between what is decided (or, for a
+    partition with nothing decided, the log start seen on assignment) and the first new record
+    of that partition, or None. Offsets of a partition are consecutive (no transactional
+    producer writes to the interactions topic)."""
     expected = dict(starts)
-    expected.update({p: pp.offset + 1 for p, pp in known.items()})
-    for r in records:
-        want = expected.get(r.partition, r.offset)
-        if r.offset > want:
-            return f"{r.partition}:{want}-{r.offset - 1}"
-        expected[r.partition] = max(want, r.offset + 1)
+    expected.update({p: pp.offset + 1 for p, pp in decided.items()})
+    for batch in batches:
+        p = batch.partition
+        first = batch.offsets[0]
+        want = expected.get(p, first)
+        if first > want:
+            return f"{p}:{want}-{first - 1}"
+        expected[p] = max(want, batch.offsets[-1] + 1)
     return None
 
 
-def to_source(event: Any) -> SourceRecord:
-    """The parts of a Faust event the pure logic needs."""
-    message = event.message
-    return SourceRecord(
-        message.topic,
-        message.partition,
-        message.offset,
-        int(message.timestamp * 1000),
-        message.value or b"",
-    )
-
-
-class JourneyTable(faust.Table):
-    """The ``journeys`` table, recovered so that a stale entry never replaces a newer state.
-
-    Faust applies changelog entries in order, the last one winning. A worker paused past its
-    session timeout can write its entries after the partition's new owner wrote newer ones;
-    recovery then keeps, per journey, the state that has seen the most (``supersedes``)."""
-
-    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
-        chosen: dict[Any, Any] = {}
-        for event in batch:
-            key = self._to_key(event.key)
-            value = None if event.message.value is None else event.value
-            if key in chosen:
-                previous = chosen[key]
-                held = None if previous.message.value is None else previous.value
-            else:
-                held = self.data.get(key)
-            if supersedes(value, held):
-                chosen[key] = event
-        super().apply_changelog_batch(chosen.values())
-
-
-def declare_journeys(app: Any, partitions: int) -> Any:
-    """The ``journeys`` table: per journey id, de-duplication and join state (JSON)."""
-    table = app.tables.add(
-        JourneyTable(
-            app,
-            name="journeys",
-            default=None,
-            beacon=app.tables.beacon,
-            partitions=partitions,
-            # Keys are the journey id bytes, the very key events are published with, and the
-            # producer's partitioner places each changelog entry in the partition its events
-            # are consumed from (Faust's default would use the partition of the *last* event
-            # of a take_events batch).
-            use_partitioner=True,
-            key_type=bytes,
-            help="Journey state: event ids seen, channels used, message send/read join.",
-        )
-    )
-    # Faust derives "json" for both from the types; the key must stay the raw journey id bytes
-    # so the partitioner hashes it exactly as the publisher did. Set before the changelog
-    # topic is first used.
-    table.key_serializer = "raw"
-    table.value_serializer = "json"
-    return table
+def flushes_of(events: Sequence[Any], limit: int = FLUSH_RECORDS) -> list[list[Any]]:
+    """Taken events cut into flushes of at most ``limit`` records (a batch is never split)."""
+    out: list[list[Any]] = [[]]
+    size = 0
+    for event in events:
+        n = len(event.message.offsets)
+        if out[-1] and size + n > limit:
+            out.append([])
+            size = 0
+        out[-1].append(event)
+        size += n
+    return out if out[0] else []
 
 
 def register(
@@ -178,16 +157,27 @@ def register(
     topics: Topics,
     sink: ClickHouseSink,
     rules: Rules,
+    producer: BatchProducer,
     metrics: WorkerMetrics | None = None,
     clock: Callable[[], float] = time.time,
     stall_after_s: float = 60.0,
 ) -> Any:
-    """Attach the ingest agent (and its table and /metrics page) to ``app``; return the agent."""
-    progress = Progress(topics.interactions.get_topic_name())
-    journeys = declare_journeys(app, topics.interactions.partitions or 1)
+    """Attach the ingest agent (and its table and web pages) to ``app``; return the agent."""
+    topic = topics.interactions.get_topic_name()
+    dead_topic = topics.dead_letters.get_topic_name()
+    dead_partitions = topics.dead_letters.partitions or 1
+    progress = Progress(topic)
+    table = declare_journeys(app, topics.interactions.partitions or 1)
     metrics = metrics or WorkerMetrics()
     name = worker_name()
-    last_sweep = clock()
+    sweeper = Sweeper(Expiry(rules.journey_ttl_ms))
+    pipeline: dict[str, asyncio.Task[None] | None] = {"insert": None}
+    journeys: list[JourneyStates] = []
+
+    def states() -> JourneyStates:
+        if not journeys:  # the changelog topic's name is known once the table is finalized
+            journeys.append(JourneyStates(table.store, producer, table.changelog_topic_name))
+        return journeys[0]
 
     @app.on_partitions_assigned.connect
     async def _assigned(_sender: Any, assigned: Any = (), **__: Any) -> None:
@@ -201,11 +191,12 @@ def register(
         and restarts the process, whose seek lands on the committed ClickHouse position."""
         progress.assigned.clear()
         try:
-            await on_assignment([tp for tp in assigned if tp.topic == progress.topic])
+            await on_assignment([tp for tp in assigned if tp.topic == topic])
         finally:
             progress.assigned.set()
 
     async def on_assignment(mine: list[Any]) -> None:
+        await settle()  # what was decided before is in ClickHouse before it is read
         progress.stale = True
         progress.owned = {tp.partition for tp in mine}
         assigned_at = time.monotonic()
@@ -216,26 +207,33 @@ def register(
         # lease is in the progress we read next; whatever it sends after is dropped by the
         # views (migration 0005). A paused zombie cannot count a batch twice.
         await take_leases(sorted(tp.partition for tp in mine))
-        stored = await progress.current(sink)
+        await progress.reload(sink)
         earliest = await app.consumer.earliest_offsets(*mine)
         offsets = {
-            tp: max(stored.get(tp.partition, UNSEEN).offset + 1, int(earliest.get(tp) or 0))
+            tp: max(
+                progress.confirmed.get(tp.partition, UNSEEN).offset + 1,
+                int(earliest.get(tp) or 0),
+            )
             for tp in mine
         }
         progress.starts.update({tp.partition: offset for tp, offset in offsets.items()})
-        # Faust's public commit only commits acknowledged records; this is its driver's
-        # commit of explicit offsets (faust-streaming 0.15, pinned).
-        await app.consumer._commit(offsets)
+        await batch_consumer(app).commit_offsets(offsets)
         progress.stale = True  # reread after the seek, in the agent
 
     async def take_leases(partitions: list[int]) -> None:
-        rows = await sink.read(LEASE_QUERY.sql, {"topic": progress.topic})
+        rows = await sink.read(LEASE_QUERY.sql, {"topic": topic})
         newest = {int(p): int(epoch) for p, epoch, *_ in rows}
         epochs = {p: newest.get(p, 0) + 1 for p in partitions}
-        now = datetime.fromtimestamp(clock(), UTC)
-        leases = [[progress.topic, p, e, name, now] for p, e in epochs.items()]
+        now = int(clock() * 1000)
+        columns = [
+            [topic] * len(epochs),
+            list(epochs),
+            list(epochs.values()),
+            [name] * len(epochs),
+            [now] * len(epochs),
+        ]
         token = f"lease/{name}/{time.time_ns()}"
-        await sink.write(Batch("partition_leases", LEASE_COLUMNS, leases, token))
+        await sink.write(Batch("partition_leases", LEASE_COLUMNS, columns, token, LEASE_TYPES))
         progress.epochs.update(epochs)
         log.info("leased partitions %s", ", ".join(f"{p}@{e}" for p, e in epochs.items()))
 
@@ -260,7 +258,7 @@ def register(
 
     @app.page("/metrics")
     async def _metrics(web: Any, request: Any) -> Any:
-        text = metrics.render(progress.topic, health())
+        text = metrics.render(topic, health())
         return web.text(text, content_type="text/plain; version=0.0.4")
 
     def health() -> list[PartitionHealth]:
@@ -269,82 +267,78 @@ def register(
         highwaters: dict[int, int | None] = {}
         for p in progress.owned:
             try:
-                highwaters[p] = app.consumer.highwater(_tp(progress.topic, p))
+                highwaters[p] = app.consumer.highwater(_tp(topic, p))
             except Exception:  # between assignments: the end is not known
                 highwaters[p] = None
-        applied = {p: pp.offset + 1 for p, pp in progress.partitions.items()}
+        applied = {p: pp.offset + 1 for p, pp in progress.confirmed.items()}
         for p, start in progress.starts.items():
             applied.setdefault(p, start)
         return partition_health(
             applied, highwaters, progress.advanced, time.monotonic(), stall_after_s
         )
 
-    def lookup(journey_id: str) -> dict[str, Any] | None:
-        value = journeys.get(journey_id.encode())
-        return value if isinstance(value, dict) else None
-
-    def lags(flush: Flush) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for p, st in flush.stats.items():
-            try:
-                high = app.consumer.highwater(_tp(progress.topic, p))
-            except Exception:  # the consumer may be between assignments
-                continue
-            if high is not None:
-                out[p] = max(0, int(high) - st.last_offset - 1)
-        metrics.lag.update(out)
-        return out
-
-    async def flush_producer() -> None:
-        # Faust's buffer flush gives up after 0.1 s without progress; loop until it is empty.
-        producer = app.producer
-        while producer.buffer.size:
-            await producer.buffer.flush()
-        await producer.flush()
-
-    def sweep() -> None:
-        """Forget journeys idle for the state TTL (by event time, so replays agree)."""
-        if not progress.partitions:
-            return
-        watermark = min(p.watermark_ms for p in progress.partitions.values())
-        stale = [
-            k
-            for k, v in list(journeys.items())
-            if isinstance(v, dict) and expired(v, watermark, rules)
-        ]
-        for key in stale:
-            del journeys[key]
-        if stale:
-            log.info(
-                "forgot %d journeys idle for %.0f days",
-                len(stale),
-                rules.journey_ttl_ms / 86_400_000,
+    async def send_dead_letters(flush: Flush) -> list[Delivery]:
+        by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        for bad in flush.rejected:
+            p = bad.record.partition
+            by_partition.setdefault(p % dead_partitions, []).append(
+                (str(p).encode(), dead_letter_value(bad))
             )
+        deliveries: list[Delivery] = []
+        for p, records in by_partition.items():
+            deliveries += await producer.send(dead_topic, p, records)
+        return deliveries
 
-    async def commit(flush: Flush) -> None:
-        """Changelog and dead letters first, then the one insert of the batch."""
-        await flush_producer()
-        rows = finish_rows(
-            flush,
-            lags=lags(flush),
-            worker=name,
-            now_ms=int(clock() * 1000),
-            epochs=progress.epochs,
-        )
+    async def commit(flush: Flush, batch: Batch, events: list[Any], staged: Staged) -> None:
+        """Changelog and dead letters held by the broker, then the one insert of the flush,
+        then the acknowledgements."""
+        await states().confirm(staged)
         started = time.monotonic()
-        batch = Batch("ingest_facts", FACT_COLUMNS, rows, flush.token)
         metrics.insert_failures += await sink.write(batch)
         if time.monotonic() - started > SLOW_INSERT_S:
             # Long enough for the partitions to have moved on (a pause, a long outage): say
             # whether the views dropped this batch under a newer lease.
             await report_fenced(sorted(flush.stats))
-        progress.partitions.update(flush.progress)
+        progress.confirmed.update(flush.progress)
         done = time.monotonic()
         progress.advanced.update({p: done for p in flush.stats})
-        metrics.observe(flush, done - started, clock())
+        metrics.observe(flush, batch.size, done - started, clock())
+        acknowledge(events)
+
+    def prepare(
+        batches: list[PartitionBatch], decided: dict[int, PartitionProgress], ends: dict[int, int]
+    ) -> tuple[Flush, Batch]:
+        """Decide a flush and encode its insert (run in a thread: pure, but for the store's
+        reads)."""
+        flush = plan_flush(batches, decided, states(), rules)
+        lags = {
+            p: max(0, ends[p] - st.last_offset - 1) for p, st in flush.stats.items() if p in ends
+        }
+        metrics.lag.update(lags)
+        columns = finish(
+            flush, lags=lags, worker=name, now_ms=int(clock() * 1000), epochs=progress.epochs
+        )
+        return flush, encoded(facts_batch(columns, flush.token))
+
+    def ends() -> dict[int, int]:
+        """Each owned partition's end, as the consumer last saw it."""
+        out: dict[int, int] = {}
+        for p in progress.owned:
+            try:
+                high = app.consumer.highwater(_tp(topic, p))
+            except Exception:  # the consumer may be between assignments
+                continue
+            if high is not None:
+                out[p] = int(high)
+        return out
+
+    def acknowledge(events: list[Any]) -> None:
+        for event in events:
+            decided(event.message)
+            event.ack()
 
     async def report_fenced(partitions: list[int]) -> None:
-        rows = await sink.read(LEASE_QUERY.sql, {"topic": progress.topic})
+        rows = await sink.read(LEASE_QUERY.sql, {"topic": topic})
         newest = {int(p): int(epoch) for p, epoch, *_ in rows}
         fenced = {
             p: (progress.epochs.get(p, 0), newest[p])
@@ -361,38 +355,79 @@ def register(
                 ", ".join(f"{p} ({mine}/{new})" for p, (mine, new) in fenced.items()),
             )
 
+    async def settle() -> None:
+        """Wait for the insert in flight, if any."""
+        task = pipeline["insert"]
+        if task is not None:
+            pipeline["insert"] = None
+            await task
+
+    def failed(task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if isinstance(exc, PermanentSinkError):
+            stop_worker(f"stopping: {exc}")
+        elif exc is not None:
+            log.error("a flush failed", exc_info=exc)
+            stop_worker(f"stopping: a flush failed ({type(exc).__name__}: {exc})")
+
+    async def decide(events: list[Any]) -> None:
+        """Decide one flush and hand it to the committer."""
+        mine = [e for e in events if e.message.partition in progress.owned]
+        if len(mine) < len(events):  # batches of partitions this worker no longer owns
+            acknowledge([e for e in events if e.message.partition not in progress.owned])
+        batches = [
+            PartitionBatch(topic, m.partition, m.offsets, m.timestamps, m.values)
+            for m in (e.message for e in mine)
+        ]
+        gap = first_gap(batches, progress.decided, progress.starts)
+        if gap is not None:
+            # Faust skipped records it had fetched: never count around them. Exit before
+            # this batch is acknowledged; `journey worker` restarts the process, which seeks
+            # to what ClickHouse holds and reads the skipped records again.
+            await settle()
+            stop_worker(f"records {gap} were never delivered; restarting to reread them",
+                        RESTART_EXIT_CODE)  # fmt: skip
+        # In a thread: the event loop stays free to receive the broker's acknowledgements and
+        # to start the previous flush's insert, which ClickHouse works on meanwhile.
+        flush, batch = await asyncio.to_thread(prepare, batches, progress.decided, ends())
+        for b in batches:
+            skipped = sum(
+                1 for o in b.offsets if o <= progress.decided.get(b.partition, UNSEEN).offset
+            )
+            if skipped:
+                metrics.skipped[b.partition] += skipped
+        if not flush.stats:
+            acknowledge(mine)
+            return
+        progress.decided.update(flush.progress)
+        staged = await states().stage(flush.states)
+        staged.deliveries += await send_dead_letters(flush)
+        staged.deliveries += await sweeper.step(
+            states(), {p: pp.watermark_ms for p, pp in progress.confirmed.items()
+                       if p in progress.owned}
+        )  # fmt: skip
+        await settle()  # one insert in flight at a time, in order
+        task = asyncio.ensure_future(commit(flush, batch, mine, staged))
+        task.add_done_callback(failed)
+        pipeline["insert"] = task
+
     @app.agent(topics.interactions, name="ingest")
     async def ingest(stream: Any) -> None:
-        nonlocal last_sweep
-        # take_events acknowledges a batch when the loop asks for the next one, that is after
-        # its insert: Kafka's committed offsets never pass what ClickHouse holds.
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            records = [to_source(e) for e in events]
-            await progress.assigned.wait()  # the starts and leases of this assignment are known
-            known = await progress.current(sink)
-            gap = first_gap(records, known, progress.starts)
-            if gap is not None:
-                # Faust skipped records it had fetched: never count around them. Exit before
-                # this batch is acknowledged; `journey worker` restarts the process, which
-                # seeks to what ClickHouse holds and reads the skipped records again.
-                log.critical("records %s were never delivered; restarting to reread them", gap)
-                os._exit(RESTART_EXIT_CODE)
-            flush = plan_flush(records, known, lookup, rules)
-            for r in records:
-                if r.offset <= known.get(r.partition, UNSEEN).offset:
-                    metrics.skipped[r.partition] += 1
-            if not flush.stats:
-                continue
-            for key, state in flush.journeys.items():
-                journeys[key.encode()] = state
-            for bad in flush.rejected:
-                await topics.dead_letters.send(
-                    key=str(bad.record.partition).encode(), value=dead_letter_value(bad)
-                )
-            await commit(flush)
-            if clock() - last_sweep > SWEEP_EVERY_S:
-                last_sweep = clock()
-                sweep()
+        # Everything made before the first batch (Faust, the app) lives as long as the
+        # process: out of the collector's way. A flush allocates hundreds of thousands of
+        # short-lived objects without a cycle among them: collect young objects rarely.
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+        # Batches are acknowledged by the committer after their insert (see decided()).
+        async for events in stream.noack_take(TAKE_BATCHES, within=BATCH_WITHIN_S):
+            await progress.assigned.wait()  # the starts and leases of this assignment
+            if progress.stale:
+                await settle()
+                await progress.reload(sink)
+            for chunk in flushes_of([e for e in events if isinstance(e.message, BatchMessage)]):
+                await decide(chunk)
 
     return ingest
 

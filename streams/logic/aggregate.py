@@ -1,83 +1,50 @@
-"""Pure logic of one flush: records in, fact rows and journey states out.
+"""Pure logic of one flush: partition batches in, fact columns and journey states out.
 
-The worker's decisions depend only on (a) the records, in partition offset order, (b) what
-ClickHouse holds for each partition (``PartitionProgress``: last offset and event-time
+The worker's decisions depend only on (a) the records, in offset order within each partition,
+(b) what ClickHouse holds for each partition (``PartitionProgress``: last offset and event-time
 watermark) and (c) the journey states as they were before each record. That is what makes a
 replay after a crash decide exactly as the first pass did:
 
 - records at or below the stored offset are skipped (their effects are in ClickHouse);
-- a journey state may be *ahead* of ClickHouse (its changelog was written, the insert was not),
-  so every entry in it carries the offset that wrote it, and ``as_of`` drops entries written at
-  or after the record being processed;
+- a journey state may be *ahead* of ClickHouse (it was stored, the insert was not), so every
+  entry in it carries the offset that wrote it, and ``as_of`` drops entries written at or
+  after the record being processed;
 - lateness is measured against the partition's event-time watermark, stored with the offset,
   never against the wall clock.
 
-A journey's events share its key, hence a partition, so its state is only ever touched by the
-worker that owns that partition.
+A journey's events share its key, hence a partition, and its state is kept per partition: only
+the worker that owns the partition touches it.
+
+The hot path is per record: one decode (``streams.decoder``, in C), one hash, a few dict
+operations on the journey's state; everything else (the columns of the insert, the states to
+store) is built once per flush.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from streams.events import Interaction
+from streams.decoder import Decoded, Event, decode_batch
+from streams.events import SCHEMA_VERSION, ContractError
 from streams.logic.buckets import call_bucket, latency_bucket
-from streams.logic.ingest import Accepted, Rejected, SourceRecord, decode
-from streams.logic.times import from_ms, kafka_time, to_ms
-
-FACT_COLUMNS: tuple[str, ...] = (
-    "fact",
-    "event_id",
-    "schema_version",
-    "kind",
-    "occurred_at",
-    "tenant",
-    "industry",
-    "use_case",
-    "channel",
-    "journey_id",
-    "customer_id",
-    "direction",
-    "duration_s",
-    "outcome",
-    "purpose",
-    "message_id",
-    "status",
-    "read_signal",
-    "handed_off",
-    "kafka_topic",
-    "kafka_partition",
-    "kafka_offset",
-    "kafka_timestamp",
-    "late",
-    "duration_ms",
-    "bucket_s",
-    "journeys",
-    "journey_channels",
-    "reason",
-    "code",
-    "original",
-    "original_size",  # a dead letter's original size and SHA-256 (migration 0006)
-    "original_sha256",
-    "watermark",
-    "events",
-    "dead",
-    "duplicates",
-    "late_events",
-    "lag",
-    "worker",
-    "epoch",  # the writer's lease on the partition (migration 0005): stale owners are fenced
+from streams.logic.facts import FACT_COLUMNS, Facts
+from streams.logic.ingest import Rejected, SourceRecord, reject
+from streams.logic.journey_state import (
+    First,
+    JourneyState,
+    Message,
+    Read,
+    Send,
+    as_of,
+    id_hash,
 )
-# What plan_flush builds; finish_rows adds the epoch (known to the agent, not to the logic).
-PLANNED_COLUMNS = FACT_COLUMNS[:-1]
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-CALL_KINDS = frozenset({"ivr_call", "notification_call"})
-# The tail of a row after the contract columns and Kafka position, for facts that use none of it.
-_NO_EXTRAS: tuple[Any, ...] = (0, 0, 0, 0, 0, "", "", b"", 0, "", EPOCH, 0, 0, 0, 0, 0, "")
-_BLANK_EVENT: tuple[Any, ...] = ("", "", False)  # status, read_signal, handed_off
+from streams.logic.journey_state import (
+    decode as decode_state,
+)
+from streams.logic.times import FUTURE_TOLERANCE_MS, KAFKA_TIME_RANGE_MS
 
 
 @dataclass(frozen=True)
@@ -110,13 +77,55 @@ class PartitionStats:
     dead_codes: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class Flush:
-    """Everything one flush writes: one insert of ``rows``, journey states, dead letters."""
+@dataclass(frozen=True, slots=True)
+class PartitionBatch:
+    """Records of one partition in offset order, as parallel columns (the shape Kafka clients
+    fetch them in: no object per record is needed)."""
 
     topic: str
-    rows: list[list[Any]]
-    journeys: dict[str, dict[str, Any]]
+    partition: int
+    offsets: Sequence[int]
+    timestamps: Sequence[int]  # the Kafka records' timestamps, milliseconds
+    values: Sequence[bytes]
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    @classmethod
+    def of(cls, records: Iterable[SourceRecord]) -> list[PartitionBatch]:
+        """``records`` (offset order within each partition) grouped into batches."""
+        grouped: dict[tuple[str, int], list[SourceRecord]] = {}
+        for r in records:
+            grouped.setdefault((r.topic, r.partition), []).append(r)
+        return [
+            cls(
+                topic,
+                partition,
+                [r.offset for r in group],
+                [r.timestamp_ms for r in group],
+                [r.value for r in group],
+            )
+            for (topic, partition), group in grouped.items()
+        ]
+
+
+class StateReader(Protocol):
+    """Where journey states are read from: the worker's store, or a dict."""
+
+    def load(self, partition: int, journey_ids: Sequence[str]) -> Sequence[bytes | None]:
+        """The stored state of each journey id (None for a journey never seen)."""
+        ...
+
+
+@dataclass
+class Flush:
+    """Everything one flush writes: one insert of ``facts``, the journey states it changed
+    (per partition), the records it rejected (for the dead-letter topic), the progress after
+    it."""
+
+    topic: str
+    facts: Facts
+    states: dict[int, dict[str, JourneyState]]
     rejected: list[Rejected]
     progress: dict[int, PartitionProgress]
     stats: dict[int, PartitionStats]
@@ -130,255 +139,323 @@ class Flush:
         return f"{self.topic}/{parts}"
 
 
-# ---- journey state -------------------------------------------------------------------------
-# A JSON object (it is a Faust table value, written to a changelog topic):
-#   h  highest offset that wrote to it          t  latest event time seen (ms), for expiry
-#   e  {event_id: offset}                       c  {channel: offset first used}
-#   f  [offset, occurred_ms, tenant, industry, use_case] of the journey's first-seen event
-#   m  {message_id: {"s": [offset, sent_ms, purpose, channel, tenant, industry, use_case],
-#                    "r": [offset, read_ms, read_signal]}}
+@dataclass
+class _Decided:
+    """What the records of a flush turned into, before the columns are built."""
+
+    events: list[Event] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)  # occurred_at, ms
+    partitions: list[int] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    stamps: list[int] = field(default_factory=list)  # Kafka timestamps, ms
+    late: list[int] = field(default_factory=list)
+    # (event, first-seen, partition, offset, stamp, new journey, new channel)
+    journeys: list[tuple[Event, First, int, int, int, int, int]] = field(default_factory=list)
+    # (event, send, read, partition, offset, stamp)
+    pairs: list[tuple[Event, Send, Read, int, int, int]] = field(default_factory=list)
 
 
-def new_state() -> dict[str, Any]:
-    return {"h": -1, "t": 0, "e": {}, "c": {}, "f": None, "m": {}}
-
-
-def supersedes(incoming: Mapping[str, Any] | None, current: Mapping[str, Any] | None) -> bool:
-    """Whether a changelog entry replaces the state held for its journey on recovery.
-
-    A state only moves forward (its ``h``, the highest offset it has seen, grows), except when
-    a worker that lost the partition wakes up and writes an older one after the new owner's:
-    that stale entry must not win. Deletions (the TTL sweep) always apply."""
-    if incoming is None or current is None:
-        return True
-    return int(incoming["h"]) >= int(current["h"])
-
-
-def as_of(state: dict[str, Any] | None, offset: int) -> dict[str, Any]:
-    """The state as it was before ``offset`` was processed (entries written at or after it,
-    by a pass whose insert never reached ClickHouse, are dropped)."""
-    if state is None:
-        return new_state()
-    if state["h"] < offset:
-        return state
-    messages: dict[str, dict[str, Any]] = {}
-    for mid, parts in state["m"].items():
-        kept = {k: v for k, v in parts.items() if v[0] < offset}
-        if kept:
-            messages[mid] = kept
-    first = state["f"]
-    kept_events = {k: o for k, o in state["e"].items() if o < offset}
-    return {
-        "h": max(kept_events.values(), default=-1),
-        "t": state["t"],
-        "e": kept_events,
-        "c": {k: o for k, o in state["c"].items() if o < offset},
-        "f": first if first is not None and first[0] < offset else None,
-        "m": messages,
-    }
-
-
-def expired(state: Mapping[str, Any], watermark_ms: int, rules: Rules) -> bool:
-    """True when no event of the journey happened within the state TTL before the watermark."""
-    return bool(watermark_ms - state["t"] > rules.journey_ttl_ms)
-
-
-# ---- rows ----------------------------------------------------------------------------------
-def _event_columns(e: Interaction) -> list[Any]:
-    return [
-        e.event_id,
-        e.schema_version,
-        e.kind,
-        e.occurred_at,
-        e.tenant,
-        e.industry,
-        e.use_case,
-        e.channel,
-        e.journey_id,
-        e.customer_id,
-        e.direction,
-        e.duration_s,
-        e.outcome,
-        e.purpose,
-        e.message_id,
-        e.status,
-        e.read_signal,
-        e.handed_off,
-    ]
-
-
-def interaction_row(item: Accepted, late: bool) -> list[Any]:
-    """The ``interaction`` fact of a first-seen valid event."""
-    e, r = item.event, item.record
-    duration_ms = bucket = 0
-    if e.kind in CALL_KINDS:
-        duration_ms = round(e.duration_s * 1000)
-        bucket = call_bucket(duration_ms)
-    row = ["interaction", *_event_columns(e)]
-    row += [r.topic, r.partition, r.offset, kafka_time(r.timestamp_ms), int(late), duration_ms]
-    row += [bucket, *_NO_EXTRAS[3:]]
-    return row
-
-
-def journey_row(item: Accepted, first: list[Any], journeys: int, channels: int) -> list[Any]:
-    """A ``journey`` fact: a journey first seen and/or a channel new to it."""
-    e, r = item.event, item.record
-    _, first_ms, tenant, industry, use_case = first
-    row: list[Any] = ["journey", e.event_id, e.schema_version, e.kind, from_ms(first_ms)]
-    row += [tenant, industry, use_case, e.channel, e.journey_id, e.customer_id, e.direction]
-    row += [0.0, "", "", "", *_BLANK_EVENT]
-    row += [r.topic, r.partition, r.offset, kafka_time(r.timestamp_ms), 0, 0, 0, journeys, channels]
-    row += _NO_EXTRAS[5:]
-    return row
-
-
-def pair_row(item: Accepted, send: list[Any], read: list[Any]) -> list[Any]:
-    """A ``read_pair`` fact: a send and its first read signal, in the send's hour."""
-    e, r = item.event, item.record
-    _, sent_ms, purpose, channel, tenant, industry, use_case = send
-    latency = max(0, read[1] - sent_ms)  # a read stamped before its send (clock skew) is 0
-    row: list[Any] = ["read_pair", e.event_id, e.schema_version, "message_sent"]
-    row += [from_ms(sent_ms), tenant, industry, use_case, channel, e.journey_id, e.customer_id]
-    row += ["outbound", 0.0, "", purpose, e.message_id, "", read[2], False]
-    row += [r.topic, r.partition, r.offset, kafka_time(r.timestamp_ms), 0, latency]
-    row += [latency_bucket(latency), *_NO_EXTRAS[3:]]
-    return row
-
-
-def dead_row(item: Rejected) -> list[Any]:
-    """A ``dead_letter`` fact: the reason, its code and the original bytes."""
-    r = item.record
-    row: list[Any] = ["dead_letter", "", 0, "", EPOCH, "", "", "", "", "", "", ""]
-    row += [0.0, "", "", "", "", "", False]
-    row += [r.topic, r.partition, r.offset, kafka_time(r.timestamp_ms), 0, 0, 0, 0, 0]
-    row += [str(item.error), item.error.code, r.value, item.size, item.sha256, *_NO_EXTRAS[10:]]
-    return row
-
-
-def progress_row(
-    topic: str,
-    partition: int,
-    progress: PartitionProgress,
-    stats: PartitionStats,
-    *,
-    lag: int,
-    worker: str,
-    now_ms: int,
-) -> list[Any]:
-    """A ``progress`` fact: where the partition stands after this flush, and its counters."""
-    row: list[Any] = ["progress", "", 0, "", EPOCH, "", "", "", "", "", "", ""]
-    row += [0.0, "", "", "", "", "", False]
-    row += [topic, partition, progress.offset, from_ms(now_ms), 0, 0, 0, 0, 0, "", "", b"", 0, ""]
-    row += [from_ms(progress.watermark_ms), stats.events, stats.dead, stats.duplicates]
-    row += [stats.late, lag, worker]
-    return row
-
-
-# ---- one flush -----------------------------------------------------------------------------
 def plan_flush(
-    records: Sequence[SourceRecord],
+    batches: Sequence[PartitionBatch],
     progress: Mapping[int, PartitionProgress],
-    lookup: Callable[[str], dict[str, Any] | None],
+    store: StateReader,
     rules: Rules,
 ) -> Flush:
-    """Decide a batch of records (offset order within each partition).
-
-    ``lookup`` reads a journey's stored state (the Faust table). Records already applied
-    (offset at or below ``progress``) are skipped. Returns the rows of one insert, the journey
-    states to store, the rejected records and the progress after the flush.
-    """
-    topic = records[0].topic if records else ""
+    """Decide the records of ``batches`` (several batches of one partition come in offset
+    order). Records already applied (offset at or below ``progress``) are skipped. Returns the
+    insert's facts, the journey states to store, the rejected records and the progress after
+    the flush."""
+    topic = batches[0].topic if batches else ""
     after = {p: PartitionProgress(pp.offset, pp.watermark_ms) for p, pp in progress.items()}
     stats: dict[int, PartitionStats] = {}
-    rows: list[list[Any]] = []
-    states: dict[str, dict[str, Any]] = {}
+    states: dict[int, dict[str, JourneyState]] = {}
     rejected: list[Rejected] = []
-    for record in records:
-        part = after.get(record.partition)
+    decided = _Decided()
+    for batch in batches:
+        p = batch.partition
+        part = after.get(p)
         if part is None:
-            part = after[record.partition] = PartitionProgress()
-        if record.offset <= part.offset:
-            continue  # ClickHouse already holds its effects
-        st = stats.get(record.partition)
+            part = after[p] = PartitionProgress()
+        start = bisect_right(batch.offsets, part.offset)  # ClickHouse holds the ones before
+        if start == len(batch.offsets):
+            continue
+        st = stats.get(p)
         if st is None:
-            st = stats[record.partition] = PartitionStats(first_offset=record.offset)
-        st.records += 1
-        st.last_offset = part.offset = record.offset
-        outcome = decode(record)
-        if isinstance(outcome, Rejected):
-            st.dead += 1
-            code = outcome.error.code
-            st.dead_codes[code] = st.dead_codes.get(code, 0) + 1
-            rows.append(dead_row(outcome))
-            rejected.append(outcome)
-            continue
-        event = outcome.event
-        jid = event.journey_id
-        state = states.get(jid)
-        if state is None:
-            state = states[jid] = as_of(lookup(jid), record.offset)
-        if event.event_id in state["e"]:
-            st.duplicates += 1
-            continue
-        _apply(outcome, state, part, st, rules, rows)
-    return Flush(topic, rows, states, rejected, after, stats)
+            st = stats[p] = PartitionStats(first_offset=batch.offsets[start])
+        st.records += len(batch.offsets) - start
+        st.last_offset = part.offset = batch.offsets[-1]
+        accepted = _decode(batch, start, st, rejected)
+        _apply(accepted, batch, part, st, states.setdefault(p, {}), store, rules, decided)
+    facts = Facts()
+    _interaction_facts(topic, decided, facts)
+    _journey_facts(topic, decided, facts)
+    _pair_facts(topic, decided, facts)
+    _dead_facts(rejected, facts)
+    return Flush(topic, facts, states, rejected, after, stats)
+
+
+def _decode(
+    batch: PartitionBatch, start: int, st: PartitionStats, rejected: list[Rejected]
+) -> Decoded:
+    """Every valid record from ``start``, decoded; the others are rejected with their
+    reason."""
+    low, high = KAFKA_TIME_RANGE_MS
+    bounds = [
+        (s if low <= s <= high else high if s > high else low) + FUTURE_TOLERANCE_MS
+        for s in batch.timestamps
+    ]
+    decoded = decode_batch(batch.values, bounds, start)
+    for i, error in decoded.rejected:
+        _reject(batch, i, error, st, rejected)
+    return decoded
+
+
+def _reject(
+    batch: PartitionBatch,
+    i: int,
+    error: ContractError,
+    st: PartitionStats,
+    rejected: list[Rejected],
+) -> None:
+    record = SourceRecord(
+        batch.topic, batch.partition, batch.offsets[i], batch.timestamps[i], batch.values[i]
+    )
+    rejected.append(reject(record, error))
+    st.dead += 1
+    st.dead_codes[error.code] = st.dead_codes.get(error.code, 0) + 1
 
 
 def _apply(
-    item: Accepted,
-    state: dict[str, Any],
+    accepted: Decoded,
+    batch: PartitionBatch,
     part: PartitionProgress,
     st: PartitionStats,
+    states: dict[str, JourneyState],
+    store: StateReader,
     rules: Rules,
-    rows: list[list[Any]],
+    out: _Decided,
 ) -> None:
-    event, offset = item.event, item.record.offset
-    occurred = to_ms(event.occurred_at)
-    late = occurred < part.watermark_ms - rules.grace_ms
-    if occurred > part.watermark_ms:
-        part.watermark_ms = occurred
-    st.events += 1
-    st.late += late
-    state["e"][event.event_id] = offset
-    state["h"] = offset
-    if occurred > state["t"]:
-        state["t"] = occurred
-    rows.append(interaction_row(item, late))
+    """De-duplicate, classify lateness, join, and note the facts, record by record."""
+    unseen = list({e.journey_id for e in accepted.events if e.journey_id not in states})
+    stored = dict(zip(unseen, store.load(batch.partition, unseen), strict=True)) if unseen else {}
+    p, offsets, stamps = batch.partition, batch.offsets, batch.timestamps
+    grace = rules.grace_ms
+    watermark = part.watermark_ms
+    on_time_from = watermark - grace
+    kept: list[int] = []  # positions in ``accepted`` of first-seen events
+    late: list[int] = []
+    keep, note_late = kept.append, late.append
+    journeys, pairs = out.journeys, out.pairs
+    events, indexes = accepted.events, accepted.indexes
+    for j, ms in enumerate(accepted.times):
+        event = events[j]
+        i = indexes[j]
+        offset = offsets[i]
+        jid = event.journey_id
+        state = states.get(jid)
+        if state is None:
+            state = states[jid] = as_of(decode_state(stored[jid]), offset)
+        key = id_hash(event.event_id.encode())
+        seen = state.events
+        if key in seen:
+            continue
+        keep(j)
+        note_late(ms < on_time_from)
+        if ms > watermark:
+            watermark = ms
+            on_time_from = ms - grace
+        seen[key] = offset
+        state.h = offset
+        if ms > state.t:
+            state.t = ms
 
-    new_journey = 0
-    if state["f"] is None:
-        state["f"] = [offset, occurred, event.tenant, event.industry, event.use_case]
-        new_journey = 1
-    new_channel = 0
-    if event.channel not in state["c"]:
-        state["c"][event.channel] = offset
-        new_channel = 1
-    if new_journey or new_channel:
-        rows.append(journey_row(item, state["f"], new_journey, new_channel))
+        first = state.first
+        new_journey = 0
+        if first is None:
+            first = state.first = First(offset, ms, event.tenant, event.industry, event.use_case)
+            new_journey = 1
+        channel = event.channel
+        new_channel = 0
+        if channel not in state.channels:
+            state.channels[channel] = offset
+            new_channel = 1
+        if new_journey or new_channel:
+            journeys.append((event, first, p, offset, stamps[i], new_journey, new_channel))
 
-    if event.kind == "message_sent":
-        message = state["m"].setdefault(event.message_id, {})
-        if "s" not in message:
-            message["s"] = [
-                offset,
-                occurred,
-                event.purpose,
-                event.channel,
-                event.tenant,
-                event.industry,
-                event.use_case,
-            ]
-            if "r" in message:
-                rows.append(pair_row(item, message["s"], message["r"]))
-    elif event.kind == "message_receipt" and event.read_signal:
-        message = state["m"].setdefault(event.message_id, {})
-        if "r" not in message:
-            message["r"] = [offset, occurred, event.read_signal]
-            if "s" in message:
-                rows.append(pair_row(item, message["s"], message["r"]))
+        kind = event.kind
+        if kind == "message_sent":
+            message = _message(state, event)
+            if message.send is None:
+                message.send = Send(
+                    offset, ms, event.purpose, channel, event.tenant, event.industry,
+                    event.use_case,
+                )  # fmt: skip
+                if message.read is not None:
+                    pairs.append((event, message.send, message.read, p, offset, stamps[i]))
+        elif kind == "message_receipt" and event.read_signal:
+            message = _message(state, event)
+            if message.read is None:
+                message.read = Read(offset, ms, event.read_signal)
+                if message.send is not None:
+                    pairs.append((event, message.send, message.read, p, offset, stamps[i]))
+    part.watermark_ms = watermark
+    st.duplicates += len(events) - len(kept)
+    st.events += len(kept)
+    st.late += sum(late)
+    if len(kept) == len(events):  # no duplicate: the decoded lists are the facts' own
+        out.events.extend(events)
+        out.times.extend(accepted.times)
+        positions = indexes
+    else:
+        out.events.extend([events[j] for j in kept])
+        out.times.extend([accepted.times[j] for j in kept])
+        positions = [indexes[j] for j in kept]
+    out.partitions.extend([p] * len(kept))
+    out.offsets.extend([offsets[i] for i in positions])
+    out.stamps.extend([stamps[i] for i in positions])
+    out.late.extend(late)
 
 
-def finish_rows(
+def _message(state: JourneyState, event: Event) -> Message:
+    key = id_hash(event.message_id.encode())
+    message = state.messages.get(key)
+    if message is None:
+        message = state.messages[key] = Message()
+    return message
+
+
+# ---- the facts of a flush, column by column -----------------------------------------------
+def _clamped(stamps: list[int]) -> list[int]:
+    """Kafka timestamps within what ClickHouse's DateTime64(3) stores (a producer may stamp a
+    record with any time Kafka takes; the time of one record must never stop a partition)."""
+    low, high = KAFKA_TIME_RANGE_MS
+    if not stamps or (min(stamps) >= low and max(stamps) <= high):
+        return stamps
+    return [high if s > high else low if s < low else s for s in stamps]
+
+
+def _interaction_facts(topic: str, d: _Decided, facts: Facts) -> None:
+    """A first-seen valid event: its contract fields, where it came from, lateness."""
+    events, n = d.events, len(d.events)
+    durations = [round(e.duration_s * 1000) if e.duration_s else 0 for e in events]
+    facts.add(
+        "interaction",
+        n,
+        {
+            "event_id": [e.event_id for e in events],
+            "schema_version": [SCHEMA_VERSION] * n,
+            "kind": [e.kind for e in events],
+            "occurred_at": d.times,
+            "tenant": [e.tenant for e in events],
+            "industry": [e.industry for e in events],
+            "use_case": [e.use_case for e in events],
+            "channel": [e.channel for e in events],
+            "journey_id": [e.journey_id for e in events],
+            "customer_id": [e.customer_id for e in events],
+            "direction": [e.direction for e in events],
+            "duration_s": [e.duration_s for e in events],
+            "outcome": [e.outcome for e in events],
+            "purpose": [e.purpose for e in events],
+            "message_id": [e.message_id for e in events],
+            "status": [e.status for e in events],
+            "read_signal": [e.read_signal or "" for e in events],
+            "handed_off": [e.handed_off for e in events],
+            "kafka_topic": [topic] * n,
+            "kafka_partition": d.partitions,
+            "kafka_offset": d.offsets,
+            "kafka_timestamp": _clamped(d.stamps),
+            "late": d.late,
+            "duration_ms": durations,
+            "bucket_s": [call_bucket(ms) if ms else 0 for ms in durations],
+        },
+    )
+
+
+def _journey_facts(topic: str, d: _Decided, facts: Facts) -> None:
+    """A journey first seen (``journeys`` = 1) and/or a channel new to it, counted in the
+    hour and cell of the journey's first-seen event."""
+    rows = d.journeys
+    n = len(rows)
+    facts.add(
+        "journey",
+        n,
+        {
+            "event_id": [r[0].event_id for r in rows],
+            "schema_version": [SCHEMA_VERSION] * n,
+            "kind": [r[0].kind for r in rows],
+            "occurred_at": [r[1].occurred_ms for r in rows],
+            "tenant": [r[1].tenant for r in rows],
+            "industry": [r[1].industry for r in rows],
+            "use_case": [r[1].use_case for r in rows],
+            "channel": [r[0].channel for r in rows],
+            "journey_id": [r[0].journey_id for r in rows],
+            "customer_id": [r[0].customer_id for r in rows],
+            "direction": [r[0].direction for r in rows],
+            "kafka_topic": [topic] * n,
+            "kafka_partition": [r[2] for r in rows],
+            "kafka_offset": [r[3] for r in rows],
+            "kafka_timestamp": _clamped([r[4] for r in rows]),
+            "journeys": [r[5] for r in rows],
+            "journey_channels": [r[6] for r in rows],
+        },
+    )
+
+
+def _pair_facts(topic: str, d: _Decided, facts: Facts) -> None:
+    """A send and its first read signal, in the send's hour and cell; latency in
+    ``duration_ms`` (a read stamped before its send, clock skew, counts as 0)."""
+    rows = d.pairs
+    n = len(rows)
+    latencies = [max(0, r[2].read_ms - r[1].sent_ms) for r in rows]
+    facts.add(
+        "read_pair",
+        n,
+        {
+            "event_id": [r[0].event_id for r in rows],
+            "schema_version": [SCHEMA_VERSION] * n,
+            "kind": ["message_sent"] * n,
+            "occurred_at": [r[1].sent_ms for r in rows],
+            "tenant": [r[1].tenant for r in rows],
+            "industry": [r[1].industry for r in rows],
+            "use_case": [r[1].use_case for r in rows],
+            "channel": [r[1].channel for r in rows],
+            "journey_id": [r[0].journey_id for r in rows],
+            "customer_id": [r[0].customer_id for r in rows],
+            "direction": ["outbound"] * n,
+            "purpose": [r[1].purpose for r in rows],
+            "message_id": [r[0].message_id for r in rows],
+            "read_signal": [r[2].signal for r in rows],
+            "kafka_topic": [topic] * n,
+            "kafka_partition": [r[3] for r in rows],
+            "kafka_offset": [r[4] for r in rows],
+            "kafka_timestamp": _clamped([r[5] for r in rows]),
+            "duration_ms": latencies,
+            "bucket_s": [latency_bucket(ms) for ms in latencies],
+        },
+    )
+
+
+def _dead_facts(rejected: list[Rejected], facts: Facts) -> None:
+    """A record that broke the contract: the reason, its code and what is kept of it."""
+    records = [r.record for r in rejected]
+    facts.add(
+        "dead_letter",
+        len(rejected),
+        {
+            "kafka_topic": [r.topic for r in records],
+            "kafka_partition": [r.partition for r in records],
+            "kafka_offset": [r.offset for r in records],
+            "kafka_timestamp": _clamped([r.timestamp_ms for r in records]),
+            "reason": [str(r.error) for r in rejected],
+            "code": [r.error.code for r in rejected],
+            "original": [r.record.value for r in rejected],
+            "original_size": [r.size for r in rejected],
+            "original_sha256": [r.sha256 for r in rejected],
+        },
+    )
+
+
+def finish(
     flush: Flush,
     *,
     lags: Mapping[int, int],
@@ -386,20 +463,35 @@ def finish_rows(
     now_ms: int,
     epochs: Mapping[int, int] | None = None,
 ) -> list[list[Any]]:
-    """The flush's rows followed by one ``progress`` row per partition it touched, each ending
-    with the writer's lease epoch on its partition (0 when it holds none)."""
-    tail = [
-        progress_row(
-            flush.topic,
-            p,
-            flush.progress[p],
-            st,
-            lag=lags.get(p, -1),
-            worker=worker,
-            now_ms=now_ms,
+    """The insert's columns: the flush's facts, one ``progress`` row per partition it touched
+    (where the partition stands after it, and its counters), and on every row the writer's
+    lease epoch on its partition (0 when it holds none)."""
+    facts = flush.facts.copy()
+    for p, st in sorted(flush.stats.items()):
+        pp = flush.progress[p]
+        facts.add(
+            "progress",
+            1,
+            {
+                "kafka_topic": [flush.topic],
+                "kafka_partition": [p],
+                "kafka_offset": [pp.offset],
+                "kafka_timestamp": [now_ms],
+                "watermark": [pp.watermark_ms],
+                "events": [st.events],
+                "dead": [st.dead],
+                "duplicates": [st.duplicates],
+                "late_events": [st.late],
+                "lag": [lags.get(p, -1)],
+                "worker": [worker],
+            },
         )
-        for p, st in sorted(flush.stats.items())
-    ]
+    columns = facts.columns()
     epochs = epochs or {}
-    partition = FACT_COLUMNS.index("kafka_partition")
-    return [[*row, epochs.get(row[partition], 0)] for row in flush.rows + tail]
+    partitions = columns[FACT_INDEX_PARTITION]
+    columns[FACT_INDEX_EPOCH] = [epochs.get(p, 0) for p in partitions]
+    return columns
+
+
+FACT_INDEX_PARTITION = FACT_COLUMNS.index("kafka_partition")
+FACT_INDEX_EPOCH = FACT_COLUMNS.index("epoch")

@@ -1,20 +1,16 @@
-"""Pure per-record decisions of the worker: decode, validate, turn into rows or dead letters."""
+"""Pure per-record decisions of the worker: valid or not, and what is kept of a rejected one."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
-from streams.events import ContractError, Interaction, parse_event
+from streams.decoder import Event, decode_batch
+from streams.events import ContractError
 from streams.logic.redact import redact, withheld
-from streams.logic.times import kafka_time
-
-# How far ahead of the Kafka record's own timestamp an event time may be (producer clock skew).
-FUTURE_TOLERANCE = timedelta(days=1)
+from streams.logic.times import latest_event_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +26,16 @@ class SourceRecord:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """A record that passed the contract."""
+    """A record that passed the contract: its event, and the event time in UTC ms."""
 
     record: SourceRecord
-    event: Interaction
+    event: Event
+    occurred_ms: int
 
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A record that did not, with the reason (it goes to the dead-letter topic).
+    """A record that broke the contract, with the reason (it goes to the dead-letter topic).
 
     ``record.value`` is what is kept of the original: redacted (:mod:`streams.logic.redact`)
     and cut to ``MAX_KEPT_BYTES``; ``size`` and ``sha256`` describe the original as it came.
@@ -61,22 +58,15 @@ class Rejected:
 MAX_KEPT_BYTES = 64 * 1024
 
 
-def decode(record: SourceRecord) -> Accepted | Rejected:
-    """Validate one record; the future bound comes from the record, so replays decide alike.
-
-    Whatever goes wrong while deciding it (a contract error, or anything the decoder did not
-    foresee) makes it a rejected record with a reason: one record never stops the others.
-    A rejected record keeps its bytes for investigation, except any customer id that is not a
-    pseudonym (a producer that bypassed the publisher) and anything that cannot be read as
-    JSON, see :func:`reject`.
-    """
-    try:
-        not_after = kafka_time(record.timestamp_ms) + FUTURE_TOLERANCE
-        return Accepted(record, parse_event(record.value, not_after=not_after))
-    except ContractError as exc:
-        return reject(record, exc)
-    except Exception as exc:  # deciding one record must never stop the partition
-        return reject(record, ContractError(f"could not be decided ({type(exc).__name__})"))
+def decide(record: SourceRecord) -> Accepted | Rejected:
+    """One record as the worker decides it (``plan_flush`` does this for each record of a
+    batch, by the same code): the bound on the event time comes from the record, so a replay
+    decides exactly as the first pass. Whatever goes wrong deciding it makes it a rejected
+    record with a reason: one record never stops the others."""
+    decoded = decode_batch([record.value], [latest_event_ms(record.timestamp_ms)])
+    if decoded.events:
+        return Accepted(record, decoded.events[0], decoded.times[0])
+    return reject(record, decoded.rejected[0][1])
 
 
 def reject(record: SourceRecord, error: ContractError) -> Rejected:
@@ -108,16 +98,3 @@ def dead_letter_value(rejected: Rejected) -> bytes:
             "original_cut": rejected.cut,
         }
     ).encode()
-
-
-def split(records: Iterable[SourceRecord]) -> tuple[list[Accepted], list[Rejected]]:
-    """Decode a batch into accepted events and rejected records, order kept."""
-    accepted: list[Accepted] = []
-    rejected: list[Rejected] = []
-    for record in records:
-        outcome = decode(record)
-        if isinstance(outcome, Accepted):
-            accepted.append(outcome)
-        else:
-            rejected.append(outcome)
-    return accepted, rejected

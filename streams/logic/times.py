@@ -27,3 +27,14 @@ def kafka_time(ms: int) -> datetime:
     """A Kafka record's timestamp as a datetime, clamped to what ClickHouse can store."""
     low, high = KAFKA_TIME_RANGE_MS
     return from_ms(min(max(ms, low), high))
+
+
+# How far ahead of the Kafka record's own timestamp an event time may be (producer clock skew).
+FUTURE_TOLERANCE_MS = 86_400_000
+
+
+def latest_event_ms(record_ms: int) -> int:
+    """The latest event time a record stamped ``record_ms`` may carry: its (clamped) timestamp
+    plus a day. From the record, never from the clock, so a replay decides as the first pass."""
+    low, high = KAFKA_TIME_RANGE_MS
+    return min(max(record_ms, low), high) + FUTURE_TOLERANCE_MS

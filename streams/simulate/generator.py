@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any
 
-from streams.events import SCHEMA_VERSION, format_time
+from streams.events import SCHEMA_VERSION, format_ms
 from streams.simulate.calibration import Calibration, Cell
 
 DAY_MS = 86_400_000
@@ -396,11 +396,10 @@ def _ms(value: datetime) -> int:
 
 
 def to_contract(event: dict[str, Any]) -> dict[str, Any]:
-    """The event in contract JSON form (times as ISO 8601 strings)."""
-    return {
-        **event,
-        "occurred_at": format_time(datetime.fromtimestamp(event["occurred_at"] / 1000, UTC)),
-    }
+    """The event in the contract's canonical JSON form, as ``journey publish`` writes it:
+    ``kind`` first (the decoder reads the kind before the fields that depend on it), the time
+    in UTC with milliseconds."""
+    return {"kind": event["kind"], **event, "occurred_at": format_ms(event["occurred_at"])}
 
 
 MALFORMATIONS = (

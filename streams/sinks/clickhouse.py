@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from clickhouse_connect.driver.client import Client
@@ -54,6 +54,8 @@ def transient(exc: BaseException) -> bool:
 
     if isinstance(exc, ProgrammingError):  # raised by the client: the statement is wrong
         return False
+    if isinstance(exc, TypeError | AttributeError | KeyError | ValueError):
+        return False  # the rows themselves cannot be serialised: sending them again cannot help
     return getattr(exc, "code", None) not in PERMANENT_CODES
 
 
@@ -65,12 +67,83 @@ class Sink(Protocol):
 
 @dataclass(frozen=True)
 class Batch:
-    """Rows for one table, with the token that makes re-inserting them harmless."""
+    """Rows for one table, column by column, with the token that makes re-inserting them
+    harmless. ``types`` names each column's type as sent (no per-insert DESCRIBE; a
+    LowCardinality column may be sent as String: the server converts it). ``native`` is the
+    same rows already in ClickHouse's Native format (:func:`encoded`), ``data`` then empty."""
 
     table: str
     columns: Sequence[str]
-    rows: Sequence[Sequence[Any]]
+    data: Sequence[Sequence[Any]]  # one sequence of values per column
     token: str
+    types: Sequence[str]
+    native: bytes | None = None
+    rows: int = -1
+
+    @property
+    def size(self) -> int:
+        """How many rows."""
+        if self.rows >= 0:
+            return self.rows
+        return len(self.data[0]) if self.data else 0
+
+
+def encoded(batch: Batch) -> Batch:
+    """``batch`` as the body of its insert (the INSERT statement, then the rows in ClickHouse's
+    Native format): the Python values can go, and the insert (and every retry) sends bytes.
+    Raises TypeError for rows that cannot be serialised (sending them again cannot help)."""
+    from clickhouse_connect.datatypes.registry import get_from_name
+    from clickhouse_connect.driver.insert import InsertContext
+    from clickhouse_connect.driver.transform import NativeTransform
+
+    context = InsertContext(
+        batch.table,
+        list(batch.columns),
+        [get_from_name(t) for t in batch.types],
+        batch.data,
+        column_oriented=True,
+    )
+    body = b"".join(NativeTransform.build_insert(context))
+    failure = context.insert_exception
+    # The context refers to itself (a cycle): let go of the rows now, not at the collector's
+    # next full pass, or every flush's columns would stay in memory until then.
+    context.data = None
+    context.__dict__.clear()
+    if failure is not None:
+        raise TypeError(f"rows of {batch.table} cannot be sent: {failure}")
+    return Batch(batch.table, batch.columns, (), batch.token, batch.types, body, batch.size)
+
+
+def insert(client: Client, batch: Batch) -> None:
+    """One insert of ``batch``, column-oriented, idempotent under its token."""
+    settings = {
+        "insert_deduplication_token": batch.token,
+        # Older servers default to off: every view's target must de-duplicate too.
+        "deduplicate_blocks_in_dependent_materialized_views": 1,
+        # A backfill batch may span more than the default 100 monthly partitions of the raw
+        # table; refusing it would stall the partition forever.
+        "max_partitions_per_insert_block": 0,
+        # On a cluster (ingest_facts is Distributed): acknowledged means on the shard.
+        "distributed_foreground_insert": 1,
+    }
+    if batch.native is not None:  # no table: the INSERT statement is part of it (encoded())
+        client.raw_insert("", None, batch.native, settings=settings)
+        return
+    client.insert(
+        batch.table,
+        batch.data,
+        column_names=list(batch.columns),
+        column_type_names=list(batch.types),
+        column_oriented=True,
+        settings=settings,
+    )
+
+
+def facts_batch(columns: Sequence[Sequence[Any]], token: str) -> Batch:
+    """The insert into ``ingest_facts`` of a flush's columns (``aggregate.finish``)."""
+    from streams.logic.facts import FACT_TYPES
+
+    return Batch("ingest_facts", tuple(FACT_TYPES), columns, token, tuple(FACT_TYPES.values()))
 
 
 class ClickHouseSink:
@@ -96,21 +169,7 @@ class ClickHouseSink:
         return self._client
 
     def _insert(self, batch: Batch) -> None:
-        self._client_now().insert(
-            batch.table,
-            batch.rows,
-            column_names=list(batch.columns),
-            settings={
-                "insert_deduplication_token": batch.token,
-                # Older servers default to off: every view's target must de-duplicate too.
-                "deduplicate_blocks_in_dependent_materialized_views": 1,
-                # A backfill batch may span more than the default 100 monthly partitions of
-                # the raw table; refusing it would stall the partition forever.
-                "max_partitions_per_insert_block": 0,
-                # On a cluster (ingest_facts is Distributed): acknowledged means on the shard.
-                "distributed_foreground_insert": 1,
-            },
-        )
+        insert(self._client_now(), batch)
 
     def _query(self, sql: str, parameters: dict[str, Any] | None) -> list[tuple[Any, ...]]:
         result = self._client_now().query(sql, parameters=parameters)
@@ -146,7 +205,7 @@ class ClickHouseSink:
         """Insert the batch; on failure retry the very same batch until it lands.
 
         Returns how many attempts failed before it landed."""
-        if not batch.rows:
+        if not batch.size:
             return 0
         fault = self._fault if batch.table == faults.FAULT_TABLE else None
         self._inserts += fault is not None
@@ -164,7 +223,7 @@ class ClickHouseSink:
                 if fault and fault.fires("after", self._inserts):
                     faults.kill_self()
                 if fault and fault.fires("double", self._inserts):
-                    again = Batch(batch.table, batch.columns, batch.rows, batch.token + "/again")
+                    again = replace(batch, token=batch.token + "/again")
                     await asyncio.to_thread(self._insert, again)
                 if failures:
                     log.warning("ClickHouse reachable again; batch %s written", batch.token)

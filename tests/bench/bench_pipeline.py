@@ -8,14 +8,17 @@ disorder, and measures in one run, on the same topic:
 1. the ceiling: a bare aiokafka consumer reading every record (and, separately, also decoding
    its JSON);
 2. the pure flush logic alone (decode, validate, de-duplicate, join, build rows), in process;
-3. one `journey worker` process draining the backlog into ClickHouse: sustained events/s
+3. a Faust agent that only counts its records, on the worker's batch transport (the floor);
+4. one `journey worker` process draining the backlog into ClickHouse: sustained events/s
    (between 10% and 90% applied, so start-up is not counted), its peak memory, and where its
    time went (from its /metrics);
-4. freshness: live traffic at a steady rate while the worker keeps up; event-to-ClickHouse
-   latency p50/p99 = ClickHouse's ingested_at minus the Kafka record timestamp.
-5. the peer: Quix Streams (tests/bench/quix_peer.py, its own virtualenv) running the same
+5. freshness: live traffic at a steady rate while the worker keeps up; event-to-ClickHouse
+   latency p50/p99 = ClickHouse's ingested_at minus the Kafka record timestamp;
+6. scale-out: two `journey worker` processes of another consumer group draining the same topic
+   into another database;
+7. the peer: Quix Streams (tests/bench/quix_peer.py, its own virtualenv) running the same
    pure logic into the same tables of another database, over the same topic;
-6. the naive pipeline: a kafka-python consumer inserting each record as it reads it.
+8. the naive pipeline: a kafka-python consumer inserting each record as it reads it.
 Then checks the rollups against the truth (a benchmark of a wrong pipeline is worthless) and
 writes the table, with ratios to the ceiling and to the peer, to build/bench.md.
 """
@@ -39,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import ManagedProcess
@@ -46,18 +51,14 @@ from streams import verify
 from streams.batch_sender import BatchSender
 from streams.clickhouse import connect
 from streams.kafka_admin import ensure_topics, project_topics
-from streams.logic.aggregate import (
-    FACT_COLUMNS,
-    PartitionProgress,
-    Rules,
-    finish_rows,
-    plan_flush,
-)
+from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules, finish, plan_flush
 from streams.logic.ingest import SourceRecord
+from streams.logic.journey_state import MemoryStates
 from streams.migrations import migrate
 from streams.publish import KafkaSender
 from streams.settings import Settings
 from streams.simulate.run import publish_records, record_bytes, simulator_for
+from streams.sinks.clickhouse import facts_batch, insert
 from tests.integration.pipeline import DISORDER
 from tests.support import free_port, settings_env
 
@@ -115,7 +116,7 @@ def naive_rate(bootstrap: str, topic: str, url: str, seconds: float) -> tuple[fl
         consumer_timeout_ms=5000,
     )
     progress: dict[int, PartitionProgress] = {}
-    journeys: dict[str, Any] = {}
+    states = MemoryStates()
     done = 0
     started = time.perf_counter()
     try:
@@ -127,15 +128,10 @@ def naive_rate(bootstrap: str, topic: str, url: str, seconds: float) -> tuple[fl
                 message.timestamp,
                 message.value or b"",
             )
-            flush = plan_flush([record], progress, journeys.get, Rules())
-            journeys.update(flush.journeys)
-            rows = finish_rows(flush, lags={}, worker="naive", now_ms=int(time.time() * 1000))
-            client.insert(
-                "ingest_facts",
-                rows,
-                column_names=list(FACT_COLUMNS),
-                settings={"insert_deduplication_token": flush.token},
-            )
+            flush = plan_flush(PartitionBatch.of([record]), progress, states, Rules())
+            states.save(flush.states)
+            columns = finish(flush, lags={}, worker="naive", now_ms=int(time.time() * 1000))
+            insert(client, facts_batch(columns, flush.token))
             progress.update(flush.progress)
             done += 1
             if time.perf_counter() - started >= seconds:
@@ -195,14 +191,24 @@ def peer_rate(
 
 
 def logic_rate(partitions: list[list[SourceRecord]]) -> float:
-    """Records/s of plan_flush alone, in batches of 10,000 as the worker takes them."""
-    records = sorted((r for p in partitions for r in p), key=lambda r: r.timestamp_ms)
-    table: dict[str, object] = {}
+    """Records/s of plan_flush alone (and storing its states in a dict), in flushes of about
+    50,000 records made of fetch-sized partition batches, as the worker takes them."""
+    batches = [
+        batch
+        for part in partitions
+        for i in range(0, len(part), 2000)
+        for batch in PartitionBatch.of(part[i : i + 2000])
+    ]
+    batches.sort(key=lambda b: b.timestamps[0])
+    states = MemoryStates()
+    progress: dict[int, PartitionProgress] = {}
     started = time.perf_counter()
-    for i in range(0, len(records), 10_000):
-        flush = plan_flush(records[i : i + 10_000], {}, table.get, Rules())  # type: ignore[arg-type]
-        table.update(flush.journeys)
-    return len(records) / (time.perf_counter() - started)
+    for i in range(0, len(batches), 25):
+        flush = plan_flush(batches[i : i + 25], progress, states, Rules())
+        states.save(flush.states)
+        progress.update(flush.progress)
+        finish(flush, lags={}, worker="logic", now_ms=0)
+    return sum(len(p) for p in partitions) / (time.perf_counter() - started)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -213,6 +219,41 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def scale_out_rate(
+    settings: Settings, base_url: str, topic: str, total: int, processes: int, state: Path
+) -> tuple[float, list[Any]]:
+    """Records/s of ``processes`` worker processes of a new consumer group draining ``topic``
+    into a new database, and how their rollups compare with the truth."""
+    url = f"{base_url}/scale{processes}"
+    migrate(url)
+    client = connect(url)
+    app_id = f"bench-scale-{processes}-{time.time_ns()}"
+    workers = []
+    try:
+        for n in range(processes):
+            scaled = settings.model_copy(
+                update={
+                    "clickhouse_url": SecretStr(url),
+                    "app_id": app_id,
+                    "worker_web_port": free_port(),
+                    "state_dir": state / f"scale{processes}-{n}",
+                }
+            )
+            worker = ManagedProcess(f"scale{processes}-{n}", state / "run")
+            env = {**os.environ, **settings_env(scaled), "CLICKHOUSE_URL": url}
+            worker.start([sys.executable, "-m", "streams", "worker"], env=env)
+            workers.append(worker)
+        rate, _ = sustained_rate(client, topic, total)
+    finally:
+        for worker in workers:
+            worker.stop(timeout=30)
+    partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
+    verdicts = verify.compare(
+        verify.compute_truth(partitions, Rules()).frozen(), verify.measured(client)
+    )
+    return rate, verdicts
 
 
 def metric(text: str, name: str) -> float:
@@ -351,8 +392,10 @@ def main() -> None:
             peak = peak_rss_mb(pid)
             worker.stop(timeout=30)
 
-            # The same topic (backlog and live traffic) through the peer and the naive pipeline.
+            # The same topic (backlog and live traffic) through two workers, the peer and the
+            # naive pipeline.
             base = clickhouse.url
+            two, two_verdicts = scale_out_rate(settings, base, topic, total, 2, state)
             peer, peer_verdicts = (float("nan"), [])
             if args.peer_python:
                 peer, peer_verdicts = peer_rate(
@@ -393,8 +436,9 @@ def main() -> None:
         ("ceiling: a bare aiokafka consumer", ceiling),
         ("ceiling + `json.loads` of every record", ceiling_json),
         ("the worker's pure batch logic alone", logic),
-        ("a Faust agent that only counts its records", faust_floor),
+        ("a Faust agent that only counts its records (batch delivery)", faust_floor),
         ("**`journey worker`**: Kafka to exact ClickHouse rollups", sustained),
+        ("two `journey worker` processes (scale-out)", two),
         ("peer: Quix Streams, same logic, same tables", peer),
         ("naive: kafka-python, one insert per record", naive),
     ]
@@ -416,6 +460,10 @@ def main() -> None:
     )
     say(f"Naive pipeline: {naive_done:,} records in {args.naive_seconds:.0f} s.")
     say("Worker rollups vs truth: " + ", ".join(f"{v.table} {v.verdict}" for v in exact))
+    say(
+        "Two workers' rollups vs truth: "
+        + ", ".join(f"{v.table} {v.verdict}" for v in two_verdicts)
+    )
     if peer_verdicts:
         say("Peer rollups vs truth: " + ", ".join(f"{v.table} {v.verdict}" for v in peer_verdicts))
     args.report.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 """The floor of any Faust agent here: one that only counts its records (not a test).
 
-Run by ``bench_pipeline``: ``python -m tests.bench.faust_floor BOOTSTRAP TOPIC TOTAL PORT``.
-Same app options as the worker (streams/app.py), same ``noack_take`` batching; prints the
-records/s between the first and the last batch, then exits.
+Run by ``bench_pipeline``: ``python -m tests.bench.faust_floor BOOTSTRAP TOPIC TOTAL PORT DIR``.
+Same app as the worker (streams/app.py: the ``journey`` transport, one event per fetched
+partition batch, acknowledged as the worker acknowledges); prints the records/s between the
+first and the last batch, then exits.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.app import create_app
+from streams.faust_batches import decided
 from streams.settings import Settings
 
 
@@ -26,7 +28,6 @@ def main() -> None:
         state_dir=Path(sys.argv[5]),
         _env_file=None,
     )
-    (settings.state_dir / "worker").mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     source = app.topic(topic, key_type=bytes, value_type=bytes, value_serializer="raw")
     seen = 0
@@ -35,14 +36,16 @@ def main() -> None:
     @app.agent(source)
     async def count(stream: Any) -> None:
         nonlocal seen, started
-        async for events in stream.noack_take(50_000, within=1.0):
+        async for events in stream.noack_take(48, within=1.0):
             if not started:
                 started = time.monotonic()
-            seen += len(events)
+            batch = sum(len(e.message.offsets) for e in events)
+            seen += batch
             for event in events:
-                await stream.ack(event)
+                decided(event.message)
+                event.ack()
             if seen >= total:
-                rate = (seen - len(events)) / (time.monotonic() - started)
+                rate = (seen - batch) / (time.monotonic() - started)
                 os.write(1, f"FLOOR {rate:.0f}\n".encode())  # Faust redirects print()
                 os._exit(0)
 

@@ -3,9 +3,11 @@ tables as `journey worker`.
 
 It runs in a virtualenv of its own (``build/peer-venv``: quixstreams pins pydantic below the
 project's pins), with the repository on PYTHONPATH. It consumes the interactions topic and, at
-every Quix checkpoint, writes each partition's batch through the worker's own pure logic
-(``plan_flush``) as one insert into ``ingest_facts``, so the very same views build the very
-same rollups. Journey state lives in a dict: a throughput peer, not a crash-safe one.
+every Quix checkpoint, decides each partition's batch through the worker's own pure logic
+(``plan_flush``, its public function) and writes it as one column-oriented insert into
+``ingest_facts``, so the very same views build the very same rollups. Journey states live in a
+dict (stored in the worker's binary form): a throughput peer, not a crash-safe one (no
+changelog, no leases).
 
     python tests/bench/quix_peer.py BOOTSTRAP TOPIC CLICKHOUSE_URL GROUP TOTAL
 
@@ -17,14 +19,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any
 
 from quixstreams import Application
 from quixstreams.sinks import BatchingSink, SinkBatch
 
 from streams.clickhouse import connect
-from streams.logic.aggregate import FACT_COLUMNS, PartitionProgress, Rules, finish_rows, plan_flush
-from streams.logic.ingest import SourceRecord
+from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules, finish, plan_flush
+from streams.logic.journey_state import MemoryStates
+from streams.sinks.clickhouse import facts_batch, insert
 
 
 class FactsSink(BatchingSink):  # type: ignore[misc]
@@ -34,29 +36,24 @@ class FactsSink(BatchingSink):  # type: ignore[misc]
         super().__init__()
         self.client = connect(url)
         self.progress: dict[int, PartitionProgress] = {}
-        self.journeys: dict[str, Any] = {}
+        self.states = MemoryStates()
         self.written = 0
 
     def write(self, batch: SinkBatch) -> None:
-        records = [
-            SourceRecord(batch.topic, batch.partition, i.offset, i.timestamp, i.value or b"")
-            for i in batch
-        ]
-        flush = plan_flush(records, self.progress, self.journeys.get, Rules())
-        self.journeys.update(flush.journeys)
-        rows = finish_rows(flush, lags={}, worker="quix-peer", now_ms=int(time.time() * 1000))
-        self.client.insert(
-            "ingest_facts",
-            rows,
-            column_names=list(FACT_COLUMNS),
-            settings={
-                "insert_deduplication_token": flush.token,
-                "deduplicate_blocks_in_dependent_materialized_views": 1,
-                "max_partitions_per_insert_block": 0,
-            },
+        items = list(batch)
+        records = PartitionBatch(
+            batch.topic,
+            batch.partition,
+            [i.offset for i in items],
+            [i.timestamp for i in items],
+            [i.value or b"" for i in items],
         )
+        flush = plan_flush([records], self.progress, self.states, Rules())
+        self.states.save(flush.states)
+        columns = finish(flush, lags={}, worker="quix-peer", now_ms=int(time.time() * 1000))
+        insert(self.client, facts_batch(columns, flush.token))
         self.progress.update(flush.progress)
-        self.written += len(records)
+        self.written += len(items)
 
 
 def main() -> int:

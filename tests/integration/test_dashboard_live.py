@@ -13,7 +13,7 @@ from streams.clickhouse import connect
 from streams.logic.rows import INTERACTION_COLUMNS
 from streams.migrations import migrate
 from streams.settings import Settings
-from tests.support import account_url, free_port
+from tests.support import account_url, free_port, write_like_the_worker
 
 pytestmark = pytest.mark.integration
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "live.py")
@@ -59,7 +59,6 @@ def test_live_page_shows_minutes_freshness_and_dead_letters(
     import json
     import time
 
-    from streams.logic.aggregate import FACT_COLUMNS, Rules, finish_rows, plan_flush
     from streams.logic.ingest import SourceRecord
 
     settings = settings_factory()
@@ -89,9 +88,7 @@ def test_live_page_shows_minutes_freshness_and_dead_letters(
         SourceRecord(settings.topic_interactions, 2, 0, now_ms, json.dumps(event).encode()),
         SourceRecord(settings.topic_interactions, 2, 1, now_ms, b"not json"),
     ]
-    flush = plan_flush(records, {}, lambda _: None, Rules())
-    rows = finish_rows(flush, lags={2: 0}, worker="test", now_ms=now_ms)
-    connect(url).insert("ingest_facts", rows, column_names=list(FACT_COLUMNS))
+    write_like_the_worker(connect(url), records, now_ms=now_ms, lags={2: 0}, worker="test")
     monkeypatch.setenv("CLICKHOUSE_URL", account_url(url, "dashboard"))
     monkeypatch.setenv("JOURNEY_TOPIC_PREFIX", settings.topic_prefix)
     app = AppTest.from_file(APP, default_timeout=60).run()

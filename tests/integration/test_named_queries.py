@@ -18,11 +18,16 @@ from clickhouse_connect.driver.client import Client
 
 from streams import queries
 from streams.clickhouse import connect
-from streams.logic.aggregate import FACT_COLUMNS, Rules, finish_rows, plan_flush
 from streams.logic.ingest import SourceRecord
 from streams.migrations import migrate
 from streams.settings import Settings
-from tests.support import account_url, fresh_database, run_journey, settings_env
+from tests.support import (
+    account_url,
+    fresh_database,
+    run_journey,
+    settings_env,
+    write_like_the_worker,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -190,15 +195,15 @@ def load_fixture(
         )
         for i, e in enumerate(events)
     ]
-    flush = plan_flush(records, {}, lambda _: None, Rules())
-    rows = finish_rows(flush, lags={}, worker="fixture", now_ms=now_ms, epochs=epochs)
-    columns = list(FACT_COLUMNS)
-    if schema_before_leases:  # ingest_facts as migrations before 0005 made it
-        later = {"epoch", "original_size", "original_sha256"}  # added by 0005 and 0006
-        keep = [i for i, name in enumerate(columns) if name not in later]
-        rows = [[row[i] for i in keep] for row in rows]
-        columns = [columns[i] for i in keep]
-    client.insert("ingest_facts", rows, column_names=columns)
+    # ingest_facts as migrations before 0005 made it lacks the columns 0005 and 0006 added
+    later = frozenset({"epoch", "original_size", "original_sha256"})
+    write_like_the_worker(
+        client,
+        records,
+        now_ms=now_ms,
+        epochs=epochs,
+        omit=later if schema_before_leases else frozenset(),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,26 @@ from hypothesis import strategies as st
 
 from streams import verify
 from streams.logic.aggregate import (
-    FACT_COLUMNS,
-    PLANNED_COLUMNS,
+    Flush,
+    PartitionBatch,
     PartitionProgress,
     Rules,
-    as_of,
-    expired,
+    finish,
     plan_flush,
 )
 from streams.logic.buckets import LATENCY_BINS, bucket_edges, call_bucket, latency_bucket
+from streams.logic.facts import FACT_COLUMNS
 from streams.logic.ingest import SourceRecord
+from streams.logic.journey_state import (
+    Expiry,
+    First,
+    JourneyState,
+    MemoryStates,
+    Message,
+    Read,
+    Send,
+    as_of,
+)
 from streams.pseudonymise import Pseudonymiser
 from streams.simulate.generator import Disorder, Simulator
 from streams.simulate.run import record_bytes
@@ -61,12 +71,24 @@ def records(
     return out
 
 
-def col(row: list[Any], name: str) -> Any:
-    return row[FACT_COLUMNS.index(name)]
+def plan(
+    batch: list[SourceRecord],
+    progress: dict[int, PartitionProgress] | None = None,
+    store: MemoryStates | None = None,
+) -> Flush:
+    """plan_flush over records, states kept (saved) in ``store``."""
+    store = store if store is not None else MemoryStates()
+    flush = plan_flush(PartitionBatch.of(batch), progress or {}, store, RULES)
+    store.save(flush.states)
+    return flush
 
 
-def facts(flush_rows: list[list[Any]], kind: str) -> list[list[Any]]:
-    return [r for r in flush_rows if r[0] == kind]
+def facts(flush: Flush, kind: str) -> list[dict[str, Any]]:
+    return flush.facts.facts(kind)
+
+
+def ms(text: str) -> int:
+    return round(datetime.fromisoformat(text).timestamp() * 1000)
 
 
 def test_every_fact_row_has_every_column() -> None:
@@ -91,24 +113,29 @@ def test_every_fact_row_has_every_column() -> None:
         ),
         b"{broken",
     )
-    flush = plan_flush(batch, {}, lambda _: None, RULES)
-    assert {r[0] for r in flush.rows} == {"interaction", "journey", "read_pair", "dead_letter"}
-    assert all(len(r) == len(PLANNED_COLUMNS) for r in flush.rows)
+    flush = plan(batch)
+    kinds = {"interaction", "journey", "read_pair", "dead_letter"}
+    assert all(facts(flush, kind) for kind in kinds)
+    columns = finish(flush, lags={}, worker="w", now_ms=0, epochs={0: 3})
+    assert len(columns) == len(FACT_COLUMNS)
+    assert len({len(c) for c in columns}) == 1  # every column has every row
+    assert set(columns[FACT_COLUMNS.index("fact")]) == kinds | {"progress"}
+    assert set(columns[FACT_COLUMNS.index("epoch")]) == {3}
 
 
 def test_duplicates_count_once_within_and_across_batches() -> None:
-    first = plan_flush(records(event(1), event(1), event(2)), {}, lambda _: None, RULES)
-    assert len(facts(first.rows, "interaction")) == 2
+    store = MemoryStates()
+    first = plan(records(event(1), event(1), event(2)), store=store)
+    assert len(facts(first, "interaction")) == 2
     assert first.stats[0].duplicates == 1
-    stored = first.journeys
-    second = plan_flush(records(event(2), event(3), start=3), first.progress, stored.get, RULES)
-    assert [col(r, "event_id") for r in facts(second.rows, "interaction")] == ["e3"]
+    second = plan(records(event(2), event(3), start=3), first.progress, store)
+    assert [r["event_id"] for r in facts(second, "interaction")] == ["e3"]
 
 
 def test_records_clickhouse_already_holds_are_skipped() -> None:
     batch = records(event(1), event(2), event(3))
-    flush = plan_flush(batch, {0: PartitionProgress(offset=1)}, lambda _: None, RULES)
-    assert [col(r, "event_id") for r in facts(flush.rows, "interaction")] == ["e3"]
+    flush = plan(batch, {0: PartitionProgress(offset=1)})
+    assert [r["event_id"] for r in facts(flush, "interaction")] == ["e3"]
     assert flush.token == f"{TOPIC}/0:2-2"
 
 
@@ -127,12 +154,13 @@ def test_replay_with_state_ahead_of_clickhouse_decides_as_the_first_pass() -> No
         ),
         event(1),
     )
-    first = plan_flush(batch, {}, lambda _: None, RULES)
-    # The changelog got the states, the insert never happened: replay from the same progress.
-    ahead = {k: json.loads(json.dumps(v)) for k, v in first.journeys.items()}
-    again = plan_flush(batch, {}, ahead.get, RULES)
-    strip = lambda rows: [r[:22] + r[23:] for r in rows]  # noqa: E731 (kafka_timestamp aside)
-    assert strip(again.rows) == strip(first.rows)
+    store = MemoryStates()
+    first = plan(batch, store=store)
+    # The store and changelog got the states, the insert never happened: replay from the
+    # same progress, with the states ahead of ClickHouse.
+    again = plan(batch, store=store)
+    for kind in ("interaction", "journey", "read_pair"):
+        assert facts(again, kind) == facts(first, kind)
 
 
 def test_lateness_is_against_the_partition_watermark_and_still_applied() -> None:
@@ -141,8 +169,8 @@ def test_lateness_is_against_the_partition_watermark_and_still_applied() -> None
         event(2, occurred_at="2021-03-01T09:59:30.000Z", journey_id="j2"),  # inside grace
         event(3, occurred_at="2021-03-01T09:00:00.000Z", journey_id="j3"),  # beyond it
     )
-    flush = plan_flush(batch, {}, lambda _: None, RULES)
-    lates = [col(r, "late") for r in facts(flush.rows, "interaction")]
+    flush = plan(batch)
+    lates = [r["late"] for r in facts(flush, "interaction")]
     assert lates == [0, 0, 1]
     assert flush.stats[0].late == 1
     assert flush.progress[0].watermark_ms == 1614592800000
@@ -176,14 +204,14 @@ def test_read_pair_forms_in_either_order_in_the_send_hour() -> None:
         occurred_at="2021-03-01T11:05:00.000Z",
     )
     for order in ((send, read, reread), (read, send, reread), (reread, send, read)):
-        pairs = facts(plan_flush(records(*order), {}, lambda _: None, RULES).rows, "read_pair")
+        pairs = facts(plan(records(*order)), "read_pair")
         assert len(pairs) == 1
-        assert col(pairs[0], "occurred_at") == datetime(2021, 3, 1, 10, 59, tzinfo=UTC)
-        assert col(pairs[0], "purpose") == "delivery"
-    pairs = facts(plan_flush(records(send, read), {}, lambda _: None, RULES).rows, "read_pair")
-    assert col(pairs[0], "duration_ms") == 150_000
-    assert col(pairs[0], "bucket_s") == 150
-    assert col(pairs[0], "read_signal") == "read_receipt"
+        assert pairs[0]["occurred_at"] == ms("2021-03-01T10:59:00+00:00")
+        assert pairs[0]["purpose"] == "delivery"
+    pairs = facts(plan(records(send, read)), "read_pair")
+    assert pairs[0]["duration_ms"] == 150_000
+    assert pairs[0]["bucket_s"] == 150
+    assert pairs[0]["read_signal"] == "read_receipt"
 
 
 def test_journeys_count_once_with_their_distinct_channels() -> None:
@@ -192,11 +220,11 @@ def test_journeys_count_once_with_their_distinct_channels() -> None:
         event(2, channel="web", occurred_at="2021-03-02T10:00:00.000Z"),
         event(3, channel="email"),
     )
-    rows = facts(plan_flush(batch, {}, lambda _: None, RULES).rows, "journey")
-    assert sum(col(r, "journeys") for r in rows) == 1
-    assert sum(col(r, "journey_channels") for r in rows) == 2
-    # Attributed to the hour of the journey's first-seen event.
-    assert {col(r, "occurred_at") for r in rows} == {datetime(2021, 3, 1, 10, tzinfo=UTC)}
+    rows = facts(plan(batch), "journey")
+    assert sum(r["journeys"] for r in rows) == 1
+    assert sum(r["journey_channels"] for r in rows) == 2
+    # Attributed to the time of the journey's first-seen event.
+    assert {r["occurred_at"] for r in rows} == {ms("2021-03-01T10:00:00+00:00")}
 
 
 def test_calls_carry_integer_milliseconds_and_their_bucket() -> None:
@@ -208,40 +236,42 @@ def test_calls_carry_integer_milliseconds_and_their_bucket() -> None:
         duration_s=103.4567,
         outcome="transferred_to_agent",
     )
-    (row,) = facts(plan_flush(records(call), {}, lambda _: None, RULES).rows, "interaction")
-    assert col(row, "duration_ms") == 103457
-    assert col(row, "bucket_s") == 100
+    (row,) = facts(plan(records(call)), "interaction")
+    assert row["duration_ms"] == 103457
+    assert row["bucket_s"] == 100
 
 
 def test_dead_letters_keep_reason_and_bytes_and_do_not_stop_the_partition() -> None:
-    flush = plan_flush(records(b'{"event_id": "x"\xff\xfe', event(1)), {}, lambda _: None, RULES)
-    (dead,) = facts(flush.rows, "dead_letter")
+    flush = plan(records(b'{"event_id": "x"\xff\xfe', event(1)))
+    (dead,) = facts(flush, "dead_letter")
     # What is JSON is kept; bytes that are not could hold anything and are withheld.
-    assert col(dead, "original") == b'{"event_id": "x"<withheld: 2 bytes>'
-    assert col(dead, "original_size") == 18
-    assert col(dead, "original_sha256") == hashlib.sha256(b'{"event_id": "x"\xff\xfe').hexdigest()
-    assert col(dead, "code") == "event:is not UTF-8"
-    assert len(facts(flush.rows, "interaction")) == 1
+    assert dead["original"] == b'{"event_id": "x"<withheld: 2 bytes>'
+    assert dead["original_size"] == 18
+    assert dead["original_sha256"] == hashlib.sha256(b'{"event_id": "x"\xff\xfe').hexdigest()
+    assert dead["code"] == "event:is not UTF-8"
+    assert len(facts(flush, "interaction")) == 1
     assert flush.stats[0].dead_codes == {"event:is not UTF-8": 1}
 
 
 def test_as_of_drops_entries_written_at_or_after_an_offset() -> None:
-    state = {
-        "h": 9,
-        "t": 5,
-        "e": {"a": 2, "b": 9},
-        "c": {"email": 2, "web": 9},
-        "f": [2, 1, "acme", "retail", "smart_notification"],
-        "m": {
-            "m1": {"s": [2, 1, "order", "sms", "acme", "retail", "x"], "r": [9, 3, "read_receipt"]}
-        },
-    }
+    send = Send(2, 1, "order", "sms", "acme", "retail", "x")
+    state = JourneyState(
+        h=9,
+        t=5,
+        events={11: 2, 12: 9},
+        channels={"email": 2, "web": 9},
+        first=First(2, 1, "acme", "retail", "smart_notification"),
+        messages={21: Message(send, Read(9, 3, "read_receipt"))},
+    )
     old = as_of(state, 5)
-    assert old["e"] == {"a": 2} and old["c"] == {"email": 2}
-    assert old["m"] == {"m1": {"s": state["m"]["m1"]["s"]}}
-    assert as_of(state, 2)["f"] is None
+    assert old.events == {11: 2} and old.channels == {"email": 2} and old.h == 2
+    assert old.messages == {21: Message(send, None)}
+    assert as_of(state, 2).first is None
     assert as_of(state, 10) is state
-    assert expired({"t": 0}, RULES.journey_ttl_ms + 1, RULES)
+    from streams.logic.journey_state import encode
+
+    assert Expiry(RULES.journey_ttl_ms).expired(encode(JourneyState(t=0)), RULES.journey_ttl_ms + 1)
+    assert not Expiry(RULES.journey_ttl_ms).expired(encode(JourneyState(t=1)), RULES.journey_ttl_ms)
 
 
 def test_buckets_are_lower_bounds_of_fixed_bins() -> None:
@@ -270,12 +300,15 @@ def simulated(seed: int, partitions: int = 3) -> list[list[SourceRecord]]:
     return out
 
 
-def totals(rows: list[list[Any]]) -> Counter[tuple[Any, ...]]:
+def totals(rows: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:
     """What the rollups would hold: facts counted by everything but Kafka position and time."""
-    skip = {FACT_COLUMNS.index(c) for c in ("kafka_offset", "kafka_timestamp", "event_id", "lag")}
-    return Counter(
-        tuple(v for i, v in enumerate(r) if i not in skip) for r in rows if r[0] != "progress"
-    )
+    skip = {"kafka_offset", "kafka_timestamp", "event_id", "lag"}
+    return Counter(tuple(v for k, v in sorted(r.items()) if k not in skip) for r in rows)
+
+
+def all_facts(flush: Flush) -> list[dict[str, Any]]:
+    kinds = ("interaction", "journey", "read_pair", "dead_letter")
+    return [row for kind in kinds for row in facts(flush, kind)]
 
 
 @settings(max_examples=25, deadline=None)
@@ -284,25 +317,24 @@ def test_crashes_anywhere_give_the_single_pass_result(seed: int, crash_seed: int
     parts = simulated(seed)
     interleaved = sorted((r for p in parts for r in p), key=lambda r: (r.timestamp_ms, r.partition))
 
-    def single_pass() -> list[list[Any]]:
-        return plan_flush(interleaved, {}, lambda _: None, RULES).rows
+    def single_pass() -> list[dict[str, Any]]:
+        return all_facts(plan(interleaved))
 
     rng = random.Random(crash_seed)
-    clickhouse: list[list[Any]] = []  # rows that "landed"
+    clickhouse: list[dict[str, Any]] = []  # rows that "landed"
     committed: dict[int, PartitionProgress] = {}
-    table: dict[str, Any] = {}  # the changelog: always at least as far as ClickHouse
+    store = MemoryStates()  # the store and changelog: always at least as far as ClickHouse
     position = 0
     while position < len(interleaved):
         size = rng.randint(1, 120)
         batch = interleaved[position : position + size]
-        flush = plan_flush(batch, committed, table.get, RULES)
-        table.update(json.loads(json.dumps(flush.journeys)))  # changelog flushed first
+        flush = plan(batch, committed, store)  # states stored first
         if rng.random() < 0.3:
             # Crash before the insert: Kafka offsets were not committed, so the worker
             # restarts from some earlier position, with the table ahead of ClickHouse.
             position = max(0, position - rng.randint(0, 300))
             continue
-        clickhouse.extend(flush.rows)
+        clickhouse.extend(all_facts(flush))
         committed = {**committed, **flush.progress}
         position += size
         if rng.random() < 0.2:  # crash after the insert, before committing Kafka offsets
@@ -312,14 +344,12 @@ def test_crashes_anywhere_give_the_single_pass_result(seed: int, crash_seed: int
 
 def test_truth_and_worker_logic_agree_on_simulated_traffic() -> None:
     parts = simulated(3)
-    rows: list[list[Any]] = []
-    for p in parts:
-        rows += plan_flush(p, {}, lambda _: None, RULES).rows
+    flushes = [plan(p) for p in parts]
     truth = verify.compute_truth(parts, RULES)
     interactions = sum(v[0] for v in truth.frozen()["rollup_interactions_hourly"].values())
-    assert interactions == len(facts(rows, "interaction")) > 300
+    assert interactions == sum(len(facts(f, "interaction")) for f in flushes) > 300
     assert truth.duplicates > 0
     pairs = sum(v[2] for v in truth.frozen()["rollup_messaging_hourly"].values())
-    assert pairs == len(facts(rows, "read_pair"))
+    assert pairs == sum(len(facts(f, "read_pair")) for f in flushes)
     dead = sum(v[0] for v in truth.frozen()["dead_letters"].values())
-    assert dead == len(facts(rows, "dead_letter"))
+    assert dead == sum(len(facts(f, "dead_letter")) for f in flushes)

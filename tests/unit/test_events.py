@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from streams.events import ContractError, parse_event, raw_columns, validate
+from streams.decoder import decode, to_json, validate
+from streams.events import ContractError, raw_columns
 
 CUSTOMER = "ph:k1:" + "0123456789abcdef" * 2
 
@@ -39,9 +40,9 @@ def rejects(event: Any, field: str | None, fragment: str) -> None:
 
 
 def test_a_touch_is_accepted_and_normalised_to_utc_milliseconds() -> None:
-    event = validate(base(occurred_at="2021-06-01T11:30:00.250999+02:00"))
-    assert event.occurred_at == datetime(2021, 6, 1, 9, 30, 0, 250000, tzinfo=UTC)
-    assert event.to_json()["occurred_at"] == "2021-06-01T09:30:00.250Z"
+    event, ms = validate(base(occurred_at="2021-06-01T11:30:00.250999+02:00"))
+    assert ms == round(datetime(2021, 6, 1, 9, 30, 0, 250000, tzinfo=UTC).timestamp() * 1000)
+    assert to_json(event, ms)["occurred_at"] == "2021-06-01T09:30:00.250Z"
 
 
 @pytest.mark.parametrize(
@@ -73,13 +74,13 @@ def test_a_touch_is_accepted_and_normalised_to_utc_milliseconds() -> None:
     ],
 )
 def test_every_kind_is_accepted(extra: dict[str, Any]) -> None:
-    event = validate(base(**extra))
+    event, ms = validate(base(**extra))
     assert event.kind == extra["kind"]
-    assert validate(event.to_json()) == event  # canonical form round-trips
+    assert validate(to_json(event, ms)) == (event, ms)  # canonical form round-trips
 
 
 def test_unknown_extra_fields_are_tolerated() -> None:
-    assert validate(base(campaign="spring", nested={"a": 1})).event_id == "e-1"
+    assert validate(base(campaign="spring", nested={"a": 1}))[0].event_id == "e-1"
 
 
 def test_newer_schema_version_is_rejected_with_a_clear_reason() -> None:
@@ -94,8 +95,11 @@ def test_newer_schema_version_is_rejected_with_a_clear_reason() -> None:
         ({"schema_version": "1"}, "schema_version", "must be an integer"),
         ({"schema_version": True}, "schema_version", "must be an integer"),
         ({"occurred_at": "2021-06-01T09:30:00"}, "occurred_at", "no UTC offset"),
-        ({"occurred_at": "yesterday"}, "occurred_at", "not an ISO 8601 time"),
-        ({"occurred_at": 1622539800}, "occurred_at", "must be an ISO 8601 string"),
+        ({"occurred_at": "yesterday"}, "occurred_at", "not an RFC 3339 time"),
+        ({"occurred_at": "2021-06-01 09:30:00Z"}, "occurred_at", "not an RFC 3339 time"),
+        ({"occurred_at": "2021-02-29T09:30:00Z"}, "occurred_at", "is not a date"),
+        ({"occurred_at": 1622539800}, "occurred_at", "must be an RFC 3339 string"),
+        ({"schema_version": 1.5}, "schema_version", "must be an integer"),
         ({"occurred_at": "1999-12-31T23:59:59Z"}, "occurred_at", "before 2000"),
         ({"customer_id": "alice@example.com"}, "customer_id", "is not a pseudonym"),
         ({"tenant": "Acme Corp"}, "tenant", "does not match"),
@@ -190,21 +194,34 @@ def test_not_an_object() -> None:
 
 def test_future_bound_is_the_callers() -> None:
     event = base(occurred_at="2030-01-01T00:00:00Z")
-    assert validate(event).occurred_at.year == 2030
+    assert validate(event)[1] == round(datetime(2030, 1, 1, tzinfo=UTC).timestamp() * 1000)
     with pytest.raises(ContractError, match="in the future"):
-        validate(event, not_after=datetime(2026, 1, 1, tzinfo=UTC))
+        validate(event, not_after_ms=round(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000))
 
 
-def test_parse_event_reports_encoding_json_and_size() -> None:
+def test_an_integral_float_is_an_integer_as_json_schema_says() -> None:
+    event, _ = validate(base(schema_version=1.0))
+    assert event.schema_version == 1
+
+
+def test_decode_reports_encoding_json_size_and_nesting() -> None:
     with pytest.raises(ContractError, match="not UTF-8"):
-        parse_event(b'{"a": "\xff"}')
+        decode(b'{"a": "\xff"}')
+    with pytest.raises(ContractError, match="not UTF-8"):  # in a field the contract ignores
+        decode(json.dumps(base()).encode()[:-1] + b', "x": "\xff"}')
     with pytest.raises(ContractError, match="not JSON"):
-        parse_event(b'{"a": ')
+        decode(b'{"a": ')
+    with pytest.raises(ContractError, match="NaN is not a JSON value"):
+        decode(json.dumps(base(x=float("nan"))).encode())
     with pytest.raises(ContractError, match="more than 16384"):
-        parse_event(json.dumps(base(pad="x" * 20000)).encode())
-    with pytest.raises(ContractError, match="nested too deeply"):
-        parse_event(b"[" * 5000 + b"]" * 5000)
-    assert parse_event(json.dumps(base()).encode()).event_id == "e-1"
+        decode(json.dumps(base(pad="x" * 20000)).encode())
+    with pytest.raises(ContractError, match="nested more than 64 deep"):
+        decode(b"[" * 5000 + b"]" * 5000)
+    deep = base(x=json.loads("[" * 63 + "]" * 63))
+    assert decode(json.dumps(deep).encode())[0].event_id == "e-1"  # 64 levels with the event
+    with pytest.raises(ContractError, match="nested more than 64 deep"):
+        decode(json.dumps(base(x=json.loads("[" * 64 + "]" * 64))).encode())
+    assert decode(json.dumps(base()).encode())[0].event_id == "e-1"
 
 
 def test_raw_columns_cover_every_field_once() -> None:
@@ -253,7 +270,7 @@ def test_a_trailing_newline_or_space_is_rejected_in_every_id_and_slug(
 
 def test_the_trailing_newline_test_covers_every_id_and_slug() -> None:
     names = {name for name, _ in _patterned_fields()}
-    assert names == {"event_id", "journey_id", "tenant", "customer_id", "message_id"}
+    assert names == {"event_id", "journey_id", "tenant", "customer_id", "message_id", "occurred_at"}
 
 
 def test_a_pseudonym_with_a_trailing_newline_is_not_a_pseudonym() -> None:

@@ -7,16 +7,33 @@ import json
 
 import pytest
 
-from streams.logic.aggregate import Rules, plan_flush
-from streams.logic.ingest import MAX_KEPT_BYTES, Rejected, SourceRecord, dead_letter_value, decode
+from streams.logic.aggregate import PartitionBatch, Rules, plan_flush
+from streams.logic.ingest import (
+    MAX_KEPT_BYTES,
+    Accepted,
+    Rejected,
+    SourceRecord,
+    dead_letter_value,
+    decide,
+)
+from streams.logic.journey_state import MemoryStates
 from tests.hostile import VALID, Hostile, hostile_records
 
 NOW_MS = 1_700_000_000_000
 
 
-@pytest.mark.parametrize("hostile", hostile_records(), ids=lambda h: h.name)
+REJECTED = [h for h in hostile_records() if not h.valid]
+VALID_HOSTILE = [h for h in hostile_records() if h.valid]
+
+
+@pytest.mark.parametrize("hostile", VALID_HOSTILE, ids=lambda h: h.name)
+def test_a_hostile_looking_event_the_contract_accepts_is_counted(hostile: Hostile) -> None:
+    assert isinstance(decide(SourceRecord("t", 0, 7, NOW_MS, hostile.value or b"")), Accepted)
+
+
+@pytest.mark.parametrize("hostile", REJECTED, ids=lambda h: h.name)
 def test_each_hostile_record_is_rejected_with_a_reason(hostile: Hostile) -> None:
-    outcome = decode(SourceRecord("t", 0, 7, NOW_MS, hostile.value or b""))
+    outcome = decide(SourceRecord("t", 0, 7, NOW_MS, hostile.value or b""))
     assert isinstance(outcome, Rejected), hostile.name
     assert outcome.error.reason and outcome.error.code
     assert len(outcome.record.value) <= MAX_KEPT_BYTES + 64
@@ -29,19 +46,20 @@ def test_each_hostile_record_is_rejected_with_a_reason(hostile: Hostile) -> None
 
 def test_a_5000_digit_number_is_named_in_the_reason() -> None:
     (hostile,) = [h for h in hostile_records() if h.name == "schema_version_of_5000_digits"]
-    outcome = decode(SourceRecord("t", 0, 0, NOW_MS, hostile.value or b""))
+    outcome = decide(SourceRecord("t", 0, 0, NOW_MS, hostile.value or b""))
     assert isinstance(outcome, Rejected)
-    assert "4300 digits" in str(outcome.error)
+    assert str(outcome.error) == "schema_version: is out of range"
 
 
 def test_an_error_nobody_foresaw_is_a_dead_letter_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    import streams.logic.ingest as ingest
+    import streams.decoder as decoder
 
-    def broken(*_: object, **__: object) -> None:
-        raise KeyError("something unforeseen")
+    class Broken:
+        def decode(self, *_: object) -> None:
+            raise KeyError("something unforeseen")
 
-    monkeypatch.setattr(ingest, "parse_event", broken)
-    outcome = decode(SourceRecord("t", 0, 0, NOW_MS, json.dumps(VALID).encode()))
+    monkeypatch.setattr(decoder, "_DECODER", Broken())
+    outcome = decide(SourceRecord("t", 0, 0, NOW_MS, json.dumps(VALID).encode()))
     assert isinstance(outcome, Rejected)
     assert outcome.error.code == "event:could not be decided"
     assert "KeyError" in str(outcome.error)
@@ -53,7 +71,7 @@ def test_a_record_time_kafka_takes_but_clickhouse_cannot_store_stops_nothing() -
         SourceRecord("t", 0, 0, far, json.dumps(VALID).encode()),
         SourceRecord("t", 0, 1, -(10**15), b"not json"),
     ]
-    flush = plan_flush(records, {}, lambda _: None, Rules())
+    flush = plan_flush(PartitionBatch.of(records), {}, MemoryStates(), Rules())
     assert flush.stats[0].records == 2 and flush.stats[0].dead == 1
 
 
@@ -62,7 +80,7 @@ def test_hostile_records_between_valid_ones_take_nothing_valid_with_them() -> No
     values += [h.value or b"" for h in hostile_records()]
     values += [json.dumps(VALID | {"event_id": "after"}).encode()]
     records = [SourceRecord("t", 0, i, NOW_MS, v) for i, v in enumerate(values)]
-    flush = plan_flush(records, {}, lambda _: None, Rules())
-    assert flush.stats[0].events == 2
-    assert flush.stats[0].dead == len(hostile_records())
+    flush = plan_flush(PartitionBatch.of(records), {}, MemoryStates(), Rules())
+    assert flush.stats[0].events == 2 + len(VALID_HOSTILE)
+    assert flush.stats[0].dead == len(REJECTED)
     assert flush.progress[0].offset == len(values) - 1

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
-from unittest.mock import MagicMock
 
 import faust
 import pytest
 
 from streams.agents import interactions
-from streams.logic.aggregate import FACT_COLUMNS, Rules
+from streams.batch_sender import Delivery
+from streams.faust_batches import BatchMessage, declare_journeys
+from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules
+from streams.logic.facts import FACT_COLUMNS
+from streams.logic.journey_state import JourneyState, decode, encode
 from streams.metrics import WorkerMetrics
 from streams.sinks.clickhouse import Batch
 from streams.topics import Topics
@@ -33,6 +38,23 @@ class MemorySink:
         self.batches.append(batch)
         return 0
 
+    async def ping(self, timeout: float = 2.0) -> bool:
+        return True
+
+
+class MemoryProducer:
+    """Records what would go to the changelog and the dead-letter topic."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, list[tuple[bytes, bytes | None]]]] = []
+
+    async def send(self, topic: str, partition: int, records: Any) -> list[Delivery]:
+        records = list(records)
+        self.sent.append((topic, partition, records))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_result(SimpleNamespace(offset=len(self.sent) * 100))
+        return [Delivery(topic, partition, len(records), future)]
+
 
 def event(n: int, journey: str = "j1", **fields: Any) -> bytes:
     return json.dumps(
@@ -53,36 +75,43 @@ def event(n: int, journey: str = "j1", **fields: Any) -> bytes:
     ).encode()
 
 
-@pytest.fixture
-def app() -> faust.App:
+def make_app(tmp_path: Path) -> faust.App:
     app = faust.App(
-        "test-ingest", broker="kafka://127.0.0.1:1", store="memory://", autodiscover=False
+        "test-ingest",
+        broker="journey://127.0.0.1:1",
+        store="rocksdb://",
+        datadir=str(tmp_path),
+        autodiscover=False,
     )
     app.finalize()
     return app
 
 
+def records(*values: bytes, start: int = 0) -> list[Any]:
+    """What aiokafka hands Faust: one record object per value."""
+    return [
+        SimpleNamespace(offset=start + i, timestamp=1_700_000_000_000, timestamp_type=0, value=v)
+        for i, v in enumerate(values)
+    ]
+
+
 def test_agent_writes_one_batch_of_facts_with_progress(
-    app: faust.App, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    app = make_app(tmp_path)
     raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     topics = Topics(app.topic("t.in", **raw), app.topic("t.dead", **raw))
-    # No broker: capture what would go to the changelog and the dead-letter topic.
-    changelog: list[tuple[Any, Any]] = []
-    dead: list[bytes] = []
-
-    def send_changelog(self: Any, partition: Any, key: Any, value: Any, *a: Any, **k: Any) -> Any:
-        changelog.append((key, value))
-        return MagicMock(message=MagicMock(partition=0))
-
-    async def send_dead(*, key: bytes, value: bytes) -> None:
-        dead.append(value)
-
-    monkeypatch.setattr("faust.tables.base.Collection.send_changelog", send_changelog)
-    monkeypatch.setattr(topics.dead_letters, "send", send_dead)
     sink = MemorySink()
+    producer = MemoryProducer()
     metrics = WorkerMetrics()
-    agent = interactions.register(app, topics, sink, Rules(), metrics)  # type: ignore[arg-type]
+    agent = interactions.register(
+        app,
+        topics,
+        sink,  # type: ignore[arg-type]
+        Rules(),
+        producer,  # type: ignore[arg-type]
+        metrics,
+    )
 
     async def earliest(*tps: Any) -> dict[Any, int]:
         return {tp: 0 for tp in tps}
@@ -95,6 +124,10 @@ def test_agent_writes_one_batch_of_facts_with_progress(
 
     monkeypatch.setattr(app.consumer, "earliest_offsets", earliest)
     monkeypatch.setattr(app.consumer, "_commit", commit)
+    # Keep the insert's columns readable (Native encoding is proved against ClickHouse).
+    monkeypatch.setattr(interactions, "encoded", lambda batch: batch)
+
+    sent: list[BatchMessage] = []
 
     async def drive() -> None:
         from faust.types import TP
@@ -102,81 +135,112 @@ def test_agent_writes_one_batch_of_facts_with_progress(
         async with agent.test_context() as ctx:
             # The agent waits for the assignment hook: leases taken, starts recorded.
             await app.on_partitions_assigned.send(assigned={TP("t.in", 0)})
-            for value in (event(1), event(1), b"not json", event(2, channel="email")):
-                await ctx.put(key=b"j1", value=value)
-            for _ in range(50):
-                if sink.batches:
+            channel = ctx.stream().channel
+            batch = records(event(1), event(1), b"not json", event(2, channel="email"))
+            message = BatchMessage(TP("t.in", 0), batch, app.consumer_generation_id)
+            sent.append(message)
+            await channel.put(await channel.decode(message))
+            for _ in range(100):
+                if len(sink.batches) > 1 and message.acked:
                     break
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.05)
 
     asyncio.run(drive())
     leases, *facts = sink.batches
     assert facts, "the agent wrote nothing"
-    assert leases.table == "partition_leases" and [r[1:3] for r in leases.rows] == [[0, 1]]
+    assert leases.table == "partition_leases"
+    assert [list(c) for c in leases.data[1:3]] == [[0], [1]]  # partition 0, epoch 1
     assert list(committed[0].values()) == [0]  # ClickHouse holds nothing: start at the log start
-    rows = [r for b in facts for r in b.rows]
-    kinds = [r[0] for r in rows]
+    (insert,) = facts
+    assert insert.table == "ingest_facts" and tuple(insert.columns) == FACT_COLUMNS
+    kinds = list(insert.data[FACT_COLUMNS.index("fact")])
     assert kinds.count("interaction") == 2  # e1 counted once
     assert kinds.count("dead_letter") == 1
-    assert kinds.count("progress") >= 1
-    assert all(b.table == "ingest_facts" and b.columns == FACT_COLUMNS for b in facts)
-    assert {r[-1] for r in rows} == {1}  # every row carries the lease epoch
+    assert kinds.count("progress") == 1
+    assert set(insert.data[FACT_COLUMNS.index("epoch")]) == {1}  # every row: the lease epoch
     assert metrics.duplicates[0] == 1
-    assert [k for k, _ in changelog] == [b"j1"]  # one state write per journey per batch
-    assert set(changelog[0][1]["e"]) == {"e1", "e2"}
-    assert json.loads(dead[0])["reason"].startswith("is not JSON")
+    changelog = [(t, p, r) for t, p, r in producer.sent if t.endswith("-journeys-changelog")]
+    dead = [r for t, _, r in producer.sent if t == "t.dead"]
+    assert [[k for k, _ in r] for _, _, r in changelog] == [[b"j1"]]  # one write per journey
+    state = decode(changelog[0][2][0][1])
+    assert len(state.events) == 2 and set(state.channels) == {"web", "email"}
+    assert json.loads(dead[0][0][1] or b"")["reason"].startswith("is not JSON")
     assert 'journey_dead_letters_total{code="event:is not JSON"} 1' in metrics.render("t.in")
+    assert sent[0].acked and sent[0].is_decided
 
 
 def test_first_gap_finds_records_kafka_never_delivered() -> None:
-    from streams.logic.aggregate import PartitionProgress
-    from streams.logic.ingest import SourceRecord
-
-    def rec(partition: int, offset: int) -> SourceRecord:
-        return SourceRecord("t", partition, offset, 0, b"{}")
+    def batch(partition: int, *offsets: int) -> PartitionBatch:
+        return PartitionBatch(
+            "t", partition, list(offsets), [0] * len(offsets), [b"{}"] * len(offsets)
+        )
 
     known = {0: PartitionProgress(offset=9)}
-    assert interactions.first_gap([rec(0, 5), rec(0, 10), rec(0, 11)], known, {}) is None
-    assert interactions.first_gap([rec(0, 12)], known, {}) == "0:10-11"
-    # A partition ClickHouse holds nothing of starts where assignment sought it.
-    assert interactions.first_gap([rec(1, 3)], known, {1: 0}) == "1:0-2"
-    assert interactions.first_gap([rec(1, 0), rec(1, 1)], known, {1: 0}) is None
+    assert interactions.first_gap([batch(0, 5, 10, 11)], known, {}) is None
+    assert interactions.first_gap([batch(0, 12)], known, {}) == "0:10-11"
+    # A partition nothing was decided of starts where assignment sought it.
+    assert interactions.first_gap([batch(1, 3)], known, {1: 0}) == "1:0-2"
+    assert interactions.first_gap([batch(1, 0, 1)], known, {1: 0}) is None
+    # Consecutive batches of a partition continue each other.
+    assert interactions.first_gap([batch(0, 10), batch(0, 12)], known, {}) == "0:11-11"
 
 
-def test_recovery_never_lets_a_stale_journey_state_replace_a_newer_one() -> None:
+def test_recovery_never_lets_a_stale_journey_state_replace_a_newer_one(tmp_path: Path) -> None:
     """A worker that lost its partition may write its state after the new owner's: on
     recovery the state that has seen the most wins, whatever the changelog order."""
-    from types import SimpleNamespace
+    app = make_app(tmp_path)
+    table = declare_journeys(app, 4)
+    offsets = iter(range(1000))
 
-    app = faust.App("recovery-test", broker="memory://", store="memory://")
-    table = interactions.declare_journeys(app, 4)
-
-    def entry(key: bytes, state: dict[str, Any] | None) -> Any:
-        message = SimpleNamespace(value=None if state is None else b"{}", partition=0)
-        return SimpleNamespace(key=key, value=state, message=message)
-
-    def state(high: int) -> dict[str, Any]:
-        return {"h": high, "t": 0, "e": {}, "c": {}, "f": None, "m": {}}
+    def entry(key: bytes, high: int | None) -> Any:
+        value = None if high is None else encode(JourneyState(h=high))
+        message = SimpleNamespace(key=key, value=value, partition=0, offset=next(offsets))
+        return SimpleNamespace(key=key, value=value, message=message)
 
     table.apply_changelog_batch(
         [
-            entry(b"a", state(150)),  # the new owner's state
-            entry(b"a", state(100)),  # the paused old owner's, written later
-            entry(b"b", state(5)),
-            entry(b"b", state(9)),  # normal progress: later and newer
-            entry(b"c", state(7)),
-            entry(b"c", None),  # the TTL sweep deletes
+            entry(b"a", 150),  # the new owner's state
+            entry(b"a", 100),  # the paused old owner's, written later
+            entry(b"b", 5),
+            entry(b"b", 9),  # normal progress: later and newer
+            entry(b"c", 7),
+            entry(b"c", None),  # the expiry sweep deletes
         ]
     )
-    table.apply_changelog_batch([entry(b"b", state(8))])  # stale, in a later batch
-    assert table.data[b"a"]["h"] == 150
-    assert table.data[b"b"]["h"] == 9
-    assert b"c" not in table.data
+    table.apply_changelog_batch([entry(b"b", 8)])  # stale, in a later batch
+    a, b, c = table.store.load(0, [b"a", b"b", b"c"])
+    assert decode(a).h == 150
+    assert decode(b).h == 9
+    assert c is None
+    # The store remembers how far into the changelog it is.
+    assert table.store.persisted(table.changelog_topic_name, 0) == 6
+
+
+def test_recovery_reads_the_json_states_older_workers_wrote(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    table = declare_journeys(app, 1)
+    old = {
+        "h": 4,
+        "t": 1000,
+        "e": {"e1": 1, "e2": 4},
+        "c": {"web": 1},
+        "f": [1, 900, "acme", "retail", "smart_notification"],
+        "m": {"m1": {"s": [2, 950, "order", "sms", "acme", "retail", "smart_notification"]}},
+    }
+    message = SimpleNamespace(key=b"j", value=json.dumps(old).encode(), partition=0, offset=0)
+    table.apply_changelog_batch([SimpleNamespace(key=b"j", value=None, message=message)])
+    (raw,) = table.store.load(0, [b"j"])
+    state = decode(raw)
+    assert state.h == 4 and len(state.events) == 2 and state.first is not None
+    assert state.first.tenant == "acme" and len(state.messages) == 1
 
 
 def test_supersedes() -> None:
-    from streams.logic.aggregate import supersedes
+    from streams.logic.journey_state import supersedes
 
-    assert supersedes({"h": 3}, {"h": 2}) and supersedes({"h": 3}, {"h": 3})
-    assert not supersedes({"h": 1}, {"h": 2})
-    assert supersedes(None, {"h": 2}) and supersedes({"h": 1}, None)
+    def state(high: int) -> bytes:
+        return encode(JourneyState(h=high))
+
+    assert supersedes(state(3), state(2)) and supersedes(state(3), state(3))
+    assert not supersedes(state(1), state(2))
+    assert supersedes(None, state(2)) and supersedes(state(1), None)

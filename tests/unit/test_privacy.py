@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from streams.events import ContractError, parse_event
-from streams.logic.ingest import SourceRecord, decode
+from streams.decoder import decode
+from streams.events import ContractError
+from streams.logic.ingest import SourceRecord, decide
 from streams.logic.redact import redact
 
 PSEUDONYM = "ph:k1:" + "ab" * 16
@@ -28,7 +29,7 @@ EVENT = {
 
 def test_the_contract_error_for_a_clear_id_does_not_quote_it() -> None:
     with pytest.raises(ContractError) as error:
-        parse_event(json.dumps(EVENT).encode())
+        decode(json.dumps(EVENT).encode())
     assert error.value.field == "customer_id"
     assert "alice" not in str(error.value) and "not a pseudonym" in str(error.value)
 
@@ -43,7 +44,7 @@ def test_the_contract_error_for_a_clear_id_does_not_quote_it() -> None:
     ],
 )
 def test_a_rejected_record_keeps_its_bytes_but_not_a_clear_id(value: bytes) -> None:
-    rejected = decode(SourceRecord("t", 0, 1, 1_600_000_000_000, value))
+    rejected = decide(SourceRecord("t", 0, 1, 1_600_000_000_000, value))
     assert not hasattr(rejected, "event")
     kept = rejected.record.value
     assert b"alice" not in kept and b"4915112345678" not in kept
@@ -56,7 +57,8 @@ def test_pseudonyms_and_records_without_a_customer_id_are_untouched() -> None:
 
 
 def test_a_key_rotation_mid_journey_breaks_neither_the_journey_nor_its_read_pairs() -> None:
-    from streams.logic.aggregate import FACT_COLUMNS, Rules, plan_flush
+    from streams.logic.aggregate import PartitionBatch, Rules, plan_flush
+    from streams.logic.journey_state import MemoryStates
     from streams.pseudonymise import Pseudonymiser
 
     old, new = Pseudonymiser(b"old-key", "k1"), Pseudonymiser(b"new-key", "k2")
@@ -96,12 +98,8 @@ def test_a_key_rotation_mid_journey_breaks_neither_the_journey_nor_its_read_pair
         SourceRecord("t", 0, i, 1_700_000_000_000, json.dumps(e).encode())
         for i, e in enumerate(events)
     ]
-    rows = plan_flush(batch, {}, lambda _: None, Rules()).rows
-
-    def column(row: list[object], name: str) -> object:
-        return row[FACT_COLUMNS.index(name)]
-
-    journeys = [r for r in rows if r[0] == "journey"]
-    assert sum(int(str(column(r, "journeys"))) for r in journeys) == 1
-    assert sum(int(str(column(r, "journey_channels"))) for r in journeys) == 2
-    assert len([r for r in rows if r[0] == "read_pair"]) == 1
+    facts = plan_flush(PartitionBatch.of(batch), {}, MemoryStates(), Rules()).facts
+    journeys = facts.facts("journey")
+    assert sum(r["journeys"] for r in journeys) == 1
+    assert sum(r["journey_channels"] for r in journeys) == 2
+    assert len(facts.facts("read_pair")) == 1

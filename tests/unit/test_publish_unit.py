@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from streams.events import ContractError, default_not_after
+from streams.events import ContractError
 from streams.pseudonymise import Pseudonymiser, is_pseudonym
-from streams.publish import decode_json_line, encode, prepare, read_csv, read_jsonl
+from streams.publish import decide, encode, not_after_now, read_csv, read_jsonl
 
 PSEUDO = Pseudonymiser(b"secret", "k1")
 
@@ -31,9 +31,9 @@ def event(**extra: object) -> dict[str, object]:
     }
 
 
-def test_prepare_pseudonymises_and_drops_extra_fields() -> None:
-    prepared = prepare(event(email="alice@example.com"), PSEUDO, default_not_after())
-    key, value = encode(prepared)
+def test_decide_pseudonymises_and_drops_extra_fields() -> None:
+    line = json.dumps(event(email="alice@example.com")).encode()
+    key, value = encode(*decide(line, PSEUDO, not_after_now()))
     assert key == b"j-1"
     published = json.loads(value)
     assert is_pseudonym(published["customer_id"])
@@ -59,11 +59,18 @@ def test_read_jsonl_numbers_lines_and_rejects_oversized_without_keeping_them() -
     assert lines[3] == (4, b'{"b":2}')
 
 
-def test_decode_json_line_reasons() -> None:
+def test_a_line_that_is_not_json_says_why() -> None:
     with pytest.raises(ContractError, match="not UTF-8"):
-        decode_json_line(b"\xff\xfe")
+        decide(b"\xff\xfe", PSEUDO, not_after_now())
     with pytest.raises(ContractError, match="not JSON"):
-        decode_json_line(b"{nope")
+        decide(b"{nope", PSEUDO, not_after_now())
+
+
+def test_a_mapping_and_its_json_line_publish_the_same_bytes() -> None:
+    from_mapping = encode(*decide(event(), PSEUDO, not_after_now()))
+    from_line = encode(*decide(json.dumps(event()).encode(), PSEUDO, not_after_now()))
+    assert from_mapping == from_line
+    assert json.loads(from_line[1])["occurred_at"] == "2021-06-01T09:30:00.000Z"
 
 
 def test_read_csv_coerces_types_and_reports_bad_cells() -> None:
@@ -80,6 +87,6 @@ def test_read_csv_coerces_types_and_reports_bad_cells() -> None:
     good = rows[0][1]
     assert isinstance(good, dict)
     assert good["schema_version"] == 1 and good["duration_s"] == 35.5
-    assert prepare(good, PSEUDO, default_not_after()).outcome == "self_served"
+    assert decide(good, PSEUDO, not_after_now())[0].outcome == "self_served"
     assert isinstance(rows[1][1], ContractError)
     assert rows[1][1].field == "schema_version"

@@ -49,10 +49,13 @@ def test_interactions_table_matches_the_contract() -> None:
 
 
 def test_ingest_facts_has_the_worker_columns_and_the_contract_types() -> None:
-    from streams.logic.aggregate import FACT_COLUMNS
+    from streams.logic.facts import FACT_COLUMNS, FACT_TYPES
 
     table = _table_columns("ingest_facts")
     assert tuple(name for name, _ in table) == FACT_COLUMNS
     types = dict(table)
     for name, column_type in raw_columns():
         assert types[name] == column_type, f"ingest_facts.{name} drifted from the contract"
+    # Each column is sent as its own type, or a LowCardinality(String) as a String.
+    for name, sent in FACT_TYPES.items():
+        assert types[name] in (sent, f"LowCardinality({sent})"), name

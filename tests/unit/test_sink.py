@@ -10,7 +10,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
 from streams.sinks.clickhouse import Batch, ClickHouseSink, PermanentSinkError, transient
 
-BATCH = Batch("ingest_facts", ("a",), [[1]], "t/0:0-0")
+BATCH = Batch("ingest_facts", ("a",), [[1]], "t/0:0-0", ("UInt8",))
 
 
 class FlakyClient:
@@ -53,3 +53,6 @@ def test_transient() -> None:
     assert transient(OperationalError("refused")) and transient(ConnectionError())
     assert transient(DatabaseError("memory limit", code=241))
     assert not transient(DatabaseError("illegal aggregation", code=184))
+    # Rows the client cannot serialise: sending the same rows again cannot help.
+    assert not transient(AttributeError("'bytes' object has no attribute 'encode'"))
+    assert not transient(TypeError("unsupported operand"))

@@ -1,0 +1,124 @@
+"""The journey states as the worker reads and writes them: batched, on disk, changelogged.
+
+Reads are one multi-get per partition and flush. Writes are staged per flush: the states a
+flush changed go to the partition's RocksDB database in one atomic write and to the table's
+changelog topic as whole record batches (``BatchProducer``), before the flush's insert is sent
+(the changelog is never behind ClickHouse; it may be ahead, which ``as_of`` handles). Once the
+broker has a partition's changelog batches, the store records the changelog offset it holds,
+so a restart on the same disk recovers only what was written after it.
+
+The expiry sweep walks each partition's database with a cursor, a bounded number of keys at a
+time, reading only each state's head (``h``, ``t``): nothing is loaded whole, and ingestion
+goes on between steps. An expired journey is deleted from the store and from the changelog (a
+tombstone).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from streams.batch_sender import BatchProducer, Delivery
+from streams.faust_batches import JourneyStore
+from streams.logic import journey_state
+from streams.logic.journey_state import Expiry, JourneyState
+
+
+@dataclass
+class Staged:
+    """What one flush wrote to the store, waiting for the broker to hold its changelog."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    states: int = 0
+    bytes: int = 0
+
+
+class JourneyStates:
+    """The ``journeys`` table's store and changelog, for one worker."""
+
+    def __init__(self, store: JourneyStore, producer: BatchProducer, changelog: str) -> None:
+        self.store = store
+        self.producer = producer
+        self.changelog = changelog
+
+    def load(self, partition: int, journey_ids: Sequence[str]) -> list[bytes | None]:
+        """The stored state of each journey (None if unknown): one multi-get."""
+        return self.store.load(partition, [j.encode() for j in journey_ids])
+
+    async def stage(self, states: Mapping[int, Mapping[str, JourneyState]]) -> Staged:
+        """Store the changed states and send them to the changelog (not waiting for it)."""
+        staged = Staged()
+        encode = journey_state.encode
+        for partition, changed in states.items():
+            if not changed:
+                continue
+            entries = [(jid.encode(), encode(state)) for jid, state in changed.items()]
+            self.store.write(partition, entries)
+            staged.states += len(entries)
+            staged.bytes += sum(len(v) for _, v in entries)
+            staged.deliveries += await self.producer.send(self.changelog, partition, entries)
+        return staged
+
+    async def confirm(self, staged: Staged) -> None:
+        """Wait until the broker holds the staged changelog; then record, per partition, the
+        changelog offset the store holds."""
+        last: dict[int, int] = {}
+        for delivery in staged.deliveries:
+            offset = await delivery.last_offset()
+            last[delivery.partition] = max(last.get(delivery.partition, -1), offset)
+        for partition, offset in last.items():
+            if self.store.is_open(partition):
+                self.store.persist(self.changelog, partition, offset)
+
+    async def forget(self, partition: int, keys: Sequence[bytes]) -> list[Delivery]:
+        """Delete journeys from the store and the changelog (tombstones)."""
+        self.store.write(partition, (), keys)
+        return await self.producer.send(self.changelog, partition, [(k, None) for k in keys])
+
+
+@dataclass
+class Sweeper:
+    """Forgets journeys idle past the state TTL (by event time, against each partition's
+    watermark, so replays agree), a bounded number of keys per step."""
+
+    expiry: Expiry
+    every_s: float = 300.0
+    keys_per_step: int = 20_000
+    _cursors: dict[int, bytes | None] = field(default_factory=dict)
+    _pass_started: float = 0.0
+    _pending: list[int] = field(default_factory=list)
+    forgotten: int = 0
+
+    async def step(
+        self, states: JourneyStates, watermarks: Mapping[int, int], now: float | None = None
+    ) -> list[Delivery]:
+        """One step of the sweep over the partitions of ``watermarks`` (those owned, with the
+        watermark ClickHouse holds): at most ``keys_per_step`` keys read."""
+        now = time.monotonic() if now is None else now
+        if not self._pending:
+            if now - self._pass_started < self.every_s:
+                return []
+            self._pass_started = now
+            self._pending = sorted(watermarks)
+            self._cursors = {}
+        deliveries: list[Delivery] = []
+        budget = self.keys_per_step
+        while self._pending and budget > 0:
+            partition = self._pending[0]
+            watermark = watermarks.get(partition)
+            if watermark is None or not states.store.is_open(partition):
+                self._pending.pop(0)
+                continue
+            asked = budget
+            items = states.store.scan(partition, self._cursors.get(partition), asked)
+            budget -= len(items)
+            expired = [k for k, v in items if self.expiry.expired(v, watermark)]
+            if expired:
+                deliveries += await states.forget(partition, expired)
+                self.forgotten += len(expired)
+            if len(items) < asked:
+                self._pending.pop(0)  # this partition's pass is complete
+            else:
+                self._cursors[partition] = items[-1][0]
+        return deliveries

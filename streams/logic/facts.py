@@ -1,0 +1,136 @@
+"""The rows of one insert into ``ingest_facts``, built column by column, every column by name.
+
+A flush is one insert (docs/exactly-once.md). Its rows are of five kinds (the ``fact``
+column): ``interaction``, ``journey``, ``read_pair``, ``dead_letter`` and ``progress``. Each
+kind fills the columns it has and leaves the others at their defaults. Rows are never built as
+Python lists of 41 values: each kind adds a *block*, a few named columns of equal length built
+by list comprehensions over the decided records, and :meth:`Facts.columns` lays the blocks end
+to end, filling what a block does not name with its column's default. The insert sends those
+columns as they are (clickhouse-connect, column-oriented, types given, no per-row Python).
+
+``FACT_TYPES`` is the one list of the table's columns (checked against the server by
+``tests/integration/test_fact_columns.py``): names, and the type each is sent as.
+``LowCardinality(String)`` columns are sent as ``String`` (ClickHouse converts them on insert),
+which spares building a dictionary per column in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# Column → type as sent. Order is the table's (migrations 0002, 0005, 0006).
+FACT_TYPES: dict[str, str] = {
+    "fact": "String",
+    "event_id": "String",
+    "schema_version": "UInt8",
+    "kind": "String",
+    "occurred_at": "DateTime64(3, 'UTC')",
+    "tenant": "String",
+    "industry": "String",
+    "use_case": "String",
+    "channel": "String",
+    "journey_id": "String",
+    "customer_id": "String",
+    "direction": "String",
+    "duration_s": "Float64",
+    "outcome": "String",
+    "purpose": "String",
+    "message_id": "String",
+    "status": "String",
+    "read_signal": "String",
+    "handed_off": "Bool",
+    "kafka_topic": "String",
+    "kafka_partition": "UInt16",
+    "kafka_offset": "UInt64",
+    "kafka_timestamp": "DateTime64(3, 'UTC')",
+    "late": "UInt8",
+    "duration_ms": "UInt64",
+    "bucket_s": "UInt32",
+    "journeys": "UInt8",
+    "journey_channels": "UInt8",
+    "reason": "String",
+    "code": "String",
+    "original": "String",
+    "original_size": "UInt32",
+    "original_sha256": "String",
+    "watermark": "DateTime64(3, 'UTC')",
+    "events": "UInt32",
+    "dead": "UInt32",
+    "duplicates": "UInt32",
+    "late_events": "UInt32",
+    "lag": "Int64",
+    "worker": "String",
+    "epoch": "UInt64",  # the writer's lease on the partition (migration 0005)
+}
+FACT_COLUMNS: tuple[str, ...] = tuple(FACT_TYPES)
+# Times are sent as milliseconds since the epoch (DateTime64(3) ticks): no datetime objects.
+_DEFAULTS: dict[str, Any] = {"String": "", "Float64": 0.0, "Bool": False}
+# A String column is sent either as text or as bytes, never a mix: ``original`` holds the
+# bytes of rejected records.
+_COLUMN_DEFAULTS: dict[str, Any] = {"original": b""}
+
+
+def default(column: str) -> Any:
+    """The value a row that does not fill ``column`` holds."""
+    if column in _COLUMN_DEFAULTS:
+        return _COLUMN_DEFAULTS[column]
+    return _DEFAULTS.get(FACT_TYPES[column], 0)
+
+
+class Facts:
+    """The rows of one insert, as blocks of named columns (one block per kind of fact, or
+    per partition for progress rows)."""
+
+    __slots__ = ("_blocks", "rows")
+
+    def __init__(self) -> None:
+        self._blocks: list[tuple[int, dict[str, Sequence[Any]]]] = []
+        self.rows = 0
+
+    def add(self, fact: str, size: int, columns: dict[str, Sequence[Any]]) -> None:
+        """Add ``size`` rows of kind ``fact``; every column given must hold ``size`` values
+        and be one of ``FACT_TYPES``."""
+        if not size:
+            return
+        for name, values in columns.items():
+            if name not in FACT_TYPES:
+                raise KeyError(f"ingest_facts has no column {name!r}")
+            if len(values) != size:
+                raise ValueError(f"column {name!r} has {len(values)} values for {size} rows")
+        self._blocks.append((size, {"fact": [fact] * size, **columns}))
+        self.rows += size
+
+    def copy(self) -> Facts:
+        """Another Facts with the same blocks (blocks are never changed once added)."""
+        other = Facts()
+        other._blocks = list(self._blocks)
+        other.rows = self.rows
+        return other
+
+    def column(self, name: str) -> list[Any]:
+        """One whole column, every block's values end to end."""
+        out: list[Any] = []
+        fill = default(name)
+        for size, block in self._blocks:
+            values = block.get(name)
+            if values is None:
+                out.extend([fill] * size)
+            else:
+                out.extend(values)
+        return out
+
+    def columns(self) -> list[list[Any]]:
+        """Every column of the table, in ``FACT_COLUMNS`` order."""
+        return [self.column(name) for name in FACT_COLUMNS]
+
+    def facts(self, kind: str) -> list[dict[str, Any]]:
+        """The rows of one kind as dicts (for tests and reports, not for the hot path)."""
+        names = FACT_COLUMNS
+        rows: list[dict[str, Any]] = []
+        for size, block in self._blocks:
+            if block["fact"][0] != kind:
+                continue
+            for i in range(size):
+                rows.append({n: block[n][i] if n in block else default(n) for n in names})
+        return rows

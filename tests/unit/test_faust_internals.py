@@ -1,0 +1,92 @@
+"""Every faust-streaming internal ``streams.faust_batches`` relies on is still there, as it was.
+
+An upgrade of faust-streaming that moves any of these fails here, naming what moved, instead
+of in a worker that silently stops acknowledging or recovering. If this fails after an upgrade,
+read ``streams/faust_batches.py`` against the new Faust before changing the pin.
+"""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import entry_points, version
+
+import faust
+import pytest
+from faust.stores import rocksdb as faust_rocksdb
+from faust.tables import base as tables_base
+from faust.transport import consumer as faust_consumer
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import tuples
+
+from streams.faust_batches import FAUST_VERSION, BatchConsumer, BatchTransport
+
+
+def test_faust_is_the_pinned_version() -> None:
+    assert version("faust-streaming") == FAUST_VERSION, (
+        f"faust-streaming is {version('faust-streaming')}, streams/faust_batches.py was "
+        f"written against {FAUST_VERSION}: check every internal it uses, then update the pin"
+    )
+
+
+def test_the_journey_transport_is_registered() -> None:
+    (found,) = [e for e in entry_points(group="faust.transports") if e.name == "journey"]
+    assert found.load() is BatchTransport
+    assert faust.transport.by_url("journey://127.0.0.1:9092") is BatchTransport
+
+
+# (owner, attribute, parameters it must take, or None for a plain attribute)
+USED: list[tuple[object, str, tuple[str, ...] | None]] = [
+    (faust_consumer.Consumer, "_wait_next_records", ("self", "timeout")),
+    (faust_consumer.Consumer, "_new_offset", ("self", "tp")),
+    (faust_consumer.Consumer, "perform_seek", ("self",)),
+    (faust_consumer.Consumer, "on_partitions_revoked", ("self", "revoked")),
+    (faust_consumer.Consumer, "ack", ("self", "message")),
+    (faust_consumer.Consumer, "getmany", ("self", "timeout")),
+    (faust_aiokafka.Consumer, "_to_message", ("self", "tp", "record")),
+    (faust_aiokafka.Consumer, "_commit", ("self", "offsets")),
+    (faust_aiokafka.Transport, "Consumer", None),
+    (tuples, "ack_lock", None),
+    (tuples.ConsumerMessage, "on_final_ack", ("self", "consumer")),
+    (faust_rocksdb.Store, "_db_for_partition", ("self", "partition")),
+    (faust_rocksdb.Store, "persisted_offset", ("self", "tp")),
+    (faust_rocksdb.Store, "set_persisted_offset", ("self", "tp", "offset")),
+    (faust_rocksdb.Store, "offset_key", None),
+    (faust_rocksdb.RocksDBOptions, "as_options", ("self",)),
+    (tables_base.Collection, "_new_store_by_url", ("self", "url")),
+    (tables_base.Collection, "apply_changelog_batch", ("self", "batch")),
+    (tables_base.Collection, "changelog_topic_name", None),
+    (faust.Stream, "noack_take", ("self", "max_", "within")),
+]
+
+
+@pytest.mark.parametrize(("owner", "name", "parameters"), USED, ids=lambda x: str(x)[:40])
+def test_an_internal_the_batch_transport_uses_is_unchanged(
+    owner: object, name: str, parameters: tuple[str, ...] | None
+) -> None:
+    assert hasattr(owner, name), f"{owner!r} no longer has {name}"
+    if parameters is not None:
+        found = tuple(inspect.signature(getattr(owner, name)).parameters)
+        assert found[: len(parameters)] == parameters, f"{owner!r}.{name}{found}"
+
+
+def test_the_consumer_state_the_acks_use_is_made_as_before() -> None:
+    source = inspect.getsource(faust_consumer.Consumer.__init__)
+    for attribute in (
+        "_committed_offset",
+        "_acked",
+        "_unacked_messages",
+        "_buffered_partitions",
+        "_waiting_for_ack",
+    ):
+        assert attribute in source, f"Consumer.__init__ no longer sets {attribute}"
+    # The drain loop must still fetch through getmany and deliver each message it yields.
+    drain = inspect.getsource(faust_consumer.Consumer._drain_messages)
+    assert "getmany(timeout=" in drain and "callback(message)" in drain
+    # The store's databases per partition, and its recovery writing raw keys and values.
+    store = inspect.getsource(faust_rocksdb.Store)
+    assert "self._dbs" in store and "batches[msg.partition].put(msg.key, msg.value)" in store
+
+
+def test_the_batch_consumer_overrides_what_it_means_to() -> None:
+    for name in ("getmany", "ack", "_new_offset", "on_partitions_revoked"):
+        assert name in vars(BatchConsumer), name

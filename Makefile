@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The benchmark's peer runs in a virtualenv of its own: quixstreams pins pydantic below ours.
 PEER := build/peer-venv
 
-.PHONY: install demo down status test lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard
+.PHONY: install demo down status test lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard bench-state
 
 install: $(VENV)/.installed
 
@@ -64,6 +64,11 @@ $(PEER)/.installed: Makefile
 	$(PYTHON) -m venv $(PEER)
 	$(PEER)/bin/python -m pip install -q $(PEER_PACKAGES)
 	touch $@
+
+## 1, 5 and 20 million live journeys through the worker and its store: memory, bytes per
+## journey on disk and in the changelog, restart to first insert (not part of the test command).
+bench-state: install
+	$(BIN)/python -m tests.bench.bench_state --journeys 1000000,5000000,20000000
 
 ## Every named query on three years of rollups at 10 billion interactions a year, and every
 ## page drawn in headless Chromium (not part of the test command).

@@ -417,8 +417,11 @@ def canonical(event: Event, ms: int) -> bytes:
     """The event as the contract's canonical compact JSON: only its kind's fields, the time in
     UTC with milliseconds and a ``Z``, ``schema_version`` an integer, absent optional fields
     left out, unknown fields dropped."""
+    text = event.occurred_at
+    if not (len(text) == 24 and text[19] == "." and text[23] == "Z"):  # else canonical already
+        text = format_ms(ms)
     normal = msgspec.structs.replace(
-        cast(Any, event), occurred_at=format_ms(ms), schema_version=int(event.schema_version)
+        cast(Any, event), occurred_at=text, schema_version=SCHEMA_VERSION
     )
     return _ENCODER.encode(normal)
 

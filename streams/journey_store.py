@@ -83,10 +83,10 @@ class Sweeper:
     watermark, so replays agree), a bounded number of keys per step."""
 
     expiry: Expiry
-    every_s: float = 300.0
+    every_s: float = 300.0  # a pass over every key at most this often, the first one too
     keys_per_step: int = 20_000
     _cursors: dict[int, bytes | None] = field(default_factory=dict)
-    _pass_started: float = 0.0
+    _pass_started: float = field(default_factory=time.monotonic)
     _pending: list[int] = field(default_factory=list)
     forgotten: int = 0
 

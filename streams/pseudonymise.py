@@ -14,7 +14,8 @@ import hashlib
 import hmac
 import re
 
-PSEUDONYM = re.compile(r"^ph:[a-z0-9]{1,16}:[0-9a-f]{32}$")
+PSEUDONYM = re.compile(r"^ph:[a-z0-9]{1,16}:[0-9a-f]{32}\Z")
+RECENT = 50_000  # pseudonyms remembered (about 10 MB)
 
 
 def is_pseudonym(value: str) -> bool:
@@ -32,12 +33,19 @@ class Pseudonymiser:
             raise ValueError(f"key id {key_id!r} must be 1 to 16 of a-z and 0-9")
         self._key = key
         self.key_id = key_id
+        # A customer's events come in runs (a journey has several): the last pseudonyms made.
+        self._recent: dict[tuple[str, str], str] = {}
 
     def __call__(self, tenant: str, customer_id: str) -> str:
         """The pseudonym of ``customer_id`` within ``tenant``; pseudonyms pass through."""
+        known = self._recent.get((tenant, customer_id))
+        if known is not None:
+            return known
         if is_pseudonym(customer_id):
             return customer_id
-        digest = hmac.new(
-            self._key, f"{tenant}\0{customer_id}".encode("utf-8", "surrogatepass"), hashlib.sha256
-        )
-        return f"ph:{self.key_id}:{digest.hexdigest()[:32]}"
+        message = f"{tenant}\0{customer_id}".encode("utf-8", "surrogatepass")
+        pseudonym = f"ph:{self.key_id}:{hmac.digest(self._key, message, hashlib.sha256).hex()[:32]}"
+        if len(self._recent) >= RECENT:
+            self._recent.clear()
+        self._recent[(tenant, customer_id)] = pseudonym
+        return pseudonym

@@ -19,15 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy.local.kafka_broker import KafkaBroker
-from streams.events import default_not_after
 from streams.kafka_admin import ensure_topics, project_topics
 from streams.pseudonymise import Pseudonymiser
 from streams.publish import (
     KafkaSender,
     Sender,
-    decode_json_line,
+    decide,
+    encode,
+    not_after_now,
     open_sender,
-    prepare,
     publish_stream,
 )
 from streams.settings import Settings
@@ -76,16 +76,8 @@ def main() -> None:
             ensure_topics(settings.kafka_bootstrap, project_topics(settings))
 
             t0 = time.perf_counter()
-            not_after = default_not_after()
-            encoded = []
-            for line in lines:
-                event = prepare(decode_json_line(line), pseudo, not_after)
-                encoded.append(
-                    (
-                        event.journey_id.encode(),
-                        json.dumps(event.to_json(), separators=(",", ":")).encode(),
-                    )
-                )
+            not_after = not_after_now()
+            encoded = [encode(*decide(line, pseudo, not_after)) for line in lines]
             validate_s = time.perf_counter() - t0
 
             ceiling_s = timed_send(

@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from streams.logic.ingest import Rejected, SourceRecord, decode
+from streams.logic.ingest import Rejected, SourceRecord, decide
 from tests.clear_ids import careless_records
 from tests.hostile import hostile_records
 
@@ -105,7 +105,7 @@ POISON = st.one_of(
 def rejected(value: bytes) -> bool:
     """Whether the contract refuses ``value`` (as the worker will)."""
     now_ms = int(time.time() * 1000)
-    return isinstance(decode(SourceRecord("fuzz", 0, 0, now_ms, value)), Rejected)
+    return isinstance(decide(SourceRecord("fuzz", 0, 0, now_ms, value)), Rejected)
 
 
 def poison_records(count: int, seed_value: int = 0) -> list[tuple[bytes, bytes]]:

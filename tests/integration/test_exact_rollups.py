@@ -93,11 +93,24 @@ def test_sigkill_at_random_moments_changes_nothing(
     settings = pipeline_settings
     client = connect(settings.clickhouse_url.get_secret_value())
     published = publish_backfill(settings, 60_000, seed=11)
-    # More traffic arrives while the worker is being killed.
-    more = threading.Thread(target=publish_backfill, args=(settings, 40_000), kwargs={"seed": 12})
+    # More traffic keeps arriving while the worker is being killed: every incarnation has
+    # records to apply when it is killed (the worker drains a backlog in seconds).
+    done = threading.Event()
+
+    def traffic() -> None:
+        seed = 100
+        while not done.is_set():
+            publish_backfill(settings, 4_000, seed=seed)
+            seed += 1
+            time.sleep(0.5)
+
+    more = threading.Thread(target=traffic)
     more.start()
-    worker = _kill_loop(settings, worker_factory, client, kills=5, rng=random.Random(5))
-    more.join()
+    try:
+        worker = _kill_loop(settings, worker_factory, client, kills=5, rng=random.Random(5))
+    finally:
+        done.set()
+        more.join()
     total = total_records(settings)
     assert total > sum(published.values())
     wait_applied(client, settings.topic_interactions, total, 300, worker.log_tail)

@@ -23,7 +23,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from deploy.local.processes import ManagedProcess
 from streams.batch_sender import BatchSender
 from streams.clickhouse import connect
-from streams.logic.ingest import Rejected, SourceRecord, decode
+from streams.logic.ingest import Rejected, SourceRecord, decide
 from streams.publish import pseudonymiser
 from streams.settings import Settings
 from streams.simulate.generator import Simulator
@@ -152,7 +152,7 @@ def test_no_clear_customer_id_reaches_kafka_or_clickhouse(
     # Some shaped records are valid events (a pseudonym under customer_id, the clear id under
     # another spelling beside it): their unknown fields are dropped, never stored.
     rejected = sum(
-        isinstance(decode(SourceRecord("t", 0, 0, 1_900_000_000_000, value)), Rejected)
+        isinstance(decide(SourceRecord("t", 0, 0, 1_900_000_000_000, value)), Rejected)
         for value in careless
     )
     assert dead == rejected + sum(r.label == "malformed" for r in records)

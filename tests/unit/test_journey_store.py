@@ -1,0 +1,87 @@
+"""The journey store as the worker uses it: batched reads and writes, the changelog, the sweep."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import faust
+
+from streams.batch_sender import Delivery
+from streams.faust_batches import declare_journeys
+from streams.journey_store import JourneyStates, Sweeper
+from streams.logic.journey_state import Expiry, JourneyState, decode, encode
+
+DAY = 86_400_000
+
+
+class MemoryProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, list[tuple[bytes, bytes | None]]]] = []
+
+    async def send(self, topic: str, partition: int, records: Any) -> list[Delivery]:
+        records = list(records)
+        self.sent.append((topic, partition, records))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_result(SimpleNamespace(offset=10 * len(self.sent)))
+        return [Delivery(topic, partition, len(records), future)]
+
+
+def journey_states(tmp_path: Path) -> tuple[JourneyStates, MemoryProducer]:
+    app = faust.App("store-test", broker="journey://127.0.0.1:1", datadir=str(tmp_path))
+    app.finalize()
+    table = declare_journeys(app, 2)
+    producer = MemoryProducer()
+    return JourneyStates(table.store, producer, table.changelog_topic_name), producer  # type: ignore[arg-type]
+
+
+def test_a_flush_is_one_write_one_changelog_batch_and_the_offset_it_reached(
+    tmp_path: Path,
+) -> None:
+    states, producer = journey_states(tmp_path)
+
+    async def run() -> None:
+        staged = await states.stage({1: {"j1": JourneyState(h=4), "j2": JourneyState(h=5)}})
+        assert staged.states == 2 and len(staged.deliveries) == 1
+        await states.confirm(staged)
+
+    asyncio.run(run())
+    ((topic, partition, records),) = producer.sent
+    assert topic.endswith("-journeys-changelog") and partition == 1
+    assert [k for k, _ in records] == [b"j1", b"j2"]
+    assert [decode(s).h for s in states.load(1, ["j1", "j2", "j3"]) if s] == [4, 5]
+    assert states.load(1, ["j3"]) == [None] and states.load(0, ["j1"]) == [None]
+    # The batch's last record (base offset 10, two records): the store holds up to 11.
+    assert states.store.persisted(states.changelog, 1) == 11
+
+
+def test_the_sweep_forgets_idle_journeys_a_bounded_number_of_keys_at_a_time(
+    tmp_path: Path,
+) -> None:
+    states, producer = journey_states(tmp_path)
+    old = {f"old{i:03d}": JourneyState(t=0) for i in range(50)}
+    fresh = {f"new{i:03d}": JourneyState(t=200 * DAY) for i in range(50)}
+    states.store.write(0, [(k.encode(), encode(v)) for k, v in (old | fresh).items()])
+    sweeper = Sweeper(Expiry(120 * DAY), every_s=300, keys_per_step=30)
+    watermarks = {0: 200 * DAY}
+
+    async def run() -> int:
+        steps = 0
+        assert await sweeper.step(states, watermarks, now=sweeper_start + 10) == []  # too early
+        now = sweeper_start + 301
+        while True:
+            await sweeper.step(states, watermarks, now=now)
+            steps += 1
+            if not sweeper._pending:
+                return steps
+
+    sweeper_start = sweeper._pass_started
+    steps = asyncio.run(run())
+    assert steps == 4  # 100 keys, 30 at a time
+    assert sweeper.forgotten == 50
+    assert all(v is None for v in states.load(0, list(old)))
+    assert all(v is not None for v in states.load(0, list(fresh)))
+    tombstones = [k for _, _, records in producer.sent for k, v in records if v is None]
+    assert sorted(tombstones) == sorted(k.encode() for k in old)

@@ -169,3 +169,23 @@ def write_like_the_worker(
             [batch.types[i] for i in keep],
         ),
     )
+
+
+class MemoryProducer:
+    """Stands in for ``BatchProducer``: records what would go to a topic, each send one batch
+    the broker has already taken (offsets 10, 20, ... as base offsets)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, list[tuple[bytes, bytes | None]]]] = []
+
+    async def send(self, topic: str, partition: int, records: Any) -> list[Any]:
+        import asyncio
+        from types import SimpleNamespace
+
+        from streams.batch_sender import Delivery
+
+        records = list(records)
+        self.sent.append((topic, partition, records))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_result(SimpleNamespace(offset=10 * len(self.sent)))
+        return [Delivery(topic, partition, len(records), future)]

@@ -35,7 +35,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime
@@ -44,13 +43,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from deploy.local.clickhouse_server import EmbeddedClickHouse
-from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import ManagedProcess
 from streams import verify
 from streams.batch_sender import BatchSender
 from streams.clickhouse import connect
-from streams.kafka_admin import ensure_topics, project_topics
 from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules, finish, plan_flush
 from streams.logic.ingest import SourceRecord
 from streams.logic.journey_state import MemoryStates
@@ -59,6 +55,7 @@ from streams.publish import KafkaSender
 from streams.settings import Settings
 from streams.simulate.run import publish_records, record_bytes, simulator_for
 from streams.sinks.clickhouse import facts_batch, insert
+from tests.bench.lab import bench_lab
 from tests.integration.pipeline import DISORDER
 from tests.support import free_port, settings_env
 
@@ -279,136 +276,116 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=Path("build/bench.md"))
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        state = Path(tmp)
-        clickhouse = EmbeddedClickHouse(state, port=free_port())
-        broker = KafkaBroker(state, CACHE, port=free_port(), controller_port=free_port())
-        clickhouse.start()
-        broker.start()
-        worker = ManagedProcess("worker", state / "run")
-        try:
-            settings = Settings(
-                kafka_bootstrap=broker.bootstrap,
-                clickhouse_url=f"{clickhouse.url}/bench",
-                state_dir=state / "run",
-                cache_dir=CACHE,
-                worker_web_port=free_port(),
-                _env_file=None,
-            )
-            url = settings.clickhouse_url.get_secret_value()
-            migrate(url)
-            ensure_topics(settings.kafka_bootstrap, project_topics(settings))
-            topic = settings.topic_interactions
+    with bench_lab("bench") as lab:
+        state, clickhouse, settings, worker = lab.state, lab.clickhouse, lab.settings, lab.worker
+        url = lab.url
+        topic = settings.topic_interactions
 
-            sim = simulator_for(settings, 3, disorder=DISORDER)
-            backlog = sim.backfill(
-                args.events, datetime(2020, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC)
-            )
-            sender = BatchSender(settings.kafka_bootstrap, topic)
-            published_at = time.monotonic()
-            report = publish_records(backlog, sender)
-            sender.close()
-            publish_s = time.monotonic() - published_at
-            total = sum(report.published.values())
-            print(f"published {report.summary()}")
+        sim = simulator_for(settings, 3, disorder=DISORDER)
+        backlog = sim.backfill(
+            args.events, datetime(2020, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC)
+        )
+        sender = BatchSender(settings.kafka_bootstrap, topic)
+        published_at = time.monotonic()
+        report = publish_records(backlog, sender)
+        sender.close()
+        publish_s = time.monotonic() - published_at
+        total = sum(report.published.values())
+        print(f"published {report.summary()}")
 
-            ceiling = raw_consume(settings.kafka_bootstrap, topic, total, decode=False)
-            ceiling_json = raw_consume(settings.kafka_bootstrap, topic, total, decode=True)
-            partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
-            logic = logic_rate(partitions)
-            floor = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.bench.faust_floor",
-                    settings.kafka_bootstrap,
-                    topic,
-                    str(total),
-                    str(free_port()),
-                    str(state / "floor"),
-                    "worker",
-                    "--loglevel",
-                    "warning",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            if floor.returncode != 0:
-                raise SystemExit(f"the Faust floor run failed:\n{floor.stderr[-2000:]}")
-            faust_floor = float(re.findall(r"FLOOR (\d+)", floor.stdout)[-1])
+        ceiling = raw_consume(settings.kafka_bootstrap, topic, total, decode=False)
+        ceiling_json = raw_consume(settings.kafka_bootstrap, topic, total, decode=True)
+        partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
+        logic = logic_rate(partitions)
+        floor = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.bench.faust_floor",
+                settings.kafka_bootstrap,
+                topic,
+                str(total),
+                str(free_port()),
+                str(state / "floor"),
+                "worker",
+                "--loglevel",
+                "warning",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if floor.returncode != 0:
+            raise SystemExit(f"the Faust floor run failed:\n{floor.stderr[-2000:]}")
+        faust_floor = float(re.findall(r"FLOOR (\d+)", floor.stdout)[-1])
 
-            client = connect(url)
-            env = {**os.environ, **settings_env(settings)}
-            worker.start([sys.executable, "-m", "streams", "worker"], env=env)
-            sustained, drain_s = sustained_rate(client, topic, total)
-            pid = worker.pid() or 0
-            metrics_url = f"http://127.0.0.1:{settings.worker_web_port}/metrics"
-            scraped = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
-            insert_s = metric(scraped, "flush_seconds_total")
-            flushes = metric(scraped, "flushes_total")
-            rows = metric(scraped, "fact_rows_total")
+        client = connect(url)
+        env = {**os.environ, **settings_env(settings)}
+        worker.start([sys.executable, "-m", "streams", "worker"], env=env)
+        sustained, drain_s = sustained_rate(client, topic, total)
+        pid = worker.pid() or 0
+        metrics_url = f"http://127.0.0.1:{settings.worker_web_port}/metrics"
+        scraped = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+        insert_s = metric(scraped, "flush_seconds_total")
+        flushes = metric(scraped, "flushes_total")
+        rows = metric(scraped, "fact_rows_total")
 
-            # Freshness: steady traffic the worker keeps up with, sent as it comes (kafka-python,
-            # 5 ms linger), so the record timestamp is when it was published.
-            now_ms = int(time.time() * 1000)
-            steady = simulator_for(settings, 4).backfill(
-                int(args.live_rate * args.live_seconds),
-                datetime(2021, 6, 1, tzinfo=UTC),
-                datetime(2021, 7, 1, tzinfo=UTC),
-            )
-            live_sender = KafkaSender(settings.kafka_bootstrap, topic, linger_ms=5)
-            started = time.monotonic()
-            for i, record in enumerate(steady):
-                wait = started + i / args.live_rate - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                live_sender.send(record.key, record_bytes(record))
-            live_sender.flush()
-            live_sender.close()
-            partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
-            total = sum(len(p) for p in partitions)
-            while verify.applied_records(client, topic) < total:
-                time.sleep(0.25)
-            lags = []
-            for event_id, ingested in client.query(
-                "SELECT event_id, toUnixTimestamp64Milli(ingested_at) FROM interactions "
-                "WHERE ingested_at >= fromUnixTimestamp64Milli({t:Int64})",
-                parameters={"t": now_ms},
-            ).result_rows:
-                lags.append((event_id, int(ingested)))
-            by_id = {}
-            for part in partitions:
-                for r in part:
-                    if r.timestamp_ms >= now_ms:
-                        by_id[r.value.split(b'"event_id":"', 1)[-1].split(b'"', 1)[0].decode()] = (
-                            r.timestamp_ms
-                        )
-            fresh = sorted(ing - by_id[e] for e, ing in lags if e in by_id)
-            exact = verify.compare(
-                verify.compute_truth(partitions, Rules()).frozen(), verify.measured(client)
-            )
-            peak = peak_rss_mb(pid)
-            worker.stop(timeout=30)
+        # Freshness: steady traffic the worker keeps up with, sent as it comes (kafka-python,
+        # 5 ms linger), so the record timestamp is when it was published.
+        now_ms = int(time.time() * 1000)
+        steady = simulator_for(settings, 4).backfill(
+            int(args.live_rate * args.live_seconds),
+            datetime(2021, 6, 1, tzinfo=UTC),
+            datetime(2021, 7, 1, tzinfo=UTC),
+        )
+        live_sender = KafkaSender(settings.kafka_bootstrap, topic, linger_ms=5)
+        started = time.monotonic()
+        for i, record in enumerate(steady):
+            wait = started + i / args.live_rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            live_sender.send(record.key, record_bytes(record))
+        live_sender.flush()
+        live_sender.close()
+        partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
+        total = sum(len(p) for p in partitions)
+        while verify.applied_records(client, topic) < total:
+            time.sleep(0.25)
+        lags = []
+        for event_id, ingested in client.query(
+            "SELECT event_id, toUnixTimestamp64Milli(ingested_at) FROM interactions "
+            "WHERE ingested_at >= fromUnixTimestamp64Milli({t:Int64})",
+            parameters={"t": now_ms},
+        ).result_rows:
+            lags.append((event_id, int(ingested)))
+        by_id = {}
+        for part in partitions:
+            for r in part:
+                if r.timestamp_ms >= now_ms:
+                    by_id[r.value.split(b'"event_id":"', 1)[-1].split(b'"', 1)[0].decode()] = (
+                        r.timestamp_ms
+                    )
+        fresh = sorted(ing - by_id[e] for e, ing in lags if e in by_id)
+        exact = verify.compare(
+            verify.compute_truth(partitions, Rules()).frozen(), verify.measured(client)
+        )
+        peak = peak_rss_mb(pid)
+        worker.stop(timeout=30)
 
-            # The same topic (backlog and live traffic) through two workers, the peer and the
-            # naive pipeline.
-            base = clickhouse.url
-            two, two_verdicts = scale_out_rate(settings, base, topic, total, 2, state)
-            peer, peer_verdicts = (float("nan"), [])
-            if args.peer_python:
-                peer, peer_verdicts = peer_rate(
-                    args.peer_python, settings.kafka_bootstrap, topic, f"{base}/peer", total,
-                    state / "peer.log",
-                )  # fmt: skip
-            naive, naive_done = naive_rate(
-                settings.kafka_bootstrap, topic, f"{base}/naive", args.naive_seconds
-            )
-        finally:
-            worker.stop(timeout=30)
-            broker.stop()
-            clickhouse.stop()
+        # The same topic (backlog and live traffic) through two workers, the peer and the
+        # naive pipeline.
+        base = clickhouse.url
+        two, two_verdicts = scale_out_rate(settings, base, topic, total, 2, state)
+        peer, peer_verdicts = (float("nan"), [])
+        if args.peer_python:
+            peer, peer_verdicts = peer_rate(
+                args.peer_python, settings.kafka_bootstrap, topic, f"{base}/peer", total,
+                state / "peer.log",
+            )  # fmt: skip
+        naive, naive_done = naive_rate(
+            settings.kafka_bootstrap, topic, f"{base}/naive", args.naive_seconds
+        )
 
     p50 = statistics.median(fresh) if fresh else float("nan")
     p99 = fresh[int(len(fresh) * 0.99) - 1] if fresh else float("nan")

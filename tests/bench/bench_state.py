@@ -17,22 +17,17 @@ import argparse
 import os
 import platform
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deploy.local.clickhouse_server import EmbeddedClickHouse
-from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import ManagedProcess
 from streams import verify
 from streams.app import data_dir
 from streams.batch_sender import BatchSender
 from streams.clickhouse import connect
-from streams.kafka_admin import ensure_topics, project_topics
-from streams.migrations import migrate
-from streams.settings import Settings
-from tests.support import free_port, settings_env
+from tests.bench.lab import bench_lab
+from tests.support import settings_env
 
 CACHE = Path.home() / ".cache" / "journey-telemetry"
 START_MS = int(datetime(2021, 3, 1, tzinfo=UTC).timestamp() * 1000)
@@ -100,83 +95,62 @@ def main() -> None:
         print(line, flush=True)
         lines.append(line)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        state = Path(tmp)
-        clickhouse = EmbeddedClickHouse(state, port=free_port())
-        broker = KafkaBroker(state, CACHE, port=free_port(), controller_port=free_port())
-        clickhouse.start()
-        broker.start()
-        worker = ManagedProcess("worker", state / "run")
-        try:
-            settings = Settings(
-                kafka_bootstrap=broker.bootstrap,
-                clickhouse_url=f"{clickhouse.url}/state",
-                state_dir=state / "run",
-                cache_dir=CACHE,
-                worker_web_port=free_port(),
-                _env_file=None,
-            )
-            url = settings.clickhouse_url.get_secret_value()
-            migrate(url)
-            ensure_topics(settings.kafka_bootstrap, project_topics(settings))
-            client = connect(url)
-            topic = settings.topic_interactions
-            env = {**os.environ, **settings_env(settings)}
-            sender = BatchSender(settings.kafka_bootstrap, topic)
-            worker.start([sys.executable, "-m", "streams", "worker"], env=env)
-            say(f"# Journey state benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-            say()
-            say(
-                f"Machine: {platform.node()}, {platform.machine()}, {os.cpu_count()} CPUs; "
-                f"Python {platform.python_version()}; broker, ClickHouse and the worker share "
-                "it. One touch event per journey, every journey live (inside the state TTL)."
-            )
-            say()
-            say(
-                "| live journeys | worker RSS MB | peak RSS MB | store on disk, bytes/journey "
-                "| changelog, bytes/journey | records/s applied |"
-            )
-            say("|---:|---:|---:|---:|---:|---:|")
-            published = 0
-            rss: dict[int, float] = {}
-            for size in sizes:
-                publish(sender, published, size - published)
-                started = time.monotonic()
-                wait_applied(client, topic, size, timeout=7200)
-                rate = (size - published) / (time.monotonic() - started)
-                published = size
-                time.sleep(3)  # the store's last writes and persisted offsets settle
-                now, peak = memory_mb(worker_pid(worker))
-                rss[size] = peak
-                store = disk_bytes(data_dir(settings))
-                changelog = disk_bytes(broker.data_dir, "journeys-changelog")
-                say(
-                    f"| {size:,} | {now:,.0f} | {peak:,.0f} | {store / size:,.1f} "
-                    f"| {changelog / size:,.1f} | {rate:,.0f} |"
-                )
-
-            worker.stop(timeout=60)
-            restarted = time.monotonic()
-            worker.start([sys.executable, "-m", "streams", "worker"], env=env)
-            publish(sender, published, 1)
-            wait_applied(client, topic, published + 1, timeout=1800)
-            restart_s = time.monotonic() - restarted
+    with bench_lab("state") as lab:
+        settings, broker, worker = lab.settings, lab.broker, lab.worker
+        client = connect(lab.url)
+        topic = settings.topic_interactions
+        env = {**os.environ, **settings_env(settings)}
+        sender = BatchSender(settings.kafka_bootstrap, topic)
+        worker.start([sys.executable, "-m", "streams", "worker"], env=env)
+        say(f"# Journey state benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+        say()
+        say(
+            f"Machine: {platform.node()}, {platform.machine()}, {os.cpu_count()} CPUs; "
+            f"Python {platform.python_version()}; broker, ClickHouse and the worker share "
+            "it. One touch event per journey, every journey live (inside the state TTL)."
+        )
+        say()
+        say(
+            "| live journeys | worker RSS MB | peak RSS MB | store on disk, bytes/journey "
+            "| changelog, bytes/journey | records/s applied |"
+        )
+        say("|---:|---:|---:|---:|---:|---:|")
+        published = 0
+        rss: dict[int, float] = {}
+        for size in sizes:
+            publish(sender, published, size - published)
+            started = time.monotonic()
+            wait_applied(client, topic, size, timeout=7200)
+            rate = (size - published) / (time.monotonic() - started)
+            published = size
+            time.sleep(3)  # the store's last writes and persisted offsets settle
             now, peak = memory_mb(worker_pid(worker))
-            sender.close()
-            say()
-            growth = rss[sizes[-1]] / rss[sizes[0]] - 1
+            rss[size] = peak
+            store = disk_bytes(data_dir(settings))
+            changelog = disk_bytes(broker.data_dir, "journeys-changelog")
             say(
-                f"Peak RSS from {sizes[0]:,} to {sizes[-1]:,} journeys: {rss[sizes[0]]:,.0f} to "
-                f"{rss[sizes[-1]]:,.0f} MB ({growth:+.0%}; aim: under 600 MB, at most +20%)."
+                f"| {size:,} | {now:,.0f} | {peak:,.0f} | {store / size:,.1f} "
+                f"| {changelog / size:,.1f} | {rate:,.0f} |"
             )
-            say(
-                f"Restart at {sizes[-1]:,} live journeys: the first insert of a new event "
-                f"{restart_s:.1f} s after the worker was started again (RSS then {now:,.0f} MB)."
-            )
-        finally:
-            worker.stop(timeout=60)
-            broker.stop()
-            clickhouse.stop()
+
+        worker.stop(timeout=60)
+        restarted = time.monotonic()
+        worker.start([sys.executable, "-m", "streams", "worker"], env=env)
+        publish(sender, published, 1)
+        wait_applied(client, topic, published + 1, timeout=1800)
+        restart_s = time.monotonic() - restarted
+        now, peak = memory_mb(worker_pid(worker))
+        sender.close()
+        say()
+        growth = rss[sizes[-1]] / rss[sizes[0]] - 1
+        say(
+            f"Peak RSS from {sizes[0]:,} to {sizes[-1]:,} journeys: {rss[sizes[0]]:,.0f} to "
+            f"{rss[sizes[-1]]:,.0f} MB ({growth:+.0%}; aim: under 600 MB, at most +20%)."
+        )
+        say(
+            f"Restart at {sizes[-1]:,} live journeys: the first insert of a new event "
+            f"{restart_s:.1f} s after the worker was started again (RSS then {now:,.0f} MB)."
+        )
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text("\n".join(lines) + "\n")
     print(f"report written to {args.report}")

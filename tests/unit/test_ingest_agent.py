@@ -12,7 +12,6 @@ import faust
 import pytest
 
 from streams.agents import interactions
-from streams.batch_sender import Delivery
 from streams.faust_batches import BatchMessage, declare_journeys
 from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules
 from streams.logic.facts import FACT_COLUMNS
@@ -20,6 +19,7 @@ from streams.logic.journey_state import JourneyState, decode, encode
 from streams.metrics import WorkerMetrics
 from streams.sinks.clickhouse import Batch
 from streams.topics import Topics
+from tests.support import MemoryProducer
 
 CUSTOMER = "ph:k1:" + "cd" * 16
 
@@ -40,20 +40,6 @@ class MemorySink:
 
     async def ping(self, timeout: float = 2.0) -> bool:
         return True
-
-
-class MemoryProducer:
-    """Records what would go to the changelog and the dead-letter topic."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, int, list[tuple[bytes, bytes | None]]]] = []
-
-    async def send(self, topic: str, partition: int, records: Any) -> list[Delivery]:
-        records = list(records)
-        self.sent.append((topic, partition, records))
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.set_result(SimpleNamespace(offset=len(self.sent) * 100))
-        return [Delivery(topic, partition, len(records), future)]
 
 
 def event(n: int, journey: str = "j1", **fields: Any) -> bytes:

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import faust
 
-from streams.batch_sender import Delivery
 from streams.faust_batches import declare_journeys
 from streams.journey_store import JourneyStates, Sweeper
 from streams.logic.journey_state import Expiry, JourneyState, decode, encode
+from tests.support import MemoryProducer
 
 DAY = 86_400_000
-
-
-class MemoryProducer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, int, list[tuple[bytes, bytes | None]]]] = []
-
-    async def send(self, topic: str, partition: int, records: Any) -> list[Delivery]:
-        records = list(records)
-        self.sent.append((topic, partition, records))
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.set_result(SimpleNamespace(offset=10 * len(self.sent)))
-        return [Delivery(topic, partition, len(records), future)]
 
 
 def journey_states(tmp_path: Path) -> tuple[JourneyStates, MemoryProducer]:

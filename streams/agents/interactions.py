@@ -61,7 +61,7 @@ from streams.topics import Topics
 log = logging.getLogger(__name__)
 
 FLUSH_RECORDS = 50_000  # at most this many records in one insert
-TAKE_BATCHES = 24  # fetched partition batches taken at once
+TAKE_BATCHES = 48  # fetched partition batches taken at once (about 40,000 records)
 BATCH_WITHIN_S = 1.0
 SLOW_INSERT_S = 5.0  # half the session timeout
 PROGRESS_QUERY = queries.load("partition_progress")

@@ -58,6 +58,7 @@ def test_an_error_nobody_foresaw_is_a_dead_letter_too(monkeypatch: pytest.Monkey
         def decode(self, *_: object) -> None:
             raise KeyError("something unforeseen")
 
+    monkeypatch.setattr(decoder, "_EXACT_DECODER", Broken())
     monkeypatch.setattr(decoder, "_DECODER", Broken())
     outcome = decide(SourceRecord("t", 0, 0, NOW_MS, json.dumps(VALID).encode()))
     assert isinstance(outcome, Rejected)

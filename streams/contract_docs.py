@@ -10,6 +10,7 @@ from streams.events import (
     KIND_DIRECTION,
     KIND_FIELDS,
     MAX_EVENT_BYTES,
+    MAX_NESTING,
     SCHEMA_VERSION,
     FieldSpec,
     json_schema,
@@ -24,8 +25,9 @@ def _row(spec: FieldSpec) -> str:
     )
     if spec.minimum is not None or spec.maximum is not None:
         allowed = f"{spec.minimum:g} to {spec.maximum:g}"
-    kind = "ISO 8601 time with offset" if spec.type == "timestamp" else spec.type
+    kind = "RFC 3339 date-time with offset" if spec.type == "timestamp" else spec.type
     required = "yes" if spec.required else "no"
+    allowed = allowed.replace("|", "\\|")  # a pipe would end the table's cell
     return f"| `{spec.name}` | {kind} | {required} | {allowed} | {spec.description} |"
 
 
@@ -44,7 +46,15 @@ def markdown() -> str:
         "`journey_id` as the Kafka key (so a journey's events share a partition and stay in "
         "order). Extra fields are tolerated by readers and dropped by `journey publish`. A "
         f"`schema_version` above {SCHEMA_VERSION} is rejected with a reason that says the "
-        "reader is too old.",
+        "reader is too old (`1.0` is `1`: JSON Schema counts it an integer).",
+        "",
+        "The JSON Schema accepts exactly what the worker and `journey publish` accept "
+        "(`tests/unit/test_contract_agreement.py` proves it; validate with `format` asserted, "
+        "date-time, and the patterns as ECMA-262 regular expressions), except two rules no "
+        "static schema states: an event stamped more than a day after its Kafka record (for "
+        "the publisher: after now) is rejected as in the future, and a document nested more "
+        f"than {MAX_NESTING} levels deep is rejected. Optional fields may be `null`, which "
+        "means absent. Times are cut, not rounded, to the millisecond.",
         "",
         "## Fields of every event",
         "",

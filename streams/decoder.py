@@ -273,7 +273,7 @@ def _precheck(value: bytes) -> None:
         raise ValueError("too large")
     if not value.isascii():
         value.decode("utf-8")  # msgspec does not check the bytes of fields it skips
-    if value.count(b"[") + value.count(b"{") > MAX_NESTING and nesting(value) > MAX_NESTING:
+    if too_deep(value):
         raise ValueError("nested too deeply")
 
 
@@ -464,6 +464,12 @@ def nesting(value: bytes) -> int:
     return deepest
 
 
+def too_deep(value: bytes) -> bool:
+    """Whether arrays and objects nest more than ``MAX_NESTING`` deep in ``value``; counts
+    the brackets first (C speed): with no more openers than that, they cannot."""
+    return value.count(b"[") + value.count(b"{") > MAX_NESTING and nesting(value) > MAX_NESTING
+
+
 # ---- the reference checks: why a document was rejected ---------------------------------------
 class _HugeInteger(int):
     """An integer literal Python will not convert (more than 4,000 digits): only its sign."""
@@ -482,8 +488,14 @@ def _no_constant(name: str) -> Any:
 def _reject_surrogates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, item in pairs:
         for text in (key, item) if isinstance(item, str) else (key,):
-            if any("\ud800" <= ch <= "\udfff" for ch in text):
-                raise ContractError("is not JSON: a string holds half of a surrogate pair")
+            # json joins a valid pair into one character: any surrogate left is half of one,
+            # and only then does encoding to UTF-8 fail (checked in C, not per character).
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ContractError(
+                    "is not JSON: a string holds half of a surrogate pair"
+                ) from None
     return dict(pairs)
 
 
@@ -496,7 +508,7 @@ def _load(value: bytes) -> Any:
         text = value.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ContractError(f"is not UTF-8 (byte {exc.start})") from None
-    if nesting(value) > MAX_NESTING:
+    if too_deep(value):
         raise ContractError(f"is not JSON this reader takes: nested more than {MAX_NESTING} deep")
     try:
         return json.loads(

@@ -247,6 +247,11 @@ KIND_SPECIFIC_FIELDS = _all_optional_fields()
 EMPTY_VALUES: dict[FieldType, Any] = {"string": "", "number": 0.0, "boolean": False}
 
 
+# Quoted values (Python's repr of a string the record held) and numbers or times in a reason.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_NUMERIC = re.compile(r"(?<![\w-])-?\d[\d:.TZe+-]*")
+
+
 class ContractError(ValueError):
     """An event breaks the contract; ``field`` names where (None for the whole event)."""
 
@@ -257,8 +262,13 @@ class ContractError(ValueError):
 
     @property
     def code(self) -> str:
-        """A short stable label for counting rejections by reason."""
-        return f"{self.field or 'event'}:{self.reason.split(' (')[0].split(':')[0]}"[:80]
+        """A short stable label for counting rejections by reason: the field and the reason's
+        wording, without the values it quotes (strings, numbers, times), which come from the
+        record. A label per value would let hostile records grow the dead-letter metrics and
+        the reason table without bound."""
+        wording = _QUOTED.sub("…", self.reason)
+        wording = _NUMERIC.sub("N", wording).split(" (")[0].split(":")[0]
+        return f"{self.field or 'event'}:{wording}"[:80]
 
 
 # ---- times ---------------------------------------------------------------------------------

@@ -56,7 +56,11 @@ def supervise(loglevel: str = "info") -> int:
     import sys
     import time
 
-    env = {**os.environ, CHILD_FLAG: "1"}
+    # Two malloc arenas, not eight per core: the worker frees whole flushes at a time, and
+    # memory freed in an arena another thread used stays resident. With the flush in flight
+    # holding only its encoded insert, peak RSS at 1 million journeys went from 691 to 566 MB
+    # (make bench-state).
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ, CHILD_FLAG: "1"}
     command = [sys.executable, "-m", "streams", "worker", "--loglevel", loglevel]
     while True:
         child = subprocess.Popen(command, env=env)

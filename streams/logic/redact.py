@@ -38,9 +38,25 @@ def withheld(count: int) -> bytes:
     return b"<withheld: %d bytes>" % count
 
 
+# The keys a redaction has judged: rejected records repeat the same few keys, and judging one
+# (a JSON decode and a Unicode fold) cost more than the rest of the redaction. Bounded, so
+# hostile keys cannot grow it; a plain dict, safe to share between threads.
+_JUDGED: dict[bytes, bool] = {}
+_JUDGED_MAX = 4096
+
+
 def is_customer_key(raw: bytes) -> bool:
     """Whether a JSON string token (quotes included) names the customer id; True when it
     cannot be decoded, since then nothing says it does not."""
+    known = _JUDGED.get(raw)
+    if known is None:
+        if len(_JUDGED) >= _JUDGED_MAX:
+            _JUDGED.clear()
+        known = _JUDGED[raw] = _names_customer(raw)
+    return known
+
+
+def _names_customer(raw: bytes) -> bool:
     try:
         key = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

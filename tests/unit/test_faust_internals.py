@@ -12,6 +12,8 @@ from importlib.metadata import entry_points, version
 
 import faust
 import pytest
+from aiokafka.consumer import fetcher as aiokafka_fetcher
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from faust.stores import rocksdb as faust_rocksdb
 from faust.tables import base as tables_base
 from faust.transport import consumer as faust_consumer
@@ -56,6 +58,8 @@ USED: list[tuple[object, str, tuple[str, ...] | None]] = [
     (tables_base.Collection, "apply_changelog_batch", ("self", "batch")),
     (tables_base.Collection, "changelog_topic_name", None),
     (faust.Stream, "noack_take", ("self", "max_", "within")),
+    (aiokafka_fetcher, "PartitionRecords", None),
+    (aiokafka_fetcher.PartitionRecords, "_consumer_record", ("self", "tp", "record")),
 ]
 
 
@@ -90,3 +94,31 @@ def test_the_consumer_state_the_acks_use_is_made_as_before() -> None:
 def test_the_batch_consumer_overrides_what_it_means_to() -> None:
     for name in ("getmany", "ack", "_new_offset", "on_partitions_revoked"):
         assert name in vars(BatchConsumer), name
+
+
+def test_a_batch_topic_gets_the_readers_own_records_and_others_get_consumer_records() -> None:
+    from aiokafka.structs import ConsumerRecord, TopicPartition
+
+    from streams.faust_batches import _BATCH_TOPICS, _PartitionRecords
+
+    assert aiokafka_fetcher.PartitionRecords is _PartitionRecords, "the fetcher is not patched"
+    builder = DefaultRecordBatchBuilder(2, 0, 0, -1, -1, -1, -1)
+    builder.append(0, timestamp=1_000, key=b"j", value=b"{}", headers=[])
+    record = next(iter(_read(builder.build())))
+    _BATCH_TOPICS.add("batched")
+    try:
+        records = _PartitionRecords.__new__(_PartitionRecords)
+        records._key_deserializer = records._value_deserializer = None
+        raw = records._consumer_record(TopicPartition("batched", 0), record)
+        full = records._consumer_record(TopicPartition("changelog", 0), record)
+    finally:
+        _BATCH_TOPICS.discard("batched")
+    # What BatchMessage reads, on the reader's own record.
+    assert (raw.offset, raw.timestamp, raw.timestamp_type, raw.value) == (0, 1_000, 0, b"{}")
+    assert isinstance(full, ConsumerRecord) and full.topic == "changelog"
+
+
+def _read(data: bytes) -> object:
+    from aiokafka.record.memory_records import MemoryRecords
+
+    return MemoryRecords(bytes(data)).next_batch()

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from streams.events import ContractError
 from streams.logic.aggregate import PartitionBatch, Rules, plan_flush
 from streams.logic.ingest import (
     MAX_KEPT_BYTES,
@@ -85,3 +86,27 @@ def test_hostile_records_between_valid_ones_take_nothing_valid_with_them() -> No
     assert flush.stats[0].events == 2 + len(VALID_HOSTILE)
     assert flush.stats[0].dead == len(REJECTED)
     assert flush.progress[0].offset == len(values) - 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "field", "code"),
+    [
+        ("'carrier_pigeon' is not one of email, phone", "channel",
+         "channel:… is not one of email, phone"),
+        ("2021-06-24T10:00:00.000Z is in the future", "occurred_at",
+         "occurred_at:N is in the future"),
+        ("is not UTF-8 (byte 3)", None, "event:is not UTF-8"),
+        ("version 2 is newer than this reader understands", "schema_version",
+         "schema_version:version N is newer than this reader understands"),
+        ("'em\\'ail' cannot carry a ivr_call (allowed: phone)", "channel",
+         "channel:… cannot carry a ivr_call"),
+        ("1e+300 is above the maximum 86400", "duration_s", "duration_s:N is above the maximum N"),
+        ("is not JSON: Expecting value at column 5", None, "event:is not JSON"),
+    ],
+)  # fmt: skip
+def test_a_rejection_code_never_holds_a_value_from_the_record(
+    reason: str, field: str | None, code: str
+) -> None:
+    # The code labels /metrics and the reason table: values from records would let hostile
+    # traffic grow them without bound.
+    assert ContractError(reason, field).code == code

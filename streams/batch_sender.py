@@ -137,10 +137,14 @@ class Delivery:
     records: int
     future: asyncio.Future[Any]
 
+    async def first_offset(self) -> int:
+        """Wait for the broker; the offset of the batch's first record."""
+        metadata = await self.future
+        return int(metadata.offset)
+
     async def last_offset(self) -> int:
         """Wait for the broker; the offset of the batch's last record."""
-        metadata = await self.future
-        return int(metadata.offset) + self.records - 1
+        return await self.first_offset() + self.records - 1
 
 
 class BatchProducer:

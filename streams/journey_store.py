@@ -61,15 +61,33 @@ class JourneyStates:
         return staged
 
     async def confirm(self, staged: Staged) -> None:
-        """Wait until the broker holds the staged changelog; then record, per partition, the
-        changelog offset the store holds."""
-        last: dict[int, int] = {}
+        """Wait until the broker holds everything staged; then record, per partition, the
+        changelog offset the store holds.
+
+        Only as far as this worker's own batches follow on from what the store holds with
+        nothing between them. Another worker may have written entries in between (a worker
+        paused past its session timeout writes after the new owner has): those are not in this
+        store, and a recovery starting past them would never read them (the zombie chaos
+        scenario lost read pairs and counted journeys twice that way). Then the offset stays
+        where it was, and the next recovery reads the changelog from there."""
+        spans: dict[int, list[tuple[int, int]]] = {}
         for delivery in staged.deliveries:
-            offset = await delivery.last_offset()
-            last[delivery.partition] = max(last.get(delivery.partition, -1), offset)
-        for partition, offset in last.items():
-            if self.store.is_open(partition):
-                self.store.persist(self.changelog, partition, offset)
+            first = await delivery.first_offset()
+            if delivery.topic == self.changelog:  # not the dead letters sent with them
+                spans.setdefault(delivery.partition, []).append(
+                    (first, first + delivery.records - 1)
+                )
+        for partition, written in spans.items():
+            if not self.store.is_open(partition):
+                continue
+            persisted = self.store.persisted(self.changelog, partition)
+            start = held = -1 if persisted is None else persisted
+            for first, last in sorted(written):
+                if first != held + 1:
+                    break
+                held = last
+            if held > start:
+                self.store.persist(self.changelog, partition, held)
 
     async def forget(self, partition: int, keys: Sequence[bytes]) -> list[Delivery]:
         """Delete journeys from the store and the changelog (tombstones)."""

@@ -27,6 +27,7 @@ def test_a_flush_is_one_write_one_changelog_batch_and_the_offset_it_reached(
     tmp_path: Path,
 ) -> None:
     states, producer = journey_states(tmp_path)
+    states.store.persist(states.changelog, 1, 9)  # it holds the changelog up to offset 9
 
     async def run() -> None:
         staged = await states.stage({1: {"j1": JourneyState(h=4), "j2": JourneyState(h=5)}})
@@ -41,6 +42,36 @@ def test_a_flush_is_one_write_one_changelog_batch_and_the_offset_it_reached(
     assert states.load(1, ["j3"]) == [None] and states.load(0, ["j1"]) == [None]
     # The batch's last record (base offset 10, two records): the store holds up to 11.
     assert states.store.persisted(states.changelog, 1) == 11
+
+
+def test_entries_another_worker_wrote_in_between_keep_the_offset_where_it_was(
+    tmp_path: Path,
+) -> None:
+    # A worker paused past its session timeout wakes and writes its flush after the new
+    # owner's entries (offsets 4 to 9 here, not in this store): were its offset recorded, a
+    # recovery on this disk would start past them and never read them.
+    states, _producer = journey_states(tmp_path)
+    states.store.persist(states.changelog, 1, 3)
+
+    async def run() -> None:
+        staged = await states.stage({1: {"j1": JourneyState(h=4)}})  # lands at offset 10
+        await states.confirm(staged)
+
+    asyncio.run(run())
+    assert states.store.persisted(states.changelog, 1) == 3
+
+
+def test_dead_letters_sent_with_a_flush_are_not_changelog_offsets(tmp_path: Path) -> None:
+    states, producer = journey_states(tmp_path)
+    states.store.persist(states.changelog, 1, 9)
+
+    async def run() -> None:
+        staged = await states.stage({1: {"j1": JourneyState(h=4)}})  # changelog offset 10
+        staged.deliveries += await producer.send("dead-letters", 1, [(b"1", b"x")] * 5)
+        await states.confirm(staged)
+
+    asyncio.run(run())
+    assert states.store.persisted(states.changelog, 1) == 10
 
 
 def test_the_sweep_forgets_idle_journeys_a_bounded_number_of_keys_at_a_time(

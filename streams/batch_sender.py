@@ -142,10 +142,6 @@ class Delivery:
         metadata = await self.future
         return int(metadata.offset)
 
-    async def last_offset(self) -> int:
-        """Wait for the broker; the offset of the batch's last record."""
-        return await self.first_offset() + self.records - 1
-
 
 class BatchProducer:
     """Record batches from async code (the worker's changelog and dead letters): records given

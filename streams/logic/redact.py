@@ -19,6 +19,7 @@ Other personal data in unknown fields of a rejected record is not recognised (do
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -38,25 +39,13 @@ def withheld(count: int) -> bytes:
     return b"<withheld: %d bytes>" % count
 
 
-# The keys a redaction has judged: rejected records repeat the same few keys, and judging one
-# (a JSON decode and a Unicode fold) cost more than the rest of the redaction. Bounded, so
-# hostile keys cannot grow it; a plain dict, safe to share between threads.
-_JUDGED: dict[bytes, bool] = {}
-_JUDGED_MAX = 4096
-
-
+# Remembered: rejected records repeat the same few keys, and judging one (a JSON decode and a
+# Unicode fold) cost more than the rest of the redaction. Bounded, so hostile keys cannot grow
+# it.
+@functools.lru_cache(maxsize=4096)
 def is_customer_key(raw: bytes) -> bool:
     """Whether a JSON string token (quotes included) names the customer id; True when it
     cannot be decoded, since then nothing says it does not."""
-    known = _JUDGED.get(raw)
-    if known is None:
-        if len(_JUDGED) >= _JUDGED_MAX:
-            _JUDGED.clear()
-        known = _JUDGED[raw] = _names_customer(raw)
-    return known
-
-
-def _names_customer(raw: bytes) -> bool:
     try:
         key = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -313,6 +313,23 @@ class JourneyStore(faust_rocksdb.Store):
         """Whether this worker has the partition's database open (it is assigned here)."""
         return partition in self._dbs
 
+    def memory(self) -> dict[str, int]:
+        """Bytes RocksDB holds in memory, by kind: the block cache shared by every partition
+        (memtables are charged to it, so they are inside ``block_cache`` too), the part of it
+        pinned, and across this worker's open databases the memtables and the table readers
+        (index and filter blocks are in the cache, so these stay small)."""
+        cache = _shared("cache")
+        out = {
+            "block_cache": int(cache.get_usage()),
+            "block_cache_pinned": int(cache.get_pinned_usage()),
+            "memtables": 0,
+            "table_readers": 0,
+        }
+        for db in list(self._dbs.values()):
+            out["memtables"] += db.property_int_value("rocksdb.size-all-mem-tables") or 0
+            out["table_readers"] += db.property_int_value("rocksdb.estimate-table-readers-mem") or 0
+        return out
+
     def disk_bytes(self) -> int:
         """Bytes the store's databases take on disk."""
         root = Path(self.path)

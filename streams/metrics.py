@@ -49,9 +49,15 @@ class WorkerMetrics:
             self.watermark_ms[p] = flush.progress[p].watermark_ms
             self.last_flush[p] = at
 
-    def render(self, topic: str, health: list[PartitionHealth] | None = None) -> str:
+    def render(
+        self,
+        topic: str,
+        health: list[PartitionHealth] | None = None,
+        store_memory: dict[str, int] | None = None,
+    ) -> str:
         """The Prometheus text format (version 0.0.4); ``health`` is measured now (lag and
-        idle time per owned partition), else the lag seen at the last flush is shown."""
+        idle time per owned partition), else the lag seen at the last flush is shown;
+        ``store_memory`` is the journey store's memory by kind, measured now."""
         out: list[str] = []
         lag = {h.partition: h.lag for h in health} if health is not None else self.lag
 
@@ -59,7 +65,7 @@ class WorkerMetrics:
             out.append(f"# HELP journey_{name} {help_}")
             out.append(f"# TYPE journey_{name} {kind}")
             for labels, value in samples:
-                out.append(f"journey_{name}{labels} {value:g}")
+                out.append(f"journey_{name}{labels} {_number(value)}")
 
         def per_partition(
             values: dict[int, int] | dict[int, float] | Counter[int],
@@ -152,8 +158,23 @@ class WorkerMetrics:
         family(
             "flush_seconds_total", "counter", "Time spent inserting.", [("", self.flush_seconds)]
         )
+        if store_memory is not None:
+            family(
+                "store_memory_bytes",
+                "gauge",
+                "Journey store (RocksDB) memory by kind; memtables are charged to the block "
+                "cache, so block_cache includes them.",
+                [(f'{{kind="{k}"}}', float(v)) for k, v in sorted(store_memory.items())],
+            )
         family("start_time_seconds", "gauge", "When the worker started.", [("", self.started)])
         return "\n".join(out) + "\n"
+
+
+def _number(value: float) -> str:
+    """A sample value in full: ``:g`` keeps six digits, so a counter past a million would be
+    rounded (12,345,678 records read as 1.23457e+07) and its rate would jump."""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def _escape(value: str) -> str:

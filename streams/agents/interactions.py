@@ -263,7 +263,8 @@ def register(
 
     @app.page("/metrics")
     async def _metrics(web: Any, request: Any) -> Any:
-        text = metrics.render(topic, health())
+        memory = journeys[0].store.memory() if journeys else None  # once a flush opened it
+        text = metrics.render(topic, health(), memory)
         return web.text(text, content_type="text/plain; version=0.0.4")
 
     def health() -> list[PartitionHealth]:

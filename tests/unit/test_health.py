@@ -31,3 +31,12 @@ def test_metrics_show_the_lag_measured_now_not_at_the_last_flush() -> None:
     assert 'journey_consumer_lag{topic="t",partition="0"} 890' in text
     assert "journey_stalled_partitions 1" in text
     assert 'journey_seconds_since_progress{topic="t",partition="0"} 200' in text
+
+
+def test_metric_values_are_written_in_full() -> None:
+    metrics = WorkerMetrics()
+    metrics.records[0] = 12_345_678
+    metrics.flush_seconds = 0.125
+    text = metrics.render("t")
+    assert 'journey_records_total{topic="t",partition="0"} 12345678' in text
+    assert "journey_flush_seconds_total 0.125" in text

@@ -102,3 +102,18 @@ def test_the_sweep_forgets_idle_journeys_a_bounded_number_of_keys_at_a_time(
     assert all(v is not None for v in states.load(0, list(fresh)))
     tombstones = [k for _, _, records in producer.sent for k, v in records if v is None]
     assert sorted(tombstones) == sorted(k.encode() for k in old)
+
+
+def test_the_store_reports_its_memory_by_kind_and_metrics_show_it(tmp_path: Path) -> None:
+    from streams.metrics import WorkerMetrics
+
+    states, _producer = journey_states(tmp_path)
+    before = states.store.memory()
+    states.store.write(0, [(f"j{n}".encode(), b"x" * 50) for n in range(20_000)])
+    after = states.store.memory()
+    assert set(after) == {"block_cache", "block_cache_pinned", "memtables", "table_readers"}
+    # The writes sit in a memtable, which is charged to the shared block cache.
+    assert after["memtables"] > before["memtables"] + 1_000_000
+    assert after["block_cache"] >= after["memtables"]
+    text = WorkerMetrics().render("t", None, after)
+    assert f'journey_store_memory_bytes{{kind="memtables"}} {after["memtables"]}' in text

@@ -14,7 +14,9 @@ import hashlib
 import hmac
 import re
 
-PSEUDONYM = re.compile(r"^ph:[a-z0-9]{1,16}:[0-9a-f]{32}\Z")
+from streams.events import PSEUDONYM_PATTERN, python_pattern
+
+PSEUDONYM = re.compile(python_pattern(PSEUDONYM_PATTERN))  # the contract's own
 RECENT = 50_000  # pseudonyms remembered (about 10 MB)
 
 

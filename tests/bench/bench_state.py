@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import sys
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,6 +69,15 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
+def store_memory_mb(port: int) -> float:
+    """What the journey store (RocksDB) holds in memory, from the worker's /metrics: the
+    block cache (memtables are charged to it) and the table readers."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    kinds = dict(re.findall(r'^journey_store_memory_bytes\{kind="(\w+)"\} (\S+)$', text, re.M))
+    return (float(kinds.get("block_cache", 0)) + float(kinds.get("table_readers", 0))) / 1e6
+
+
 def disk_bytes(root: Path, match: str = "") -> int:
     return sum(
         f.stat().st_size for f in root.rglob("*") if f.is_file() and match in str(f.parent.name)
@@ -111,10 +122,11 @@ def main() -> None:
         )
         say()
         say(
-            "| live journeys | worker RSS MB | peak RSS MB | store on disk, bytes/journey "
-            "| changelog, bytes/journey | records/s published and applied |"
+            "| live journeys | worker RSS MB | peak RSS MB | of it RocksDB MB "
+            "| store on disk, bytes/journey | changelog, bytes/journey "
+            "| records/s published and applied |"
         )
-        say("|---:|---:|---:|---:|---:|---:|")
+        say("|---:|---:|---:|---:|---:|---:|---:|")
         published = 0
         rss: dict[int, float] = {}
         for size in sizes:
@@ -127,11 +139,12 @@ def main() -> None:
             published = size
             time.sleep(3)  # the store's last writes and persisted offsets settle
             now, peak = memory_mb(worker_pid(worker))
+            rocksdb = store_memory_mb(settings.worker_web_port)
             rss[size] = peak
             store = disk_bytes(data_dir(settings))
             changelog = disk_bytes(broker.data_dir, "journeys-changelog")
             say(
-                f"| {size:,} | {now:,.0f} | {peak:,.0f} | {store / size:,.1f} "
+                f"| {size:,} | {now:,.0f} | {peak:,.0f} | {rocksdb:,.0f} | {store / size:,.1f} "
                 f"| {changelog / size:,.1f} | {rate:,.0f} |"
             )
 

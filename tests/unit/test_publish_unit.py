@@ -41,6 +41,21 @@ def test_decide_pseudonymises_and_drops_extra_fields() -> None:
     assert "email" not in published
 
 
+def test_extra_fields_are_still_checked_for_utf8_and_nesting() -> None:
+    # Lines with only the contract's fields take a faster path; the others must still be
+    # refused for what an unread field holds.
+    base = json.dumps(event()).encode()[:-1]
+    broken = base + b', "note": "caf\xe9"}'
+    with pytest.raises(ContractError, match="UTF-8"):
+        decide(broken, PSEUDO, not_after_now())
+    deep = base + b', "note": ' + b"[" * 70 + b"]" * 70 + b"}"
+    with pytest.raises(ContractError, match="nested"):
+        decide(deep, PSEUDO, not_after_now())
+    plain = encode(*decide(base + b"}", PSEUDO, not_after_now()))
+    extra = encode(*decide(base + b', "note": [[1]]}', PSEUDO, not_after_now()))
+    assert plain == extra and is_pseudonym(json.loads(plain[1])["customer_id"])
+
+
 def test_pseudonyms_are_keyed_tenant_scoped_and_stable() -> None:
     a = PSEUDO("acme", "alice-42")
     assert a == PSEUDO("acme", "alice-42")

@@ -2,9 +2,10 @@
 
 Run: `make bench-publish` (or `python -m tests.bench.bench_publish --events 200000`).
 Starts its own broker on free ports, generates a calibrated JSON Lines file, then measures in
-one run: decoding + validation alone, kafka-python sending pre-encoded records (the producer's
-ceiling), and `journey publish` end to end (read, decode, pseudonymise, validate, re-encode,
-send). Prints events/s and ratios.
+one run: decoding + validation alone, kafka-python sending pre-encoded records, the sender
+`journey publish` uses sending them (its ceiling) and `journey publish` end to end (read,
+decode, pseudonymise, validate, re-encode, send); the last two take turns, best of three each.
+Prints events/s and ratios.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from streams.settings import Settings
 from streams.simulate.generator import Simulator, to_contract
 from tests.support import free_port
 
+ROUNDS = 3
+
 
 def timed_send(sender: Sender, records: list[tuple[bytes, bytes]]) -> float:
     """Seconds to send and flush pre-encoded records; closes the sender."""
@@ -56,6 +59,7 @@ def main() -> None:
         args.events, datetime(2021, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC)
     )
     lines = [json.dumps(to_contract(r.event)).encode() for r in records if r.event]
+    del records  # `journey publish` holds only the file it reads
     data = b"\n".join(lines) + b"\n"
     n = len(lines)
     pseudo = Pseudonymiser(b"bench-key")
@@ -83,16 +87,24 @@ def main() -> None:
             ceiling_s = timed_send(
                 KafkaSender(settings.kafka_bootstrap, settings.topic_interactions), encoded
             )
-            batch_s = timed_send(
-                open_sender(settings.kafka_bootstrap, settings.topic_interactions), encoded
-            )
-
-            sender = open_sender(settings.kafka_bootstrap, settings.topic_interactions)
-            t0 = time.perf_counter()
-            report = publish_stream(io.BytesIO(data), sender, pseudo)
-            publish_s = time.perf_counter() - t0
-            sender.close()
-            assert report.sent == n and report.rejected == 0
+            # The ceiling and the end-to-end run take turns, best of three each: one pass of
+            # either varies by up to a fifth on this machine, and a single pair would measure
+            # that more than the publisher.
+            batch_s = publish_s = float("inf")
+            for _ in range(ROUNDS):
+                batch_s = min(
+                    batch_s,
+                    timed_send(
+                        open_sender(settings.kafka_bootstrap, settings.topic_interactions),
+                        encoded,
+                    ),
+                )
+                sender = open_sender(settings.kafka_bootstrap, settings.topic_interactions)
+                t0 = time.perf_counter()
+                report = publish_stream(io.BytesIO(data), sender, pseudo)
+                publish_s = min(publish_s, time.perf_counter() - t0)
+                sender.close()
+                assert report.sent == n and report.rejected == 0
         finally:
             broker.stop()
 
@@ -114,10 +126,10 @@ def main() -> None:
     print(f"  kafka-python send of pre-encoded records : {rate['kafka_python']:>10,.0f} events/s")
     print(
         f"  aiokafka batches of pre-encoded records  : {rate['ceiling']:>10,.0f} events/s"
-        "  (ceiling: the sender journey publish uses)"
+        f"  (ceiling: the sender journey publish uses; best of {ROUNDS})"
     )
     print(
-        f"  journey publish end to end               : {rate['publish']:>10,.0f} events/s"
+        f"  journey publish end to end (best of {ROUNDS})  : {rate['publish']:>10,.0f} events/s"
         f"  = {rate['publish'] / rate['ceiling']:.2f} x ceiling"
     )
     share = validate_s / (validate_s + batch_s)

@@ -12,6 +12,7 @@ from clickhouse_connect.driver.client import Client
 from dashboard import settings as config
 from streams import queries
 from streams.clickhouse import connect
+from streams.errors import first_line
 
 CACHE_TTL_S = 10
 
@@ -35,8 +36,9 @@ def _run(url: str, name: str, params: dict[str, Any]) -> pd.DataFrame:
             frame = pd.DataFrame(columns=_column_names(client(url), query.sql, params))
     except Exception as exc:
         client.clear()  # reconnect next time: the server may have restarted
-        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
-        raise DataUnavailable(f"ClickHouse did not answer the query {name}: {reason}") from exc
+        raise DataUnavailable(
+            f"ClickHouse did not answer the query {name}: {first_line(exc, 300)}"
+        ) from exc
     return sourced(frame, name, params)
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from streams.clickhouse import IDENTIFIER, SQL_DIR
-from streams.errors import JourneyError
+from streams.errors import JourneyError, first_line
 
 ACCESS_DIR = SQL_DIR / "access"
 # The administrator of a server configured by users_xml(admin_password=...): migrations and
@@ -362,9 +362,8 @@ def apply(admin_url: str, passwords: Mapping[str, str]) -> int:
             try:
                 client.command(statement, parameters=bound or None)
             except Exception as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                 raise AccessError(
-                    f"access statement {number} ({statement[:60]}...): {first}"
+                    f"access statement {number} ({statement[:60]}...): {first_line(exc)}"
                 ) from exc
             done += 1
         return done

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from deploy.local.processes import LaunchError
-from streams.errors import JourneyError
+from streams.errors import JourneyError, first_line
 from streams.local_accounts import url_for
 from streams.settings import Settings, load_settings
 
@@ -297,8 +297,7 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
         # readonly=2: no writes, no DDL, but query-level settings still allowed.
         result = client.query(text, parameters=params, settings={"readonly": 2})
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise JourneyError(f"{label}: {first[:400]}") from None
+        raise JourneyError(f"{label}: {first_line(exc)}") from None
     try:
         text = sql_cli.render(result.column_names, result.result_rows, args.format)
     except Exception as exc:  # a result nobody foresaw: one line, never a traceback

@@ -16,7 +16,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from streams.errors import JourneyError, ServiceUnreachable
+from streams.errors import JourneyError, ServiceUnreachable, first_line
 from streams.settings import mask_url
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -88,7 +88,7 @@ def _first_line(exc: BaseException) -> str:
         r"Authentication failed[^\n]*|UNKNOWN_DATABASE|Database \S+ does not exist)",
         text,
     )
-    return match.group(1) if match else (text.splitlines()[0] if text else type(exc).__name__)
+    return match.group(1) if match else first_line(exc)
 
 
 def read_sql(relative: str) -> str:

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def first_line(error: BaseException | str, limit: int = 400) -> str:
+    """The first line of an error, at most ``limit`` characters (its type's name when it says
+    nothing): what a log line or a one-line CLI message shows of it."""
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__ if isinstance(error, BaseException) else "unknown"
+    return text.splitlines()[0][:limit]
+
+
 class JourneyError(Exception):
     """Base of the errors that carry a message meant for the person at the terminal."""
 
@@ -13,8 +22,7 @@ class ServiceUnreachable(JourneyError):
     def __init__(self, system: str, where: str, cause: BaseException | str) -> None:
         self.system = system
         self.where = where
-        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        super().__init__(f"cannot reach {system} at {where}: {reason}")
+        super().__init__(f"cannot reach {system} at {where}: {first_line(cause)}")
 
 
 # A worker process exits with this to be restarted by `journey worker` (streams/worker.py).

@@ -17,7 +17,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from streams.clickhouse import IDENTIFIER, SQL_DIR, ClickHouseTarget, connect
-from streams.errors import JourneyError
+from streams.errors import JourneyError, first_line
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -196,8 +196,7 @@ def migrate(
                     client.command(statement)
                 except Exception as exc:
                     raise MigrationError(
-                        f"{migration.path.name}, statement {number}: "
-                        f"{str(exc).strip().splitlines()[0]}"
+                        f"{migration.path.name}, statement {number}: {first_line(exc)}"
                     ) from exc
             client.insert(
                 "schema_migrations",

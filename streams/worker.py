@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from streams.agents import interactions
 from streams.app import create_app
 from streams.batch_sender import BatchProducer
 from streams.clickhouse import connect
 from streams.errors import RESTART_EXIT_CODE
-from streams.faults import InsertFault
 from streams.kafka_admin import ensure_topics, project_topics, require_broker
 from streams.local_accounts import url_for
 from streams.logic.aggregate import Rules
@@ -16,8 +17,13 @@ from streams.sinks.clickhouse import ClickHouseSink
 from streams.topics import declare as declare_topics
 
 
-def run_worker(settings: Settings, loglevel: str = "info") -> int:
-    """Check both systems answer, then run the worker until SIGTERM/SIGINT."""
+def run_worker(
+    settings: Settings,
+    loglevel: str = "info",
+    sink_type: Callable[..., ClickHouseSink] = ClickHouseSink,
+) -> int:
+    """Check both systems answer, then run the worker until SIGTERM/SIGINT. ``sink_type``
+    makes the sink from a client factory (the chaos suite passes a faulty one)."""
     import faust
 
     url = url_for(settings, "worker")
@@ -29,8 +35,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
 
     app = create_app(settings)
     topics_ = declare_topics(app, settings)
-    fault = InsertFault.from_env()  # the chaos suite's fault point; None unless it set one
-    sink = ClickHouseSink(lambda: connect(url), fault=fault)
+    sink = sink_type(lambda: connect(url))
     rules = Rules(
         grace_ms=round(settings.late_grace_s * 1000),
         journey_ttl_ms=round(settings.journey_state_days * 86_400_000),
@@ -45,8 +50,9 @@ def run_worker(settings: Settings, loglevel: str = "info") -> int:
 CHILD_FLAG = "JOURNEY_WORKER_PROCESS"
 
 
-def supervise(loglevel: str = "info") -> int:
-    """Run the worker in a child process and restart it when it asks to be (exit code 70).
+def supervise(loglevel: str = "info", module: str = "streams") -> int:
+    """Run the worker in a child process (``python -m <module> worker``) and restart it when it
+    asks to be (exit code 70).
 
     The agent exits on purpose when Kafka skipped records under it; a fresh process seeks
     back to what ClickHouse holds. SIGTERM and SIGINT are passed on to the child."""
@@ -61,7 +67,7 @@ def supervise(loglevel: str = "info") -> int:
     # holding only its encoded insert, peak RSS at 1 million journeys went from 691 to 566 MB
     # (make bench-state).
     env = {"MALLOC_ARENA_MAX": "2", **os.environ, CHILD_FLAG: "1"}
-    command = [sys.executable, "-m", "streams", "worker", "--loglevel", loglevel]
+    command = [sys.executable, "-m", module, "worker", "--loglevel", loglevel]
     while True:
         child = subprocess.Popen(command, env=env)
 

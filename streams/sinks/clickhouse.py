@@ -11,36 +11,52 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from clickhouse_connect.driver.client import Client
 
-from streams import faults
+from streams.errors import first_line
 
 log = logging.getLogger(__name__)
 
-# Server error codes that mean the statement itself is wrong (schema drift, a broken query,
-# missing rights): retrying the same statement for ever would hang the worker silently.
-PERMANENT_CODES = frozenset(
+# Server errors that pass: the server is overloaded, short of memory or disk, restarting, or
+# waiting for a replica or Keeper (src/Common/ErrorCodes.cpp). Only these, and the connection
+# itself failing, are retried; any other error is a statement ClickHouse will refuse again
+# (schema drift, missing rights, rows it cannot parse), and retrying it would hang the worker
+# in silence.
+TRANSIENT_CODES = frozenset(
     {
-        16,  # NO_SUCH_COLUMN_IN_TABLE
-        36,  # BAD_ARGUMENTS
-        42,  # NUMBER_OF_ARGUMENTS_DOESNT_MATCH
-        43,  # ILLEGAL_TYPE_OF_ARGUMENT
-        46,  # UNKNOWN_FUNCTION
-        47,  # UNKNOWN_IDENTIFIER
-        53,  # TYPE_MISMATCH
-        60,  # UNKNOWN_TABLE
-        62,  # SYNTAX_ERROR
-        164,  # READONLY
-        184,  # ILLEGAL_AGGREGATION
-        215,  # NOT_AN_AGGREGATE
-        497,  # ACCESS_DENIED
-        516,  # AUTHENTICATION_FAILED
+        159,  # TIMEOUT_EXCEEDED
+        173,  # CANNOT_ALLOCATE_MEMORY
+        201,  # QUOTA_EXPIRED (until the quota's interval ends)
+        202,  # TOO_MANY_SIMULTANEOUS_QUERIES
+        203,  # NO_FREE_CONNECTION
+        209,  # SOCKET_TIMEOUT
+        210,  # NETWORK_ERROR
+        225,  # NO_ZOOKEEPER
+        236,  # ABORTED
+        241,  # MEMORY_LIMIT_EXCEEDED
+        242,  # TABLE_IS_READ_ONLY (a replica lost Keeper)
+        243,  # NOT_ENOUGH_SPACE
+        252,  # TOO_MANY_PARTS
+        254,  # NO_ACTIVE_REPLICAS
+        279,  # ALL_CONNECTION_TRIES_FAILED
+        285,  # TOO_FEW_LIVE_REPLICAS
+        319,  # UNKNOWN_STATUS_OF_INSERT
+        364,  # RECEIVED_ERROR_TOO_MANY_REQUESTS
+        384,  # PART_IS_TEMPORARILY_LOCKED
+        394,  # QUERY_WAS_CANCELLED (a server shutting down)
+        425,  # SYSTEM_ERROR
+        439,  # CANNOT_SCHEDULE_TASK
+        473,  # DEADLOCK_AVOIDED
+        999,  # KEEPER_EXCEPTION
+        1000,  # POCO_EXCEPTION (network, mostly)
     }
 )
+_HTTP_STATUS = re.compile(r"HTTP status (\d{3})")
 
 
 class PermanentSinkError(RuntimeError):
@@ -48,15 +64,20 @@ class PermanentSinkError(RuntimeError):
 
 
 def transient(exc: BaseException) -> bool:
-    """Whether retrying the same statement can succeed (the server is down, restarting,
-    overloaded), as opposed to a statement ClickHouse will always refuse."""
-    from clickhouse_connect.driver.exceptions import ProgrammingError
+    """Whether retrying the same statement can succeed: the connection failed, or the server
+    answered with an error that passes (``TRANSIENT_CODES``, or HTTP 502, 503 or 504 from a
+    proxy in front of it). Anything else is permanent."""
+    from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
-    if isinstance(exc, ProgrammingError):  # raised by the client: the statement is wrong
-        return False
-    if isinstance(exc, TypeError | AttributeError | KeyError | ValueError):
-        return False  # the rows themselves cannot be serialised: sending them again cannot help
-    return getattr(exc, "code", None) not in PERMANENT_CODES
+    code = getattr(exc, "code", None)
+    if isinstance(exc, DatabaseError) and code is not None:
+        return code in TRANSIENT_CODES
+    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
+        return True  # no answer at all: refused, reset, timed out
+    if isinstance(exc, DatabaseError):  # an HTTP error without a ClickHouse code
+        status = _HTTP_STATUS.search(str(exc))
+        return status is not None and status.group(1) in ("502", "503", "504")
+    return False
 
 
 class Sink(Protocol):
@@ -154,13 +175,10 @@ class ClickHouseSink:
         client_factory: Callable[[], Client],
         *,
         max_backoff: float = 5.0,
-        fault: faults.InsertFault | None = None,
     ) -> None:
         self._client_factory = client_factory
         self._client: Client | None = None
         self._max_backoff = max_backoff
-        self._fault = fault  # the chaos suite's fault point (streams/faults.py); None in use
-        self._inserts = 0
         self.failed_attempts = 0
 
     def _client_now(self) -> Client:
@@ -195,8 +213,12 @@ class ClickHouseSink:
                 return await asyncio.to_thread(self._query, sql, parameters)
             except Exception as exc:  # unreachable or restarting: wait, as write does
                 if not transient(exc):
-                    raise PermanentSinkError(f"ClickHouse refused a query: {_first(exc)}") from exc
-                log.warning("ClickHouse query failed, retrying in %.1fs: %s", delay, _first(exc))
+                    raise PermanentSinkError(
+                        f"ClickHouse refused a query: {first_line(exc, 200)}"
+                    ) from exc
+                log.warning(
+                    "ClickHouse query failed, retrying in %.1fs: %s", delay, first_line(exc, 200)
+                )
                 self._client = None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_backoff)
@@ -207,24 +229,11 @@ class ClickHouseSink:
         Returns how many attempts failed before it landed."""
         if not batch.size:
             return 0
-        fault = self._fault if batch.table == faults.FAULT_TABLE else None
-        self._inserts += fault is not None
-        if fault and fault.fires("before", self._inserts):
-            faults.kill_self()
-        if fault and fault.fires("stop", self._inserts):
-            faults.stop_self()
-        if fault and fault.fires("during", self._inserts):
-            faults.kill_self_soon()
         delay = 0.2
         failures = 0
         while True:
             try:
                 await asyncio.to_thread(self._insert, batch)
-                if fault and fault.fires("after", self._inserts):
-                    faults.kill_self()
-                if fault and fault.fires("double", self._inserts):
-                    again = replace(batch, token=batch.token + "/again")
-                    await asyncio.to_thread(self._insert, again)
                 if failures:
                     log.warning("ClickHouse reachable again; batch %s written", batch.token)
                 self.failed_attempts = 0
@@ -232,7 +241,7 @@ class ClickHouseSink:
             except Exception as exc:  # any failure: the batch stays ours and is retried
                 if not transient(exc):
                     raise PermanentSinkError(
-                        f"ClickHouse refused the insert into {batch.table}: {_first(exc)}"
+                        f"ClickHouse refused the insert into {batch.table}: {first_line(exc, 200)}"
                     ) from exc
                 failures += 1
                 self.failed_attempts += 1
@@ -242,14 +251,8 @@ class ClickHouseSink:
                         batch.table,
                         failures,
                         delay,
-                        _first(exc),
+                        first_line(exc, 200),
                     )
                 self._client = None  # a fresh connection after a server restart
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_backoff)
-
-
-def _first(exc: BaseException) -> str:
-    """The first line of an error, short enough for a log line."""
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -158,7 +158,10 @@ class Lab:
         env = {**settings_env(settings), "JOURNEY_WORKER_WEB_PORT": str(port or free_port())}
         env["CLICKHOUSE_URL"] = account_url(settings.clickhouse_url.get_secret_value(), "worker")
         env["JOURNEY_FAULT"] = fault
-        process.start([sys.executable, "-m", "streams", "worker"], env=env)
+        # A fault point is the chaos suite's own worker entry (tests/chaos/worker.py), never
+        # the product's; without one, the product's `journey worker` runs.
+        module = "tests.chaos.worker" if fault else "streams"
+        process.start([sys.executable, "-m", module, "worker"], env=env)
         self.workers.append(process)
         return process
 

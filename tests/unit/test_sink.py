@@ -56,3 +56,11 @@ def test_transient() -> None:
     # Rows the client cannot serialise: sending the same rows again cannot help.
     assert not transient(AttributeError("'bytes' object has no attribute 'encode'"))
     assert not transient(TypeError("unsupported operand"))
+    # Only what passes is retried: an error nobody listed is permanent, not retried for ever.
+    assert transient(DatabaseError("too many parts", code=252))
+    assert not transient(DatabaseError("cannot parse input", code=27))
+    assert not transient(DatabaseError("unknown table", code=60))
+    assert not transient(RuntimeError("a bug"))
+    # HTTP errors without a ClickHouse code: a proxy's 502/503/504 passes, a 401 does not.
+    assert transient(DatabaseError("HTTP driver received HTTP status 503"))
+    assert not transient(DatabaseError("HTTP driver received HTTP status 401"))

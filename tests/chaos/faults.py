@@ -1,5 +1,6 @@
-"""Fault points for the chaos suite (``make chaos``, tests/chaos): off unless ``JOURNEY_FAULT``
-is set, which only the suite does.
+"""Fault points for the chaos suite (``make chaos``, tests/chaos), nowhere in the product: the
+suite starts faulty workers with ``python -m tests.chaos.worker``, which is ``journey worker``
+with :class:`FaultySink` in place of the ClickHouse sink.
 
 ``JOURNEY_FAULT=<mode>:<n>`` acts at the worker process's n-th insert of a batch:
 
@@ -19,7 +20,10 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
+
+from streams.sinks.clickhouse import Batch, ClickHouseSink
 
 MODES = ("before", "during", "after", "stop", "double")
 FAULT_TABLE = "ingest_facts"  # only the batches of events count as inserts
@@ -64,3 +68,31 @@ def stop_self() -> None:
 def kill_self_soon() -> None:
     """SIGKILL this process from another thread in ``DURING_DELAY_S``."""
     threading.Timer(DURING_DELAY_S, kill_self).start()
+
+
+class FaultySink(ClickHouseSink):
+    """The ClickHouse sink with a fault point around its inserts of events."""
+
+    def __init__(self, *args: Any, fault: InsertFault, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fault = fault
+        self.inserts = 0
+
+    async def write(self, batch: Batch) -> int:
+        """Hurt the process where the fault says, around the real insert."""
+        if not batch.size or batch.table != FAULT_TABLE:
+            return await super().write(batch)
+        self.inserts += 1
+        fault, n = self.fault, self.inserts
+        if fault.fires("before", n):
+            kill_self()
+        if fault.fires("stop", n):
+            stop_self()
+        if fault.fires("during", n):
+            kill_self_soon()
+        failures = await super().write(batch)
+        if fault.fires("after", n):
+            kill_self()
+        if fault.fires("double", n):  # a broken sink: the same rows under another token
+            await super().write(replace(batch, token=batch.token + "/again"))
+        return failures

@@ -13,9 +13,10 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streams.kafka_security import KafkaSecurity
+from streams.kafka_security import MASK, KafkaSecurity
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_CLICKHOUSE_URL = "http://127.0.0.1:8123/journey"
@@ -239,23 +240,31 @@ class Settings(BaseSettings):
         return mask_url(self.clickhouse_url.get_secret_value())
 
     def describe(self) -> dict[str, str]:
-        """Every setting as text, secrets masked: what `journey status` prints."""
-        return {
-            "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            **self.kafka_security.describe(),
-            "CLICKHOUSE_URL": self.masked_clickhouse_url(),
-            "JOURNEY_STATE_DIR": str(self.state_dir),
-            "JOURNEY_CACHE_DIR": str(self.cache_dir),
-            "JOURNEY_TOPIC_PARTITIONS": str(self.topic_partitions),
-            "JOURNEY_DASHBOARD_PORT": str(self.dashboard_port),
-            "JOURNEY_PSEUDONYM_KEY": "********",
-            "JOURNEY_CLICKHOUSE_CLUSTER": self.clickhouse_cluster,
-            "JOURNEY_DASHBOARD_AUTH": self.dashboard_auth,
-            "JOURNEY_DASHBOARD_ALLOW_WRITE": str(self.dashboard_allow_write).lower(),
-            "JOURNEY_LATE_GRACE_S": f"{self.late_grace_s:g}",
-            "JOURNEY_STATE_DAYS": f"{self.journey_state_days:g}",
-            "JOURNEY_STALL_AFTER_S": f"{self.stall_after_s:g}",
-        }
+        """Every setting as text under its environment name, in declaration order, secrets
+        masked (a URL keeps all but its password): what `journey config` prints. Built from
+        the model, so a new setting is shown without being listed here."""
+        out: dict[str, str] = {}
+        for name, spec in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                secret = value.get_secret_value()
+                text = mask_url(secret) if "://" in secret else (MASK if secret else "")
+            elif isinstance(value, bool):
+                text = str(value).lower()
+            elif isinstance(value, float):
+                text = f"{value:g}"
+            else:
+                text = str(value)
+            out[env_name(name, spec)] = text
+        return out
+
+
+def env_name(name: str, spec: FieldInfo) -> str:
+    """The environment variable a setting is read from (its first alias)."""
+    alias = spec.validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return name.upper()
 
 
 def mask_url(url: str) -> str:

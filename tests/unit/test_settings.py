@@ -70,3 +70,19 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
     ]
     assert len(names) > 20
     assert [n for n in names if f"`{n}`" not in section] == []
+
+
+def test_journey_config_shows_every_setting_under_its_environment_name() -> None:
+    settings = Settings(
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_mechanism="PLAIN",
+        kafka_sasl_username="u",
+        kafka_sasl_password="pw",
+        _env_file=None,
+    )
+    described = settings.describe()
+    assert len(described) == len(Settings.model_fields)  # a new setting needs no listing
+    assert described["JOURNEY_STALL_AFTER_S"] == "60"
+    assert described["KAFKA_SSL_CHECK_HOSTNAME"] == "true"
+    assert described["KAFKA_SASL_PASSWORD"] == "********"  # a secret that is not a URL
+    assert described["KAFKA_SSL_KEY_PASSWORD"] == ""  # an unset secret says so

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from clickhouse_connect.driver.client import Client
 
-from streams.errors import first_line
+from streams.errors import ServiceUnreachable, first_line
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ def transient(exc: BaseException) -> bool:
     code = getattr(exc, "code", None)
     if isinstance(exc, DatabaseError) and code is not None:
         return code in TRANSIENT_CODES
-    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
-        return True  # no answer at all: refused, reset, timed out
+    if isinstance(exc, OperationalError | ConnectionError | TimeoutError | ServiceUnreachable):
+        return True  # no answer at all: refused, reset, timed out, or no new connection
     if isinstance(exc, DatabaseError):  # an HTTP error without a ClickHouse code
         status = _HTTP_STATUS.search(str(exc))
         return status is not None and status.group(1) in ("502", "503", "504")

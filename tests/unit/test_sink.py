@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
+from streams.errors import ServiceUnreachable
 from streams.sinks.clickhouse import Batch, ClickHouseSink, PermanentSinkError, transient
 
 BATCH = Batch("ingest_facts", ("a",), [[1]], "t/0:0-0", ("UInt8",))
@@ -61,6 +62,8 @@ def test_transient() -> None:
     assert not transient(DatabaseError("cannot parse input", code=27))
     assert not transient(DatabaseError("unknown table", code=60))
     assert not transient(RuntimeError("a bug"))
+    # A fresh connection after an outage is made by connect(), which says so in its own way.
+    assert transient(ServiceUnreachable("ClickHouse", "127.0.0.1:8123", "Connection refused"))
     # HTTP errors without a ClickHouse code: a proxy's 502/503/504 passes, a 401 does not.
     assert transient(DatabaseError("HTTP driver received HTTP status 503"))
     assert not transient(DatabaseError("HTTP driver received HTTP status 401"))

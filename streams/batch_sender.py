@@ -13,7 +13,7 @@ import asyncio
 import concurrent.futures
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,17 +55,17 @@ def murmur2(data: bytes) -> int:
 
 class KeyPartitioner:
     """Kafka's default partitioner for keyed records (positive murmur2 modulo the partition
-    count), remembering the last keys it placed."""
+    count, an index into the sorted partitions), remembering the last keys it placed."""
 
-    def __init__(self, partitions: int) -> None:
-        self.partitions = partitions
+    def __init__(self, partitions: Sequence[int]) -> None:
+        self.partitions = sorted(partitions)
         self._known: dict[bytes, int] = {}
 
     def __call__(self, key: bytes) -> int:
         """The partition of ``key``."""
         partition = self._known.get(key)
         if partition is None:
-            partition = (murmur2(key) & 0x7FFFFFFF) % self.partitions
+            partition = self.partitions[(murmur2(key) & 0x7FFFFFFF) % len(self.partitions)]
             if len(self._known) >= KEYS_REMEMBERED:
                 self._known.clear()
             self._known[key] = partition
@@ -105,11 +105,7 @@ class BatchSender:
         except Exception as exc:
             self._loop.call_soon_threadsafe(self._loop.stop)
             raise ServiceUnreachable("Kafka", bootstrap, exc) from exc
-        if self._partitions != list(range(len(self._partitions))):
-            raise ServiceUnreachable(
-                "Kafka", bootstrap, RuntimeError(f"{topic} has partitions {self._partitions}")
-            )
-        self._partition_of = KeyPartitioner(len(self._partitions))
+        self._partition_of = KeyPartitioner(self._partitions)
         self._batches: dict[int, Any] = {}
         self._lines: dict[int, list[int]] = {}
         self._in_flight: list[concurrent.futures.Future[None]] = []

@@ -31,7 +31,7 @@ def test_murmur2_agrees_with_aiokafka_on_any_bytes(data: bytes) -> None:
 
 
 def test_the_partition_is_positive_murmur2_modulo_the_count_also_once_forgotten() -> None:
-    partitioner = KeyPartitioner(12)
+    partitioner = KeyPartitioner(range(12))
     keys = [f"j-{n:012d}".encode() for n in range(KEYS_REMEMBERED + 10)]
     expected = [(aiokafka_murmur2(k) & 0x7FFFFFFF) % 12 for k in keys[:50]]
     assert [partitioner(k) for k in keys[:50]] == expected

@@ -219,6 +219,15 @@ def batch_consumer(app: Any) -> BatchConsumer:
     return consumer
 
 
+async def recovery_finished(app: Any, poll_s: float = 0.05) -> None:
+    """Return once Faust is not recovering tables (at once if it is not): batches of an older
+    generation can reach the agent while the new assignment's recovery still runs."""
+    import asyncio
+
+    while app.in_recovery:
+        await asyncio.sleep(poll_s)
+
+
 # ---- the journey store ---------------------------------------------------------------------
 # One block cache and one write-buffer budget for every partition's database: memory stays
 # bounded whatever the number of partitions a worker owns (Faust's default gives each database
@@ -301,6 +310,29 @@ class JourneyStore(faust_rocksdb.Store):
                 break
         return out
 
+    def apply_changelog(
+        self, topic: str, partition: int, entries: Sequence[tuple[int, bytes, bytes | None]]
+    ) -> None:
+        """Apply a partition's changelog entries (offset, key, value; None deletes), in offset
+        order, keeping per journey the state that has seen the most (``supersedes``) of what
+        the store holds and the entries; then record the last offset as held."""
+        if not entries:
+            return
+        keys = list(dict.fromkeys(key for _, key, _ in entries))
+        held = self.load(partition, keys)
+        current: dict[bytes, bytes | None] = dict(zip(keys, held, strict=True))
+        changed: dict[bytes, bytes | None] = {}
+        for _, key, raw in entries:
+            value = _upgraded(raw)
+            if journey_state.supersedes(value, current[key]):
+                current[key] = changed[key] = value
+        self.write(
+            partition,
+            [(k, v) for k, v in changed.items() if v is not None],
+            [k for k, v in changed.items() if v is None],
+        )
+        self.persist(topic, partition, max(offset for offset, _, _ in entries))
+
     def persisted(self, topic: str, partition: int) -> int | None:
         """The last changelog offset whose entry this store holds."""
         return self.persisted_offset(TP(topic, partition))
@@ -365,40 +397,12 @@ class JourneyTable(faust.Table):
         """Apply changelog entries (recovery), keeping per journey the state that has seen the
         most: a worker paused past its session timeout may write its entries after the
         partition's new owner wrote newer ones."""
-        events = list(batch)
-        chosen: dict[tuple[int, bytes], Any] = {}
-        values: dict[tuple[int, bytes], bytes | None] = {}
-        by_partition: dict[int, list[bytes]] = {}
-        for event in events:
-            by_partition.setdefault(event.message.partition, []).append(event.message.key)
-        held: dict[tuple[int, bytes], bytes | None] = {}
-        for partition, keys in by_partition.items():
-            unique = list(dict.fromkeys(keys))
-            for key, value in zip(unique, self.store.load(partition, unique), strict=True):
-                held[(partition, key)] = value
-        for event in events:
-            message = event.message
-            slot = (message.partition, message.key)
-            value = _upgraded(message.value)
-            current = values[slot] if slot in chosen else held.get(slot)
-            if journey_state.supersedes(value, current):
-                chosen[slot] = event
-                values[slot] = value
-        offsets: dict[int, int] = {}
-        for event in events:
-            p = event.message.partition
-            offsets[p] = max(offsets.get(p, -1), event.message.offset)
-        for partition in by_partition:
-            puts = [
-                (key, value)
-                for (p, key), value in values.items()
-                if p == partition and value is not None
-            ]
-            deletes = [
-                key for (p, key), value in values.items() if p == partition and value is None
-            ]
-            self.store.write(partition, puts, deletes)
-            self.store.persist(self.changelog_topic_name, partition, offsets[partition])
+        by_partition: dict[int, list[tuple[int, bytes, bytes | None]]] = {}
+        for event in batch:
+            m = event.message
+            by_partition.setdefault(m.partition, []).append((m.offset, m.key, m.value))
+        for partition, entries in by_partition.items():
+            self.store.apply_changelog(self.changelog_topic_name, partition, entries)
 
 
 def _upgraded(value: bytes | None) -> bytes | None:

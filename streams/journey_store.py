@@ -11,6 +11,16 @@ The expiry sweep walks each partition's database with a cursor, a bounded number
 time, reading only each state's head (``h``, ``t``): nothing is loaded whole, and ingestion
 goes on between steps. An expired journey is deleted from the store and from the changelog (a
 tombstone).
+
+**Catching up after a lease.** Faust recovers a partition's states from the changelog up to the
+end it saw when recovery *began*. The previous owner may still be finishing a flush then (a
+rebalance, a SIGTERM, a pause): its changelog entries land after that end and its insert lands
+before this worker's lease, so ClickHouse holds its records while this store lacks their states,
+and the journeys they started would be counted again (the rebalance chaos scenario caught it).
+Its entries are always on the changelog before its insert, and the lease fences every insert
+after it, so the changelog's end read *after the lease* covers every state ClickHouse's progress
+depends on: :meth:`JourneyStates.catch_up` reads the store's missing tail up to that end before
+the partition's first flush.
 """
 
 from __future__ import annotations
@@ -18,11 +28,26 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from streams.batch_sender import BatchProducer, Delivery
 from streams.faust_batches import JourneyStore
 from streams.logic import journey_state
 from streams.logic.journey_state import Expiry, JourneyState
+
+
+class ChangelogTail(Protocol):
+    """Reads a topic's partitions outside any consumer group (``streams.topic_reader``)."""
+
+    async def ends(self, topic: str, partitions: Sequence[int]) -> dict[int, int]:
+        """Each partition's end offset (the next offset to be written)."""
+        ...
+
+    async def read(
+        self, topic: str, partition: int, start: int, end: int
+    ) -> list[tuple[int, bytes, bytes | None]]:
+        """The records (offset, key, value) from ``start`` up to, not including, ``end``."""
+        ...
 
 
 @dataclass
@@ -37,10 +62,13 @@ class Staged:
 class JourneyStates:
     """The ``journeys`` table's store and changelog, for one worker."""
 
-    def __init__(self, store: JourneyStore, producer: BatchProducer, changelog: str) -> None:
+    def __init__(
+        self, store: JourneyStore, producer: BatchProducer, changelog: str, tail: ChangelogTail
+    ) -> None:
         self.store = store
         self.producer = producer
         self.changelog = changelog
+        self.tail = tail
 
     def load(self, partition: int, journey_ids: Sequence[str]) -> list[bytes | None]:
         """The stored state of each journey (None if unknown): one multi-get."""
@@ -88,6 +116,25 @@ class JourneyStates:
                 held = last
             if held > start:
                 self.store.persist(self.changelog, partition, held)
+
+    async def catch_up(self, partitions: Sequence[int]) -> int:
+        """Apply what the changelog holds beyond this store's offset, up to its end now, for
+        each of ``partitions``; return the number of entries read. Call it after the lease and
+        with no flush of this worker in flight."""
+        ends = await self.tail.ends(self.changelog, partitions)
+        read = 0
+        for partition in partitions:
+            end = ends.get(partition, 0)
+            held = self.store.persisted(self.changelog, partition)
+            start = 0 if held is None else held + 1
+            if end <= start:
+                continue
+            entries = await self.tail.read(self.changelog, partition, start, end)
+            self.store.apply_changelog(self.changelog, partition, entries)
+            # Everything up to the end is in the store now, whatever compaction removed.
+            self.store.persist(self.changelog, partition, end - 1)
+            read += len(entries)
+        return read
 
     async def forget(self, partition: int, keys: Sequence[bytes]) -> list[Delivery]:
         """Delete journeys from the store and the changelog (tombstones)."""

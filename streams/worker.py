@@ -14,6 +14,7 @@ from streams.local_accounts import url_for
 from streams.logic.aggregate import Rules
 from streams.settings import Settings
 from streams.sinks.clickhouse import ClickHouseSink
+from streams.topic_reader import TopicReader
 from streams.topics import declare as declare_topics
 
 
@@ -41,7 +42,10 @@ def run_worker(
         journey_ttl_ms=round(settings.journey_state_days * 86_400_000),
     )
     producer = BatchProducer(settings.kafka_bootstrap, settings.kafka_security)
-    interactions.register(app, topics_, sink, rules, producer, stall_after_s=settings.stall_after_s)
+    tail = TopicReader(settings.kafka_bootstrap, settings.kafka_security)
+    interactions.register(
+        app, topics_, sink, rules, producer, stall_after_s=settings.stall_after_s, tail=tail
+    )
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

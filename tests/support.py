@@ -171,6 +171,22 @@ def write_like_the_worker(
     )
 
 
+class MemoryTail:
+    """Stands in for ``TopicReader``: a topic partition's log as a list of (offset, key, value),
+    read the way the broker answers (from ``start``, up to ``end``)."""
+
+    def __init__(self, log: dict[int, list[tuple[int, bytes, bytes | None]]] | None = None) -> None:
+        self.log = log or {}
+        self.reads: list[tuple[int, int, int]] = []
+
+    async def ends(self, topic: str, partitions: Any) -> dict[int, int]:
+        return {p: (self.log[p][-1][0] + 1 if self.log.get(p) else 0) for p in partitions}
+
+    async def read(self, topic: str, partition: int, start: int, end: int) -> list[Any]:
+        self.reads.append((partition, start, end))
+        return [e for e in self.log.get(partition, []) if start <= e[0] < end]
+
+
 class MemoryProducer:
     """Stands in for ``BatchProducer``: records what would go to a topic, each send one batch
     the broker has already taken (offsets 10, 20, ... as base offsets)."""

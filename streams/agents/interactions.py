@@ -36,8 +36,14 @@ from typing import Any
 from streams import queries
 from streams.batch_sender import BatchProducer, Delivery
 from streams.errors import RESTART_EXIT_CODE, STOP_EXIT_CODE
-from streams.faust_batches import BatchMessage, batch_consumer, decided, declare_journeys
-from streams.journey_store import JourneyStates, Staged, Sweeper
+from streams.faust_batches import (
+    BatchMessage,
+    batch_consumer,
+    decided,
+    declare_journeys,
+    recovery_finished,
+)
+from streams.journey_store import ChangelogTail, JourneyStates, Staged, Sweeper
 from streams.logic.aggregate import (
     Flush,
     PartitionBatch,
@@ -178,8 +184,11 @@ def register(
     metrics: WorkerMetrics | None = None,
     clock: Callable[[], float] = time.time,
     stall_after_s: float = 60.0,
+    *,
+    tail: ChangelogTail,
 ) -> Any:
-    """Attach the ingest agent (and its table and web pages) to ``app``; return the agent."""
+    """Attach the ingest agent (and its table and web pages) to ``app``; return the agent.
+    ``tail`` reads the journeys changelog beyond what recovery applied (after a lease)."""
     topic = topics.interactions.get_topic_name()
     dead_topic = topics.dead_letters.get_topic_name()
     dead_partitions = topics.dead_letters.partitions or 1
@@ -196,7 +205,7 @@ def register(
 
     def states() -> JourneyStates:
         if not journeys:  # the changelog topic's name is known once the table is finalized
-            journeys.append(JourneyStates(table.store, producer, table.changelog_topic_name))
+            journeys.append(JourneyStates(table.store, producer, table.changelog_topic_name, tail))
         return journeys[0]
 
     @app.on_partitions_assigned.connect
@@ -456,6 +465,13 @@ def register(
             if progress.stale:
                 await settle()
                 await progress.reload(sink)
+                # After the lease (taken on assignment): the states behind what ClickHouse
+                # holds are all on the changelog now; recovery may have stopped short of them.
+                await recovery_finished(app)
+                caught_up = await states().catch_up(sorted(progress.owned))
+                if caught_up:
+                    log.info("caught up %d journey-state entries recovery had not read",
+                             caught_up)  # fmt: skip
             for chunk in flushes_of([e for e in events if isinstance(e.message, BatchMessage)]):
                 await decide(chunk)
 

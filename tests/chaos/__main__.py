@@ -1,6 +1,10 @@
 """`make chaos`: every scenario of the fault-injection matrix at full size, a Markdown report.
 
     python -m tests.chaos [--short] [--only sigkill_loop,zombie_sigstop] [--report PATH]
+                          [--keep DIR]
+
+``--keep DIR`` runs the lab in DIR and leaves it there: every worker's log and state, the
+broker's and ClickHouse's data, to read after a scenario failed.
 
 Exit status 0 only if every scenario passed (exact, and the negative control detected).
 """
@@ -8,6 +12,7 @@ Exit status 0 only if every scenario passed (exact, and the negative control det
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +25,7 @@ def main() -> int:
     parser.add_argument("--short", action="store_true", help="the test command's sizes")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--report", type=Path, default=Path("build/chaos.md"))
+    parser.add_argument("--keep", type=Path, help="run the lab in this directory, kept after")
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
@@ -27,7 +33,9 @@ def main() -> int:
         parser.error(f"unknown scenario {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
     size, size_name = (SHORT, "short") if args.short else (FULL, "full")
     outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp, lab_running(Path(tmp)) as lab:
+    with contextlib.ExitStack() as stack:
+        root = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chaos-")))
+        lab = stack.enter_context(lab_running(root))
         for name in names:
             if isinstance(lab, str):  # the broker or ClickHouse did not start
                 outcomes.append(Outcome(name, "", verdict="infrastructure failed", detail=lab))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -60,3 +61,46 @@ def test_auto_topic_creation_is_off(settings_factory: Callable[..., Settings]) -
     finally:
         consumer.close()
         admin.close()
+
+
+def test_a_topic_reader_reads_end_offsets_and_ranges_outside_any_group(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    import asyncio
+
+    from kafka.admin import NewTopic
+    from kafka.structs import TopicPartition
+
+    from streams.batch_sender import BatchProducer
+    from streams.topic_reader import TopicReader
+
+    settings = settings_factory()
+    topic = f"{settings.topic_prefix}reader"
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+
+        async def run() -> tuple[dict[int, int], list[tuple[int, bytes, bytes | None]], list[Any]]:
+            producer = BatchProducer(settings.kafka_bootstrap)
+            reader = TopicReader(settings.kafka_bootstrap)
+            try:
+                records = [(b"k%d" % i, None if i == 7 else b"v%d" % i) for i in range(20)]
+                for delivery in await producer.send(topic, 1, records):
+                    await delivery.first_offset()
+                ends = await reader.ends(topic, [0, 1])
+                middle = await reader.read(topic, 1, 5, 9)
+                # Records before the log start are gone: the read starts at the log start.
+                admin.delete_records({TopicPartition(topic, 1): 12})
+                after_delete = await reader.read(topic, 1, 3, 14)
+                return ends, middle, after_delete
+            finally:
+                await reader.stop()
+                await producer.stop()
+
+        ends, middle, after_delete = asyncio.run(run())
+    finally:
+        admin.delete_topics([topic])
+        admin.close()
+    assert ends == {0: 0, 1: 20}
+    assert middle == [(5, b"k5", b"v5"), (6, b"k6", b"v6"), (7, b"k7", None), (8, b"k8", b"v8")]
+    assert [offset for offset, _, _ in after_delete] == [12, 13]

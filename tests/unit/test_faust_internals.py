@@ -16,6 +16,7 @@ from aiokafka.consumer import fetcher as aiokafka_fetcher
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from faust.stores import rocksdb as faust_rocksdb
 from faust.tables import base as tables_base
+from faust.tables import recovery as faust_recovery
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import tuples
@@ -58,6 +59,7 @@ USED: list[tuple[object, str, tuple[str, ...] | None]] = [
     (tables_base.Collection, "apply_changelog_batch", ("self", "batch")),
     (tables_base.Collection, "changelog_topic_name", None),
     (faust.Stream, "noack_take", ("self", "max_", "within")),
+    (faust.App, "in_recovery", None),
     (aiokafka_fetcher, "PartitionRecords", None),
     (aiokafka_fetcher.PartitionRecords, "_consumer_record", ("self", "tp", "record")),
 ]
@@ -87,6 +89,10 @@ def test_the_consumer_state_the_acks_use_is_made_as_before() -> None:
     drain = inspect.getsource(faust_consumer.Consumer._drain_messages)
     assert "getmany(timeout=" in drain and "callback(message)" in drain
     # The store's databases per partition, and its recovery writing raw keys and values.
+    # Recovery reads each changelog up to the end it saw when it began (the journey store
+    # catches up past it after the lease).
+    recovery = inspect.getsource(faust_recovery.Recovery)
+    assert "active_highwaters" in recovery and "self.app.in_recovery = True" in recovery
     store = inspect.getsource(faust_rocksdb.Store)
     assert "self._dbs" in store and "batches[msg.partition].put(msg.key, msg.value)" in store
 

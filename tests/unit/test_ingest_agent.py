@@ -19,7 +19,7 @@ from streams.logic.journey_state import JourneyState, decode, encode
 from streams.metrics import WorkerMetrics
 from streams.sinks.clickhouse import Batch
 from streams.topics import Topics
-from tests.support import MemoryProducer
+from tests.support import MemoryProducer, MemoryTail
 
 CUSTOMER = "ph:k1:" + "cd" * 16
 
@@ -97,6 +97,7 @@ def test_agent_writes_one_batch_of_facts_with_progress(
         Rules(),
         producer,  # type: ignore[arg-type]
         metrics,
+        tail=MemoryTail(),
     )
 
     async def earliest(*tps: Any) -> dict[Any, int]:

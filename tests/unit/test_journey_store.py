@@ -10,17 +10,25 @@ import faust
 from streams.faust_batches import declare_journeys
 from streams.journey_store import JourneyStates, Sweeper
 from streams.logic.journey_state import Expiry, JourneyState, decode, encode
-from tests.support import MemoryProducer
+from tests.support import MemoryProducer, MemoryTail
 
 DAY = 86_400_000
 
 
-def journey_states(tmp_path: Path) -> tuple[JourneyStates, MemoryProducer]:
+def journey_states(
+    tmp_path: Path, tail: MemoryTail | None = None
+) -> tuple[JourneyStates, MemoryProducer]:
     app = faust.App("store-test", broker="journey://127.0.0.1:1", datadir=str(tmp_path))
     app.finalize()
     table = declare_journeys(app, 2)
     producer = MemoryProducer()
-    return JourneyStates(table.store, producer, table.changelog_topic_name), producer  # type: ignore[arg-type]
+    states = JourneyStates(
+        table.store,
+        producer,  # type: ignore[arg-type]
+        table.changelog_topic_name,
+        tail or MemoryTail(),
+    )
+    return states, producer
 
 
 def test_a_flush_is_one_write_one_changelog_batch_and_the_offset_it_reached(
@@ -72,6 +80,45 @@ def test_dead_letters_sent_with_a_flush_are_not_changelog_offsets(tmp_path: Path
 
     asyncio.run(run())
     assert states.store.persisted(states.changelog, 1) == 10
+
+
+def test_catching_up_reads_the_changelog_past_the_store_offset_and_keeps_the_newest_state(
+    tmp_path: Path,
+) -> None:
+    # Recovery read partition 1's changelog up to offset 3. The previous owner then wrote
+    # offsets 4 to 7 (and had its insert land before this worker's lease): their states must
+    # be in the store before this worker's first flush, or the journeys they started would be
+    # counted again. A stale entry (a zombie's, offset 6) never replaces a newer state.
+    tail = MemoryTail(
+        {
+            1: [
+                (4, b"j1", encode(JourneyState(h=40))),
+                (5, b"j2", encode(JourneyState(h=41))),
+                (6, b"j1", encode(JourneyState(h=12))),
+                (7, b"j3", None),
+            ]
+        }
+    )
+    states, _producer = journey_states(tmp_path, tail)
+    states.store.write(1, [(b"j3", encode(JourneyState(h=2)))])
+    states.store.persist(states.changelog, 1, 3)
+    states.store.persist(states.changelog, 0, 9)  # partition 0 is up to date: nothing read
+
+    read = asyncio.run(states.catch_up([0, 1]))
+
+    assert read == 4 and tail.reads == [(1, 4, 8)]
+    loaded = states.load(1, ["j1", "j2", "j3"])
+    assert [decode(s).h if s else None for s in loaded] == [40, 41, None]
+    assert states.store.persisted(states.changelog, 1) == 7
+    # Caught up: nothing more to read until someone writes again.
+    assert asyncio.run(states.catch_up([0, 1])) == 0 and len(tail.reads) == 1
+
+
+def test_a_store_that_never_held_the_changelog_catches_up_from_its_start(tmp_path: Path) -> None:
+    tail = MemoryTail({0: [(0, b"j1", encode(JourneyState(h=3)))]})
+    states, _producer = journey_states(tmp_path, tail)
+    assert asyncio.run(states.catch_up([0])) == 1
+    assert tail.reads == [(0, 0, 1)] and states.store.persisted(states.changelog, 0) == 0
 
 
 def test_the_sweep_forgets_idle_journeys_a_bounded_number_of_keys_at_a_time(

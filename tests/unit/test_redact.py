@@ -8,8 +8,9 @@ import unicodedata
 from typing import Any
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from streams.logic.redact import REDACTED, is_customer_key, redact, withheld
+from streams.logic.redact import REDACTED, is_customer_key, lexed, redact, unchanged, withheld
 from streams.pseudonymise import is_pseudonym
 from tests.clear_ids import PSEUDONYM, Careless, careless_records
 
@@ -72,3 +73,44 @@ def test_pseudonyms_stay_and_what_is_not_json_is_withheld() -> None:
     assert redact(b'{"customer_id": 4915, "k": [true, null]}') == (
         b'{"customer_id": ' + REDACTED + b', "k": [true, null]}'
     )
+
+
+_KEYS = st.sampled_from(["customer_id", "customerId", "CUSTOMER-ID", "\uff43ustomer_id", "k", ""])
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.just(PSEUDONYM),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(_KEYS | st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON, st.booleans(), st.booleans())
+def test_the_fast_path_gives_what_the_lexer_gives_for_json(
+    document: Any, ascii_only: bool, spaced: bool
+) -> None:
+    data = json.dumps(document, ensure_ascii=ascii_only, indent=2 if spaced else None).encode()
+    assert redact(data) == lexed(data)
+    assert unchanged(data) == (lexed(data) == data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(careless_records())
+def test_the_fast_path_gives_what_the_lexer_gives_for_careless_records(record: Careless) -> None:
+    assert redact(record.value) == lexed(record.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=64)
+    | st.text(alphabet='{}[]":, \\ab01-eEnulltrue', max_size=40).map(str.encode)
+)
+def test_the_fast_path_gives_what_the_lexer_gives_for_any_bytes(data: bytes) -> None:
+    assert redact(data) == lexed(data)

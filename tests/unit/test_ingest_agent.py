@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +17,7 @@ from streams.agents import interactions
 from streams.faust_batches import BatchMessage, declare_journeys
 from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules
 from streams.logic.facts import FACT_COLUMNS
-from streams.logic.journey_state import JourneyState, decode, encode
+from streams.logic.journey_state import First, JourneyState, decode, encode, id_hash
 from streams.metrics import WorkerMetrics
 from streams.sinks.clickhouse import Batch
 from streams.topics import Topics
@@ -25,14 +27,16 @@ CUSTOMER = "ph:k1:" + "cd" * 16
 
 
 class MemorySink:
-    """Records batches; answers the progress query with what it holds."""
+    """Records batches; answers the progress query with ``progress`` (partition, last offset
+    applied, watermark, flushed at) and the lease query with nothing."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: list[tuple[int, int, datetime, datetime]] | None = None) -> None:
         self.batches: list[Batch] = []
+        self.progress = progress or []
 
     async def read(self, sql: str, parameters: dict[str, Any] | None = None) -> list[Any]:
         assert parameters is not None and "topic" in parameters  # bound, not formatted
-        return []
+        return self.progress if sql == interactions.PROGRESS_QUERY.sql else []
 
     async def write(self, batch: Batch) -> int:
         self.batches.append(batch)
@@ -81,13 +85,31 @@ def records(*values: bytes, start: int = 0) -> list[Any]:
     ]
 
 
-def test_agent_writes_one_batch_of_facts_with_progress(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclass
+class Drive:
+    """What one run of the agent over one batch left behind."""
+
+    sink: MemorySink
+    producer: MemoryProducer
+    metrics: WorkerMetrics
+    committed: list[Any]
+    sent: list[BatchMessage]
+
+
+def drive_agent(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    values: list[bytes],
+    tail: MemoryTail,
+    sink: MemorySink | None = None,
+    start: int = 0,
+) -> Drive:
+    """Assign partition 0 of ``t.in``, deliver ``values`` (from offset ``start``) as one
+    batch, wait for its insert."""
     app = make_app(tmp_path)
     raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     topics = Topics(app.topic("t.in", **raw), app.topic("t.dead", **raw))
-    sink = MemorySink()
+    sink = sink or MemorySink()
     producer = MemoryProducer()
     metrics = WorkerMetrics()
     agent = interactions.register(
@@ -97,7 +119,7 @@ def test_agent_writes_one_batch_of_facts_with_progress(
         Rules(),
         producer,  # type: ignore[arg-type]
         metrics,
-        tail=MemoryTail(),
+        tail=tail,
     )
 
     async def earliest(*tps: Any) -> dict[Any, int]:
@@ -123,7 +145,7 @@ def test_agent_writes_one_batch_of_facts_with_progress(
             # The agent waits for the assignment hook: leases taken, starts recorded.
             await app.on_partitions_assigned.send(assigned={TP("t.in", 0)})
             channel = ctx.stream().channel
-            batch = records(event(1), event(1), b"not json", event(2, channel="email"))
+            batch = records(*values, start=start)
             message = BatchMessage(TP("t.in", 0), batch, app.consumer_generation_id)
             sent.append(message)
             await channel.put(await channel.decode(message))
@@ -133,6 +155,17 @@ def test_agent_writes_one_batch_of_facts_with_progress(
                 await asyncio.sleep(0.05)
 
     asyncio.run(drive())
+    return Drive(sink, producer, metrics, committed, sent)
+
+
+def test_agent_writes_one_batch_of_facts_with_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = [event(1), event(1), b"not json", event(2, channel="email")]
+    run = drive_agent(tmp_path, monkeypatch, values, MemoryTail())
+    sink, producer, metrics, committed, sent = (
+        run.sink, run.producer, run.metrics, run.committed, run.sent
+    )  # fmt: skip
     leases, *facts = sink.batches
     assert facts, "the agent wrote nothing"
     assert leases.table == "partition_leases"
@@ -154,6 +187,27 @@ def test_agent_writes_one_batch_of_facts_with_progress(
     assert json.loads(dead[0][0][1] or b"")["reason"].startswith("is not JSON")
     assert 'journey_dead_letters_total{code="event:is not JSON"} 1' in metrics.render("t.in")
     assert sent[0].acked and sent[0].is_decided
+
+
+def test_the_new_owner_reads_the_changelog_recovery_stopped_short_of_before_it_decides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The previous owner's last flush started journey j1 (event e1 on the web): its state
+    # reached the changelog after this worker's recovery had read to the end it saw, and its
+    # insert reached ClickHouse before this worker's lease. e2 of j1 must not count j1 again.
+    previous = JourneyState(h=0)
+    previous.events[id_hash(b"e1")] = 0
+    previous.channels["web"] = 0
+    previous.first = First(0, 1_622_534_400_000, "acme", "telecom", "digital_customer_service")
+    tail = MemoryTail({0: [(0, b"j1", encode(previous))]})
+    at = datetime(2021, 6, 1, 8, tzinfo=UTC)
+    applied = MemorySink(progress=[(0, 0, at, at)])  # ClickHouse holds offset 0 (e1)
+    run = drive_agent(tmp_path, monkeypatch, [event(2)], tail, applied, start=1)
+    assert tail.reads == [(0, 0, 1)]
+    (insert,) = run.sink.batches[1:]
+    kinds = list(insert.data[FACT_COLUMNS.index("fact")])
+    assert kinds.count("interaction") == 1
+    assert kinds.count("journey") == 0, "j1 was counted again"
 
 
 def test_first_gap_finds_records_kafka_never_delivered() -> None:

@@ -441,6 +441,8 @@ def canonical(event: Event, ms: int) -> bytes:
     text = event.occurred_at
     if not (len(text) == 24 and text[19] == "." and text[23] == "Z"):  # else canonical already
         text = format_ms(ms)
+    elif type(event.schema_version) is int and event.schema_version == SCHEMA_VERSION:
+        return _ENCODER.encode(event)  # canonical as it is: no copy to make
     normal = msgspec.structs.replace(
         cast(Any, event), occurred_at=text, schema_version=SCHEMA_VERSION
     )

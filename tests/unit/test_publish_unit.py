@@ -41,6 +41,20 @@ def test_decide_pseudonymises_and_drops_extra_fields() -> None:
     assert "email" not in published
 
 
+def test_the_published_form_is_canonical_whatever_the_input_spelled() -> None:
+    # Already canonical (milliseconds, an integer version): sent as decoded. Otherwise the
+    # time gains its milliseconds and 1.0 becomes 1.
+    for given, time_text in [
+        (event(occurred_at="2021-06-01T09:30:00.250Z"), "2021-06-01T09:30:00.250Z"),
+        (event(schema_version=1.0, occurred_at="2021-06-01T09:30:00.250Z"),
+         "2021-06-01T09:30:00.250Z"),
+        (event(), "2021-06-01T09:30:00.000Z"),
+    ]:  # fmt: skip
+        _key, value = encode(*decide(json.dumps(given).encode(), PSEUDO, not_after_now()))
+        assert b'"schema_version":1,' in value and b'"schema_version":1.0' not in value
+        assert json.loads(value)["occurred_at"] == time_text
+
+
 def test_extra_fields_are_still_checked_for_utf8_and_nesting() -> None:
     # Lines with only the contract's fields take a faster path; the others must still be
     # refused for what an unread field holds.

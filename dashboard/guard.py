@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import settings as config
 from streams.access import session_write_privileges
-from streams.settings import mask_url
+from streams.clickhouse_url import mask_url
 
 
 @st.cache_resource(ttl=300, show_spinner=False)

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from streams.clickhouse import IDENTIFIER, SQL_DIR
+from streams.clickhouse import SQL_DIR
+from streams.clickhouse_url import IDENTIFIER
 from streams.errors import JourneyError, first_line
 
 ACCESS_DIR = SQL_DIR / "access"
@@ -350,9 +351,9 @@ def passwords_from(environ: Mapping[str, str]) -> dict[str, str]:
 def apply(admin_url: str, passwords: Mapping[str, str]) -> int:
     """Create or update roles, profiles, users and quotas on a server with SQL-driven access
     control, as the administrator of ``admin_url``; return the number of statements run."""
-    from streams.clickhouse import ClickHouseTarget, connect
+    from streams.clickhouse import connect, parse_url
 
-    database = ClickHouseTarget.from_url(admin_url).database
+    database = parse_url(admin_url).database
     parameters = {a.password_parameter: passwords[a.user] for a in ACCOUNTS}
     client = connect(admin_url)
     try:

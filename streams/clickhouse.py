@@ -7,51 +7,26 @@ database; the embedded server and a real one are reached identically.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from streams.clickhouse_url import ClickHouseUrl, mask_url
 from streams.errors import JourneyError, ServiceUnreachable, first_line
-from streams.settings import mask_url
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 
-@dataclass(frozen=True)
-class ClickHouseTarget:
-    """The parts of a CLICKHOUSE_URL."""
-
-    host: str
-    port: int
-    username: str
-    password: str
-    database: str
-    secure: bool
-
-    @classmethod
-    def from_url(cls, url: str) -> ClickHouseTarget:
-        """Parse and check a URL; the database must be a plain identifier."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise JourneyError(f"CLICKHOUSE_URL {mask_url(url)!r} is not http(s)://host:port/db")
-        database = parts.path.strip("/") or "journey"
-        if not IDENTIFIER.fullmatch(database):
-            raise JourneyError(f"database {database!r} in CLICKHOUSE_URL is not a plain identifier")
-        secure = parts.scheme == "https"
-        return cls(
-            host=parts.hostname,
-            port=parts.port or (8443 if secure else 8123),
-            username=unquote(parts.username or "default"),
-            password=unquote(parts.password or ""),
-            database=database,
-            secure=secure,
-        )
+def parse_url(url: str) -> ClickHouseUrl:
+    """``url``'s parts (:class:`ClickHouseUrl`); a JourneyError, one readable line, if it is
+    not a ClickHouse URL."""
+    try:
+        return ClickHouseUrl.parse(url)
+    except ValueError as exc:
+        raise JourneyError(str(exc)) from None
 
 
 def connect(url: str, *, database: str | None = None, **settings: Any) -> Client:
@@ -59,7 +34,7 @@ def connect(url: str, *, database: str | None = None, **settings: Any) -> Client
 
     Raises ServiceUnreachable (one readable line) when the server does not answer.
     """
-    target = ClickHouseTarget.from_url(url)
+    target = parse_url(url)
     try:
         return clickhouse_connect.get_client(
             host=target.host,

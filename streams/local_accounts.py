@@ -22,7 +22,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from streams import access
 from streams.settings import Settings
@@ -35,7 +34,6 @@ USER_OF_ROLE: dict[Role, str] = {
     "dashboard": access.DASHBOARD.user,
     "analyst": access.ANALYST.user,
 }
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
@@ -81,23 +79,14 @@ class LocalAccounts:
         )
 
 
-def with_account(url: str, user: str, password: str) -> str:
-    """``url`` with ``user:password`` as its credentials (any others replaced)."""
-    parts = urlsplit(url)
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.hostname}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 def url_for(settings: Settings, role: Role) -> str:
     """The ClickHouse URL ``role`` connects with (see the module docstring)."""
     url = settings.clickhouse_url.get_secret_value()
-    parts = urlsplit(url)
-    if parts.username or parts.hostname not in LOOPBACK:
+    target = settings.clickhouse_target
+    if target.has_credentials or not target.is_local:
         return url
     accounts = LocalAccounts.load(settings.state_dir)
     if accounts is None:
         return url
     user = USER_OF_ROLE[role]
-    return with_account(url, user, accounts.passwords[user])
+    return target.with_account(user, accounts.passwords[user])

@@ -16,11 +16,11 @@ from pathlib import Path
 from deploy.local.clickhouse_server import EmbeddedClickHouse, ping
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import ManagedProcess
+from streams.clickhouse_url import LOOPBACK
 from streams.kafka_admin import broker_answers
 from streams.local_accounts import ADMIN_USER, LocalAccounts
 from streams.settings import Settings
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 
@@ -63,9 +63,7 @@ def kafka_is_local(settings: Settings) -> bool:
 
 
 def clickhouse_is_local(settings: Settings) -> bool:
-    from urllib.parse import urlsplit
-
-    return urlsplit(settings.clickhouse_url.get_secret_value()).hostname in LOOPBACK
+    return settings.clickhouse_target.is_local
 
 
 def worker_process(settings: Settings) -> ManagedProcess:

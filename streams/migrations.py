@@ -16,7 +16,8 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from streams.clickhouse import IDENTIFIER, SQL_DIR, ClickHouseTarget, connect
+from streams.clickhouse import SQL_DIR, connect, parse_url
+from streams.clickhouse_url import IDENTIFIER
 from streams.errors import JourneyError, first_line
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -157,7 +158,7 @@ def migrate(
     """
     from streams.cluster_schema import create_database, rewrite
 
-    target = ClickHouseTarget.from_url(url)
+    target = parse_url(url)
     if not IDENTIFIER.fullmatch(target.database):
         raise MigrationError(f"database name {target.database!r} is not a plain identifier")
     plan = planned(

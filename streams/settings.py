@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streams.clickhouse_url import ClickHouseUrl, mask_url
 from streams.kafka_security import MASK, KafkaSecurity
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
@@ -178,13 +178,8 @@ class Settings(BaseSettings):
 
     @field_validator("clickhouse_url")
     @classmethod
-    def _url_is_http(cls, value: SecretStr) -> SecretStr:
-        parts = urlsplit(value.get_secret_value())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                "CLICKHOUSE_URL must look like http://user:pass@host:8123/database, "
-                f"got scheme {parts.scheme!r} and host {parts.hostname!r}"
-            )
+    def _url_is_clickhouse(cls, value: SecretStr) -> SecretStr:
+        ClickHouseUrl.parse(value.get_secret_value())  # ValueError: what is wrong with it
         return value
 
     @model_validator(mode="after")
@@ -214,16 +209,19 @@ class Settings(BaseSettings):
         return host, int(port)
 
     @property
+    def clickhouse_target(self) -> ClickHouseUrl:
+        """CLICKHOUSE_URL's parts: host, port, database, credentials."""
+        return ClickHouseUrl.parse(self.clickhouse_url.get_secret_value())
+
+    @property
     def clickhouse_port(self) -> int:
         """HTTP port named by CLICKHOUSE_URL (the one the embedded server listens on)."""
-        parts = urlsplit(self.clickhouse_url.get_secret_value())
-        return parts.port or (8443 if parts.scheme == "https" else 8123)
+        return self.clickhouse_target.port
 
     @property
     def clickhouse_database(self) -> str:
         """Database named by the path of CLICKHOUSE_URL (``journey`` by default)."""
-        path = urlsplit(self.clickhouse_url.get_secret_value()).path.strip("/")
-        return path or "journey"
+        return self.clickhouse_target.database
 
     @property
     def topic_interactions(self) -> str:
@@ -265,17 +263,6 @@ def env_name(name: str, spec: FieldInfo) -> str:
     if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
         return alias.choices[0]
     return name.upper()
-
-
-def mask_url(url: str) -> str:
-    """Replace the password of a URL with asterisks."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:********@{parts.hostname}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def load_settings() -> Settings:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from deploy.local.processes import ManagedProcess
-from streams.local_accounts import ADMIN_USER, USER_OF_ROLE, LocalAccounts, Role, with_account
+from streams.clickhouse_url import ClickHouseUrl
+from streams.local_accounts import ADMIN_USER, USER_OF_ROLE, LocalAccounts, Role
 from streams.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ TEST_ACCOUNTS = LocalAccounts(
 def account_url(url: str, role: Role) -> str:
     """``url`` (any credentials in it replaced) as the test servers' account for ``role``."""
     user = USER_OF_ROLE[role]
-    return with_account(url, user, TEST_ACCOUNTS.passwords[user])
+    return ClickHouseUrl.parse(url).with_account(user, TEST_ACCOUNTS.passwords[user])
 
 
 @contextmanager

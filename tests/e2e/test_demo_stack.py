@@ -12,7 +12,7 @@ import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from streams.clickhouse import connect
-from streams.local_accounts import with_account
+from streams.clickhouse_url import ClickHouseUrl
 from tests.processes import processes_mentioning
 from tests.support import free_port, run_journey, wait_for
 
@@ -78,7 +78,9 @@ def test_up_status_down(tmp_path: Path) -> None:
 
         # The simulator's calibrated backfill flows through the worker into ClickHouse.
         client = connect(
-            with_account(env["CLICKHOUSE_URL"], "journey_admin", passwords["journey_admin"])
+            ClickHouseUrl.parse(env["CLICKHOUSE_URL"]).with_account(
+                "journey_admin", passwords["journey_admin"]
+            )
         )
         backfilled = (
             "SELECT toYear(occurred_at), count() FROM interactions "

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from streams.settings import Settings, mask_url
+from streams.clickhouse_url import mask_url
+from streams.settings import Settings
 
 
 def test_defaults_are_local_and_documented() -> None:
@@ -52,6 +53,8 @@ def test_bad_bootstrap_is_rejected_with_the_entry(bad: str) -> None:
 def test_bad_clickhouse_url_is_rejected() -> None:
     with pytest.raises(ValidationError, match="CLICKHOUSE_URL must look like"):
         Settings(clickhouse_url="tcp://db:9000/x", _env_file=None)
+    with pytest.raises(ValidationError, match="is not a plain identifier"):  # at start, not use
+        Settings(clickhouse_url="http://db:8123/drop-me", _env_file=None)
 
 
 def test_an_empty_pseudonymisation_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -341,7 +341,8 @@ PASSWORD_ENV = {
 
 
 def passwords_from(environ: Mapping[str, str]) -> dict[str, str]:
-    """Each account's password from its environment variable; a missing one is an error."""
+    """Each account's password from its variable (``Settings.secrets_by_env_name``); a
+    missing one is an error."""
     missing = [name for name in PASSWORD_ENV.values() if not environ.get(name)]
     if missing:
         raise AccessError(f"set {', '.join(missing)} (each account's ClickHouse password)")

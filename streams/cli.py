@@ -308,15 +308,13 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_access(args: argparse.Namespace, settings: Settings) -> int:
     """Render the access SQL, apply it, or print a users.xml for file-configured servers."""
-    import os
-
     from streams import access
 
     if args.action == "render":
         for path in access.render():
             print(f"wrote {path}")
         return 0
-    passwords = access.passwords_from(os.environ)
+    passwords = access.passwords_from(settings.secrets_by_env_name())
     if args.action == "users-xml":
         print(access.users_xml(settings.clickhouse_database, passwords), end="")
         return 0

@@ -79,6 +79,26 @@ class Settings(BaseSettings):
         "k1", validation_alias=AliasChoices("JOURNEY_PSEUDONYM_KEY_ID", "pseudonym_key_id")
     )
 
+    # `journey access apply` and `users-xml`: each service account's ClickHouse password.
+    worker_clickhouse_password: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices(
+            "JOURNEY_WORKER_CLICKHOUSE_PASSWORD", "worker_clickhouse_password"
+        ),
+    )
+    dashboard_clickhouse_password: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices(
+            "JOURNEY_DASHBOARD_CLICKHOUSE_PASSWORD", "dashboard_clickhouse_password"
+        ),
+    )
+    analyst_clickhouse_password: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices(
+            "JOURNEY_ANALYST_CLICKHOUSE_PASSWORD", "analyst_clickhouse_password"
+        ),
+    )
+
     kafka_security_protocol: str = Field(
         "PLAINTEXT",
         validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL", "kafka_security_protocol"),
@@ -236,6 +256,15 @@ class Settings(BaseSettings):
     def masked_clickhouse_url(self) -> str:
         """CLICKHOUSE_URL with its password replaced, safe to print and log."""
         return mask_url(self.clickhouse_url.get_secret_value())
+
+    def secrets_by_env_name(self) -> dict[str, str]:
+        """Every secret setting's value, in clear, under its environment name (for code that
+        names its secrets by their variables, such as ``access.passwords_from``)."""
+        return {
+            env_name(name, spec): value.get_secret_value()
+            for name, spec in type(self).model_fields.items()
+            if isinstance(value := getattr(self, name), SecretStr)
+        }
 
     def describe(self) -> dict[str, str]:
         """Every setting as text under its environment name, in declaration order, secrets

@@ -89,3 +89,23 @@ def test_journey_config_shows_every_setting_under_its_environment_name() -> None
     assert described["KAFKA_SSL_CHECK_HOSTNAME"] == "true"
     assert described["KAFKA_SASL_PASSWORD"] == "********"  # a secret that is not a URL
     assert described["KAFKA_SSL_KEY_PASSWORD"] == ""  # an unset secret says so
+
+
+def test_account_passwords_are_settings_shown_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams import access
+
+    for variable, value in [
+        ("JOURNEY_WORKER_CLICKHOUSE_PASSWORD", "w-secret"),
+        ("JOURNEY_DASHBOARD_CLICKHOUSE_PASSWORD", "d-secret"),
+        ("JOURNEY_ANALYST_CLICKHOUSE_PASSWORD", "a-secret"),
+    ]:
+        monkeypatch.setenv(variable, value)
+    settings = Settings(_env_file=None)
+    assert access.passwords_from(settings.secrets_by_env_name()) == {
+        "journey_worker": "w-secret",
+        "journey_dashboard": "d-secret",
+        "journey_analyst": "a-secret",
+    }
+    described = settings.describe()
+    assert described["JOURNEY_WORKER_CLICKHOUSE_PASSWORD"] == "********"
+    assert "secret" not in str(described) and "secret" not in repr(settings)

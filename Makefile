@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The benchmark's peer runs in a virtualenv of its own: quixstreams pins pydantic below ours.
 PEER := build/peer-venv
 
-.PHONY: install demo down status test lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard bench-state
+.PHONY: install demo down status test test-fast lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard bench-state
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,9 @@ test: lint
 
 unit: install
 	$(BIN)/pytest tests/unit
+
+## Lint, types and the unit tests only: no broker, no ClickHouse (a couple of minutes).
+test-fast: lint unit
 
 ## The fault-injection matrix at full size (SIGKILL loop, zombie, broker and ClickHouse down,
 ## rebalance, poison, late events, negative control); report in build/chaos.md. The test

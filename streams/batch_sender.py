@@ -191,42 +191,55 @@ class Delivery:
         return int(metadata.offset)
 
 
-class BatchProducer:
-    """Record batches from async code (the worker's changelog and dead letters): records given
-    together go out as few whole batches, built by aiokafka's C extension."""
+class LazyKafkaClient:
+    """An aiokafka client made and started on first use, in the event loop that uses it, and
+    kept until :meth:`stop`. Subclasses say how to make it (:meth:`_make`)."""
 
     def __init__(self, bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> None:
         self._bootstrap = bootstrap
         self._security = security
-        self._producer: Any = None  # made in the event loop that uses it
+        self._client: Any = None
+
+    def _make(self) -> Any:
+        raise NotImplementedError
+
+    async def _started(self) -> Any:
+        if self._client is None:
+            client = self._make()
+            await client.start()
+            self._client = client
+        return self._client
 
     async def start(self) -> None:
         """Connect (once)."""
-        if self._producer is None:
-            producer = aiokafka_producer(
-                self._bootstrap, self._security, max_batch_size=1024 * 1024
-            )
-            await producer.start()
-            self._producer = producer
+        await self._started()
 
     async def stop(self) -> None:
-        """Send what is pending and disconnect."""
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            await producer.stop()
+        """Finish what is pending and disconnect (if connected)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.stop()
+
+
+class BatchProducer(LazyKafkaClient):
+    """Record batches from async code (the worker's changelog and dead letters): records given
+    together go out as few whole batches, built by aiokafka's C extension."""
+
+    def _make(self) -> Any:
+        return aiokafka_producer(self._bootstrap, self._security, max_batch_size=1024 * 1024)
 
     async def send(
         self, topic: str, partition: int, records: Iterable[tuple[bytes, bytes | None]]
     ) -> list[Delivery]:
         """Queue ``records`` (key, value; a None value deletes the key in a compacted topic)
         for one partition, in order; return one delivery per batch."""
-        await self.start()
+        producer = await self._started()
         deliveries: list[Delivery] = []
-        batch = self._producer.create_batch()
+        batch = producer.create_batch()
         for key, value in records:
             if batch.append(key=key, value=value, timestamp=None) is None:
                 deliveries.append(await self._ship(batch, topic, partition))
-                batch = self._producer.create_batch()
+                batch = producer.create_batch()
                 if batch.append(key=key, value=value, timestamp=None) is None:
                     raise ValueError(
                         f"a record of {len(value or b'')} bytes is larger than a batch"
@@ -237,10 +250,10 @@ class BatchProducer:
 
     async def _ship(self, batch: Any, topic: str, partition: int) -> Delivery:
         batch.close()
-        future = await self._producer.send_batch(batch, topic, partition=partition)
+        future = await self._client.send_batch(batch, topic, partition=partition)
         return Delivery(topic, partition, batch.record_count(), future)
 
     async def partitions(self, topic: str) -> list[int]:
         """The partitions of ``topic``."""
-        await self.start()
-        return sorted(await self._producer.partitions_for(topic))
+        producer = await self._started()
+        return sorted(await producer.partitions_for(topic))

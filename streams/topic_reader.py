@@ -6,40 +6,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from streams.kafka_security import PLAINTEXT, KafkaSecurity
+from streams.batch_sender import LazyKafkaClient
 
 READ_TIMEOUT_S = 60.0  # a range the broker reported must arrive within this
 
 
-class TopicReader:
+class TopicReader(LazyKafkaClient):
     """One aiokafka consumer with no group, made on first use and kept: end offsets and ranges
     of any partition, nothing committed."""
 
-    def __init__(self, bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> None:
-        self._bootstrap = bootstrap
-        self._security = security
-        self._consumer: Any = None  # made in the event loop that uses it
+    def _make(self) -> Any:
+        from aiokafka import AIOKafkaConsumer
 
-    async def _started(self) -> Any:
-        if self._consumer is None:
-            from aiokafka import AIOKafkaConsumer
-
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap,
-                group_id=None,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",  # a start compaction or retention removed
-                **self._security.client_options(),
-            )
-            await consumer.start()
-            self._consumer = consumer
-        return self._consumer
-
-    async def stop(self) -> None:
-        """Disconnect (if connected)."""
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            await consumer.stop()
+        return AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # a start compaction or retention removed
+            **self._security.client_options(),
+        )
 
     async def ends(self, topic: str, partitions: Sequence[int]) -> dict[int, int]:
         """Each partition's end offset (the next offset to be written)."""

@@ -232,10 +232,11 @@ async def recovery_finished(app: Any, poll_s: float = 0.05) -> None:
 # One block cache and one write-buffer budget for every partition's database: memory stays
 # bounded whatever the number of partitions a worker owns (Faust's default gives each database
 # 2 GiB of cache and 192 MiB of write buffers).
-# 96 MiB in all: at 1 million live journeys the cache is not yet full, at 20 million it is, and
-# whatever it holds beyond what it held at 1 million is growth of the worker's memory.
-BLOCK_CACHE_BYTES = 96 * 1024 * 1024
-WRITE_BUFFERS_BYTES = 48 * 1024 * 1024  # charged to the block cache
+# 48 MiB in all, about what RocksDB held at 1 million live journeys (37 MB): whatever the cache
+# holds beyond that is growth of the worker's memory with the journeys. With 96 MiB it held 89
+# MB at 20 million, 52 of the 125 MB the peak grew by (make bench-state, 2026-12-03 20:45).
+BLOCK_CACHE_BYTES = 48 * 1024 * 1024
+WRITE_BUFFERS_BYTES = 24 * 1024 * 1024  # charged to the block cache
 _SHARED: dict[str, Any] = {}
 
 

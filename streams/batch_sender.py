@@ -206,7 +206,11 @@ class LazyKafkaClient:
     async def _started(self) -> Any:
         if self._client is None:
             client = self._make()
-            await client.start()
+            try:
+                await client.start()
+            except BaseException:
+                await client.stop()  # what it opened before failing; the next call retries
+                raise
             self._client = client
         return self._client
 

@@ -33,9 +33,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from aiokafka.errors import KafkaError
+
 from streams import queries
 from streams.batch_sender import BatchProducer, Delivery
-from streams.errors import RESTART_EXIT_CODE, STOP_EXIT_CODE
+from streams.errors import RESTART_EXIT_CODE, STOP_EXIT_CODE, first_line
 from streams.faust_batches import (
     BatchMessage,
     batch_consumer,
@@ -69,6 +71,7 @@ from streams.topics import Topics
 
 log = logging.getLogger(__name__)
 
+CATCH_UP_FIRST_RETRY_S = 0.5  # then doubling, at most 5 s
 FLUSH_RECORDS = 50_000  # at most this many records in one insert
 TAKE_BATCHES = 48  # fetched partition batches taken at once (about 40,000 records)
 BATCH_WITHIN_S = 1.0
@@ -452,6 +455,23 @@ def register(
         task.add_done_callback(failed)
         pipeline["insert"] = task
 
+    async def catch_up() -> None:
+        """The owned partitions' changelog tail into the store (``JourneyStates.catch_up``),
+        retried until the broker answers: no flush is decided without it."""
+        delay = CATCH_UP_FIRST_RETRY_S
+        while True:
+            try:
+                read = await states().catch_up(sorted(progress.owned))
+            except (KafkaError, OSError, TimeoutError) as exc:
+                log.warning("reading the journeys changelog failed (%s); retrying in %.1f s",
+                            first_line(exc), delay)  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if read:
+                log.info("caught up %d journey-state entries recovery had not read", read)
+            return
+
     @app.agent(topics.interactions, name="ingest")
     async def ingest(stream: Any) -> None:
         # Everything made before the first batch (Faust, the app) lives as long as the
@@ -468,10 +488,7 @@ def register(
                 # After the lease (taken on assignment): the states behind what ClickHouse
                 # holds are all on the changelog now; recovery may have stopped short of them.
                 await recovery_finished(app)
-                caught_up = await states().catch_up(sorted(progress.owned))
-                if caught_up:
-                    log.info("caught up %d journey-state entries recovery had not read",
-                             caught_up)  # fmt: skip
+                await catch_up()
             for chunk in flushes_of([e for e in events if isinstance(e.message, BatchMessage)]):
                 await decide(chunk)
 

@@ -210,6 +210,28 @@ def test_the_new_owner_reads_the_changelog_recovery_stopped_short_of_before_it_d
     assert kinds.count("journey") == 0, "j1 was counted again"
 
 
+def test_a_changelog_the_broker_cannot_serve_yet_is_retried_before_anything_is_decided(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Right after a broker restart the end offsets time out, then the connection is refused:
+    # the agent keeps trying (no flush is decided without the tail), then decides as usual.
+    monkeypatch.setattr(interactions, "CATCH_UP_FIRST_RETRY_S", 0.01)
+
+    class FlakyTail(MemoryTail):
+        failures = [TimeoutError("end offsets timed out"), ConnectionRefusedError("refused")]
+
+        async def ends(self, topic: str, partitions: Any) -> dict[int, int]:
+            if self.failures:
+                raise self.failures.pop(0)
+            return await super().ends(topic, partitions)
+
+    tail = FlakyTail()
+    run = drive_agent(tmp_path, monkeypatch, [event(1)], tail)
+    assert not tail.failures
+    (insert,) = run.sink.batches[1:]
+    assert list(insert.data[FACT_COLUMNS.index("fact")]).count("interaction") == 1
+
+
 def test_first_gap_finds_records_kafka_never_delivered() -> None:
     def batch(partition: int, *offsets: int) -> PartitionBatch:
         return PartitionBatch(

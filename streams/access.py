@@ -95,9 +95,11 @@ WRITER = Role(
     (
         ("INSERT", "ingest_facts"),
         # Pushing an insert through the views reads the inserted block as the inserting user
-        # (ClickHouse checks SELECT on the source even for DEFINER views); ingest_facts is a
-        # Null table, so this grant reads nothing stored.
+        # (ClickHouse checks SELECT on the source even for DEFINER views), at both steps: the
+        # fence reads ingest_facts, the other views fenced_facts. Both are Null tables, so
+        # these grants read nothing stored.
         ("SELECT", "ingest_facts"),
+        ("SELECT", "fenced_facts"),
         ("INSERT", "partition_leases"),
         ("SELECT", "partition_leases"),
         ("SELECT", "ingest_progress"),

@@ -274,7 +274,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
         f"{settings.topic_interactions}: {records:,} records, {applied:,} applied by "
         f"the worker; {truth.duplicates:,} duplicates"
     )
-    verdicts = verify.compare(truth.frozen(), verify.measured(client))
+    verdicts = verify.check(client, truth)
     for line in verify.summarise(verdicts):
         print(line)
     if applied < records:

@@ -31,11 +31,12 @@ LOCAL = "_local"
 # Inserts through the Distributed table must land on the partition's shard: leases and facts
 # of one partition together, so the views' lease join is local. Other tables are filled by
 # the views on the shard itself, or by a one-off backfill, so any spread will do.
-# The migration history lives on one shard (key 0) and is read whole through Distributed.
+# The migration and view histories live on one shard (key 0), read whole through Distributed.
 SHARDING_KEYS = {
     "ingest_facts": "kafka_partition",
     "partition_leases": "kafka_partition",
     "schema_migrations": "0",
+    "schema_views": "0",
 }
 DEFAULT_SHARDING_KEY = "rand()"
 

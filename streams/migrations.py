@@ -19,6 +19,9 @@ from clickhouse_connect.driver.client import Client
 from streams.clickhouse import SQL_DIR, connect, parse_url
 from streams.clickhouse_url import IDENTIFIER
 from streams.errors import JourneyError, first_line
+from streams.views import VIEWS_DIR
+from streams.views import install as install_views
+from streams.views import load as load_views
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -128,14 +131,17 @@ def applied_versions(client: Client) -> dict[int, str]:
 
 
 def planned(
-    directory: Path = MIGRATIONS_DIR, cluster: str = "", replicated: bool = True
+    directory: Path = MIGRATIONS_DIR,
+    cluster: str = "",
+    replicated: bool = True,
+    tables: set[str] | None = None,
 ) -> list[tuple[Migration, list[str]]]:
     """Every migration with the statements that apply it: as written for a single server, or
     rewritten for ``cluster`` (streams/cluster_schema.py). The rewrite of a later file knows
-    the tables created by every earlier one, applied or not."""
+    the tables created by every earlier one, applied or not (``tables`` collects them)."""
     from streams.cluster_schema import rewrite
 
-    tables: set[str] = set()
+    tables = set() if tables is None else tables
     plan: list[tuple[Migration, list[str]]] = []
     for migration in discover(directory):
         statements = migration.statements()
@@ -148,9 +154,14 @@ def planned(
 
 
 def migrate(
-    url: str, directory: Path = MIGRATIONS_DIR, cluster: str = "", replicated: bool = True
+    url: str,
+    directory: Path = MIGRATIONS_DIR,
+    cluster: str = "",
+    replicated: bool = True,
+    views_directory: Path = VIEWS_DIR,
 ) -> list[Migration]:
-    """Create the database if needed and apply pending migrations; return those applied.
+    """Create the database if needed, apply pending migrations, then install the views whose
+    definitions (``sql/views/``, streams/views.py) changed; return the migrations applied.
 
     ``cluster`` (``JOURNEY_CLICKHOUSE_CLUSTER``) names a ClickHouse cluster: the database is
     then Replicated and every migration is applied in its cluster form, without ON CLUSTER
@@ -161,9 +172,10 @@ def migrate(
     target = parse_url(url)
     if not IDENTIFIER.fullmatch(target.database):
         raise MigrationError(f"database name {target.database!r} is not a plain identifier")
-    plan = planned(
-        directory, cluster, replicated
-    )  # a statement with no cluster form fails before DDL
+    tables: set[str] = set()
+    # A statement with no cluster form fails here, before any DDL.
+    plan = planned(directory, cluster, replicated, tables)
+    views = load_views(views_directory)
     bootstrap = connect(url, database="")
     # An identifier cannot be a bound parameter; it was checked against IDENTIFIER above.
     if cluster:
@@ -205,6 +217,11 @@ def migrate(
                 column_names=["version", "name", "checksum"],
             )
             applied.append(migration)
+
+        def cluster_form(statement: str) -> list[str]:
+            return rewrite(statement, cluster, tables, replicated) if cluster else [statement]
+
+        install_views(client, views, cluster_form)
         return applied
     finally:
         client.close()

@@ -1,10 +1,20 @@
 """``journey verify``: recompute every rollup from the source topic and compare with ClickHouse.
 
-The truth is computed here the plain way, independently of the worker's incremental logic:
-read each partition from its first offset to its end, decide every record with the contract,
-and aggregate in memory. Same documented semantics, none of the worker's machinery (no
-offsets in state, no replays, no ClickHouse): if the worker double counts after a crash or
-loses a batch, the comparison says where and by how much.
+The truth is computed in two steps, each from one source of truth:
+
+1. **The fact rows**, here, the plain way, independently of the worker's incremental logic:
+   read each partition from its first offset to its end, decide every record with the
+   contract, de-duplicate, join, in memory. Same documented semantics, none of the worker's
+   machinery (no offsets in state, no replays, no batches, no fence).
+2. **The tables**, from the fact rows, by the very view definitions the server runs
+   (``sql/views/``, streams/views.py): each view's SELECT runs on ClickHouse over the truth's
+   rows, sent with the query as external data. A new rollup is checked as soon as its view
+   file says how (``-- verify:``), with no code here.
+
+If the worker double counts after a crash, loses a batch or lets a stale owner through the
+fence, the comparison says which table, where and by how much. (A view whose definition is
+wrong is wrong on both sides: what a metric *means* is proven by the unit tests of the logic
+and the named queries' tests, not here.)
 
 Semantics (docs/exactly-once.md): an event counts once per (journey_id, event_id); lateness
 is against the partition's event-time watermark of first-seen events; a journey is attributed
@@ -14,176 +24,290 @@ the send's hour, latency clamped at zero.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
 from streams import queries
+from streams.decoder import Event
+from streams.errors import JourneyError
 from streams.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
+from streams.logic.facts import FACT_TYPES, Facts
 from streams.logic.ingest import Rejected, SourceRecord, decide
+from streams.sinks.clickhouse import Batch, encoded
+from streams.views import View
+from streams.views import load as load_views
 
 Key = tuple[Any, ...]
 Table = dict[Key, tuple[int, ...]]
-
-# What each rollup is compared on: its dimensions and its measures, as ClickHouse reads them.
-ROLLUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "rollup_interactions_hourly": (
-        ("hour", "tenant", "industry", "use_case", "channel", "kind"),
-        ("interactions", "late"),
-    ),
-    "rollup_calls_hourly": (
-        (
-            "hour",
-            "tenant",
-            "industry",
-            "use_case",
-            "kind",
-            "outcome",
-            "purpose",
-            "duration_bucket_s",
-        ),
-        ("calls", "duration_ms", "late"),
-    ),
-    "rollup_messaging_hourly": (
-        (
-            "hour",
-            "tenant",
-            "industry",
-            "use_case",
-            "channel",
-            "purpose",
-            "status",
-            "read_signal",
-            "latency_bucket_s",
-        ),
-        ("sends", "receipts", "read_pairs", "read_latency_ms", "read_within_3_min"),
-    ),
-    "rollup_journeys_hourly": (
-        ("hour", "tenant", "industry", "use_case"),
-        ("journeys", "channels"),
-    ),
-    "rollup_chatbot_hourly": (
-        ("hour", "tenant", "industry", "use_case", "channel"),
-        ("sessions", "handed_off"),
-    ),
-    "interactions": (("kind",), ("rows",)),
-    "dead_letters": (("code",), ("rows",)),
-}
-# Each hourly rollup has a daily twin (migration 0004) with the same dimensions, day for hour.
-DAILY = {name: name.replace("_hourly", "_daily") for name in ROLLUPS if name.endswith("_hourly")}
-for _hourly, _daily in DAILY.items():
-    ROLLUPS[_daily] = (("day", *ROLLUPS[_hourly][0][1:]), ROLLUPS[_hourly][1])
-
-
-def _hour(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms // 3_600_000 * 3600, UTC).replace(tzinfo=None)
+TRUTH = "truth_facts"  # the truth's fact rows, as the views read them (external data)
 
 
 @dataclass
 class Truth:
-    """Every rollup as the source topic says it must be."""
+    """The fact rows the source topic implies (the rows ``ingest_facts`` must have received,
+    fenced), derived here independently of the worker's incremental logic."""
 
-    tables: dict[str, dict[Key, list[int]]] = field(
-        default_factory=lambda: {name: defaultdict(lambda: [0, 0, 0, 0, 0]) for name in ROLLUPS}
-    )
+    facts: Facts = field(default_factory=Facts)
     records: int = 0
     duplicates: int = 0
 
-    def add(self, table: str, key: Key, *values: int) -> None:
-        acc = self.tables[table][key]
-        for i, v in enumerate(values):
-            acc[i] += v
-
-    def frozen(self) -> dict[str, Table]:
-        daily: dict[str, dict[Key, list[int]]] = {}
-        for hourly, name in DAILY.items():
-            sums = daily[name] = defaultdict(lambda: [0, 0, 0, 0, 0])
-            for (hour, *rest), values in self.tables[hourly].items():
-                acc = sums[(hour.date(), *rest)]
-                for i, v in enumerate(values):
-                    acc[i] += v
-        out: dict[str, Table] = {}
-        for name, (_, measures) in ROLLUPS.items():
-            source = daily[name] if name in daily else self.tables[name]
-            out[name] = {k: tuple(v[: len(measures)]) for k, v in source.items() if any(v)}
-        return out
-
 
 def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) -> Truth:
-    """The rollups implied by the records, each partition given in offset order."""
+    """The fact rows implied by the records, each partition given in offset order."""
     truth = Truth()
     seen: set[tuple[str, str]] = set()
     first_seen: dict[str, tuple[int, str, str, str]] = {}
     channels: dict[str, set[str]] = defaultdict(set)
-    sends: dict[tuple[str, str], tuple[int, str, str, str, str, str]] = {}
+    sends: dict[tuple[str, str], tuple[Event, int]] = {}
     reads: dict[tuple[str, str], tuple[int, str]] = {}
+    events: list[tuple[Event, int, int, SourceRecord]] = []  # event, time, late, record
+    journeys: list[tuple[Event, int, int, int]] = []  # event, first-seen time, journeys, channels
+    rejected: list[Rejected] = []
     for records in partitions:
         watermark = 0
         for record in records:
             truth.records += 1
             outcome = decide(record)
             if isinstance(outcome, Rejected):
-                truth.add("dead_letters", (outcome.error.code,), 1)
+                rejected.append(outcome)
                 continue
             e, at = outcome.event, outcome.occurred_ms
             if (e.journey_id, e.event_id) in seen:
                 truth.duplicates += 1
                 continue
             seen.add((e.journey_id, e.event_id))
-            late = int(at < watermark - rules.grace_ms)
+            events.append((e, at, int(at < watermark - rules.grace_ms), record))
             watermark = max(watermark, at)
-            hour = _hour(at)
-            dims = (e.tenant, e.industry, e.use_case)
-            truth.add("interactions", (e.kind,), 1)
-            truth.add("rollup_interactions_hourly", (hour, *dims, e.channel, e.kind), 1, late)
-            if e.kind in ("ivr_call", "notification_call"):
-                ms = round(e.duration_s * 1000)
-                key: Key = (hour, *dims, e.kind, e.outcome, e.purpose, call_bucket(ms))
-                truth.add("rollup_calls_hourly", key, 1, ms, late)
-            if e.kind == "chatbot_session":
-                truth.add("rollup_chatbot_hourly", (hour, *dims, e.channel), 1, int(e.handed_off))
-            if e.journey_id not in first_seen:
-                first_seen[e.journey_id] = (at, *dims)
-                truth.add("rollup_journeys_hourly", (hour, *dims), 1, 0)
-            if e.channel not in channels[e.journey_id]:
-                channels[e.journey_id].add(e.channel)
-                f_at, *f_dims = first_seen[e.journey_id]
-                truth.add("rollup_journeys_hourly", (_hour(f_at), *f_dims), 0, 1)
+            new_journey = e.journey_id not in first_seen
+            if new_journey:
+                first_seen[e.journey_id] = (at, e.tenant, e.industry, e.use_case)
+            new_channel = e.channel not in channels[e.journey_id]
+            channels[e.journey_id].add(e.channel)
+            if new_journey or new_channel:
+                journeys.append(
+                    (e, first_seen[e.journey_id][0], int(new_journey), int(new_channel))
+                )
             message = (e.journey_id, e.message_id)
-            if e.kind == "message_sent":
-                key = (hour, *dims, e.channel, e.purpose, "", "", 0)
-                truth.add("rollup_messaging_hourly", key, 1, 0, 0, 0, 0)
-                if message not in sends:
-                    sends[message] = (at, e.purpose, e.channel, *dims)
-            elif e.kind == "message_receipt":
-                key = (hour, *dims, e.channel, "", e.status, e.read_signal or "", 0)
-                truth.add("rollup_messaging_hourly", key, 0, 1, 0, 0, 0)
-                if e.read_signal and message not in reads:
-                    reads[message] = (at, e.read_signal)
-    for message, (sent_at, purpose, channel, tenant, industry, use_case) in sends.items():
-        read = reads.get(message)
-        if read is None:
-            continue
-        latency = max(0, read[0] - sent_at)
-        key = (
-            _hour(sent_at),
-            tenant,
-            industry,
-            use_case,
-            channel,
-            purpose,
-            "",
-            read[1],
-            latency_bucket(latency),
-        )
-        truth.add("rollup_messaging_hourly", key, 0, 0, 1, latency, int(latency <= 180_000))
+            if e.kind == "message_sent" and message not in sends:
+                sends[message] = (e, at)
+            elif e.kind == "message_receipt" and e.read_signal:
+                reads.setdefault(message, (at, e.read_signal))
+    _interaction_rows(truth.facts, events)
+    _journey_rows(truth.facts, journeys, first_seen)
+    for fact, signals in (("read_pair", reads),):
+        pairs = [(send, at, signals[m]) for m, (send, at) in sends.items() if m in signals]
+        _pair_rows(truth.facts, fact, pairs)
+    _dead_rows(truth.facts, rejected)
     return truth
+
+
+def _interaction_rows(facts: Facts, rows: list[tuple[Event, int, int, SourceRecord]]) -> None:
+    durations = [round((e.duration_s or 0) * 1000) for e, *_ in rows]
+    facts.add(
+        "interaction",
+        len(rows),
+        {
+            **_event_columns([e for e, *_ in rows]),
+            "occurred_at": [at for _, at, _, _ in rows],
+            "late": [late for _, _, late, _ in rows],
+            "kafka_partition": [r.partition for *_, r in rows],
+            "kafka_offset": [r.offset for *_, r in rows],
+            "duration_ms": durations,
+            "bucket_s": [call_bucket(ms) if ms else 0 for ms in durations],
+        },
+    )
+
+
+def _event_columns(events: list[Event]) -> dict[str, list[Any]]:
+    """The contract's fields of ``events``, absent ones empty."""
+    return {
+        "event_id": [e.event_id for e in events],
+        "kind": [e.kind for e in events],
+        "tenant": [e.tenant for e in events],
+        "industry": [e.industry for e in events],
+        "use_case": [e.use_case for e in events],
+        "channel": [e.channel for e in events],
+        "journey_id": [e.journey_id for e in events],
+        "customer_id": [e.customer_id for e in events],
+        "direction": [e.direction for e in events],
+        "duration_s": [e.duration_s or 0.0 for e in events],
+        "outcome": [e.outcome or "" for e in events],
+        "purpose": [e.purpose or "" for e in events],
+        "message_id": [e.message_id or "" for e in events],
+        "status": [e.status or "" for e in events],
+        "read_signal": [e.read_signal or "" for e in events],
+        "handed_off": [bool(e.handed_off) for e in events],
+    }
+
+
+def _journey_rows(
+    facts: Facts,
+    rows: list[tuple[Event, int, int, int]],
+    first_seen: dict[str, tuple[int, str, str, str]],
+) -> None:
+    """A journey first seen and/or a channel new to it, in the journey's first-seen cell."""
+    firsts = [first_seen[e.journey_id] for e, *_ in rows]
+    facts.add(
+        "journey",
+        len(rows),
+        {
+            "kind": [e.kind for e, *_ in rows],
+            "occurred_at": [at for _, at, _, _ in rows],
+            "tenant": [f[1] for f in firsts],
+            "industry": [f[2] for f in firsts],
+            "use_case": [f[3] for f in firsts],
+            "channel": [e.channel for e, *_ in rows],
+            "journey_id": [e.journey_id for e, *_ in rows],
+            "journeys": [j for _, _, j, _ in rows],
+            "journey_channels": [c for *_, c in rows],
+        },
+    )
+
+
+def _pair_rows(facts: Facts, fact: str, rows: list[tuple[Event, int, tuple[int, str]]]) -> None:
+    """A send and its first read signal (or reply), in the send's cell; latency clamped at
+    zero."""
+    latencies = [max(0, read[0] - at) for _, at, read in rows]
+    sends = [send for send, _, _ in rows]
+    facts.add(
+        fact,
+        len(rows),
+        {
+            **_event_columns(sends),
+            "occurred_at": [at for _, at, _ in rows],
+            "read_signal": [read[1] for _, _, read in rows],
+            "duration_ms": latencies,
+            "bucket_s": [latency_bucket(ms) for ms in latencies],
+        },
+    )
+
+
+def _dead_rows(facts: Facts, rejected: list[Rejected]) -> None:
+    facts.add(
+        "dead_letter",
+        len(rejected),
+        {
+            "kafka_partition": [r.record.partition for r in rejected],
+            "kafka_offset": [r.record.offset for r in rejected],
+            "code": [r.error.code for r in rejected],
+            "reason": [str(r.error) for r in rejected],
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One table ``journey verify`` checks: its dimensions and measures (``("rows",)``: rows
+    counted), and the view whose definition computes what it must hold."""
+
+    view: View
+    dims: tuple[str, ...]
+    measures: tuple[str, ...]
+
+    @property
+    def table(self) -> str:
+        return self.view.table
+
+    def aggregate(self, source: str) -> str:
+        """The table's content summed over its dimensions, read from ``source``."""
+        values = (
+            "count()"
+            if self.measures == ("rows",)
+            else ", ".join(f"sum({m})" for m in self.measures)
+        )
+        # Identifiers from the view files and the server's own catalogue, never user input.
+        return f"SELECT {', '.join(self.dims)}, {values} FROM {source} GROUP BY ALL"  # noqa: S608
+
+
+def comparisons(client: Client, views: list[View] | None = None) -> list[Comparison]:
+    """What to compare, from the view definitions (sql/views/): every view that declares a
+    check; for ``sums`` the dimensions are the table's sorting key (the summing key)."""
+    out = []
+    for view in load_views() if views is None else views:
+        if view.check.mode == "rows":
+            out.append(Comparison(view, view.check.columns, ("rows",)))
+        elif view.check.mode == "sums":
+            dims, measures = _summing_key(client, view.table)
+            out.append(Comparison(view, dims, measures))
+    return out
+
+
+def _summing_key(client: Client, table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(sorting-key columns, the others) of ``table`` (on a cluster: of its shard table)."""
+    for name in (f"{table}_local", table):
+        rows = client.query(
+            "SELECT name, is_in_sorting_key FROM system.columns"
+            " WHERE database = currentDatabase() AND table = {table:String} ORDER BY position",
+            parameters={"table": name},
+        ).result_rows
+        if rows:
+            dims = tuple(str(n) for n, key in rows if key)
+            return dims, tuple(str(n) for n, key in rows if not key)
+    raise JourneyError(f"verify: the table {table} does not exist; run journey migrate")
+
+
+def _read(rows: Iterable[Sequence[Any]], width: int) -> Table:
+    out: Table = {}
+    for row in rows:
+        values = tuple(int(v) for v in row[width:])
+        if any(values):
+            out[tuple(row[:width])] = values
+    return out
+
+
+def measured(client: Client, checks: list[Comparison]) -> dict[str, Table]:
+    """Every checked table as ClickHouse holds it (summed: parts may not be merged yet)."""
+    return {
+        c.table: _read(client.query(c.aggregate(c.table)).result_rows, len(c.dims)) for c in checks
+    }
+
+
+def expected(client: Client, truth: Truth, checks: list[Comparison]) -> dict[str, Table]:
+    """Every checked table as its view computes it from the truth's fact rows: the same
+    definition the server runs on the worker's rows, run on ClickHouse itself with the truth
+    sent as external data (no table is created: the analyst account can run it)."""
+    from clickhouse_connect.driver.external import ExternalData
+
+    out: dict[str, Table] = {}
+    for c in checks:
+        select = c.view.select_from(TRUTH)
+        columns = [n for n in FACT_TYPES if re.search(rf"\b{n}\b", select)]
+        data = ExternalData(
+            file_name=TRUTH,
+            data=_native(truth.facts, columns),
+            fmt="Native",
+            structure=", ".join(f"{n} {FACT_TYPES[n]}" for n in columns),
+        )
+        rows = client.query(c.aggregate(f"({select})"), external_data=data).result_rows
+        out[c.table] = _read(rows, len(c.dims))
+    return out
+
+
+def _native(facts: Facts, columns: list[str]) -> bytes:
+    """``columns`` of ``facts`` in ClickHouse's Native format."""
+    if not facts.rows:
+        return b""
+    batch = encoded(
+        Batch(
+            TRUTH, columns, [facts.column(n) for n in columns], "", [FACT_TYPES[n] for n in columns]
+        )
+    )
+    assert batch.native is not None
+    # encoded() writes an INSERT statement first, then the blocks: keep the blocks.
+    return batch.native.partition(b" FORMAT Native\n")[2]
+
+
+def check(client: Client, truth: Truth, views: list[View] | None = None) -> list[TableVerdict]:
+    """Every checked table, as the truth says it must be and as ClickHouse holds it."""
+    checks = comparisons(client, views)
+    return compare(checks, expected(client, truth, checks), measured(client, checks))
 
 
 def applied_records(client: Client, topic: str) -> int:
@@ -192,28 +316,6 @@ def applied_records(client: Client, topic: str) -> int:
     query = queries.load("partition_progress")
     rows = client.query(query.sql, parameters={"topic": topic}).result_rows
     return sum(int(row[1]) + 1 for row in rows)
-
-
-def measured(client: Client) -> dict[str, Table]:
-    """Every rollup as ClickHouse holds it (summed: parts may not be merged yet)."""
-    out: dict[str, Table] = {}
-    for table, (dims, measures) in ROLLUPS.items():
-        if measures == ("rows",):
-            sql = f"SELECT {', '.join(dims)}, count() FROM {table} GROUP BY ALL"  # noqa: S608
-        else:
-            sums = ", ".join(f"sum({m})" for m in measures)
-            sql = f"SELECT {', '.join(dims)}, {sums} FROM {table} GROUP BY ALL"  # noqa: S608
-        result: Table = {}
-        for row in client.query(sql).result_rows:
-            values = tuple(int(v) for v in row[len(dims) :])
-            if any(values):
-                key = tuple(
-                    v.replace(tzinfo=None) if isinstance(v, datetime) else v
-                    for v in row[: len(dims)]
-                )
-                result[key] = values
-        out[table] = result
-    return out
 
 
 @dataclass
@@ -243,12 +345,14 @@ class TableVerdict:
         return "wrong"
 
 
-def compare(expected: dict[str, Table], actual: dict[str, Table]) -> list[TableVerdict]:
+def compare(
+    checks: list[Comparison], expected: dict[str, Table], actual: dict[str, Table]
+) -> list[TableVerdict]:
     """Table by table and key by key: what differs."""
     verdicts = []
-    for table, (_, measures) in ROLLUPS.items():
-        want, got = expected.get(table, {}), actual.get(table, {})
-        width = len(measures)
+    for c in checks:
+        want, got = expected.get(c.table, {}), actual.get(c.table, {})
+        width = len(c.measures)
 
         def total(t: Table, width: int = width) -> tuple[int, ...]:
             sums = [0] * width
@@ -265,7 +369,13 @@ def compare(expected: dict[str, Table], actual: dict[str, Table]) -> list[TableV
         examples += [f"{k}: expected {want[k]}, got {got[k]}" for k in differing[:3]]
         verdicts.append(
             TableVerdict(
-                table, total(want), total(got), len(missing), len(extra), len(differing), examples
+                c.table,
+                total(want),
+                total(got),
+                len(missing),
+                len(extra),
+                len(differing),
+                examples,
             )
         )
     return verdicts

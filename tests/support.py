@@ -149,9 +149,11 @@ def write_like_the_worker(
     worker: str = "fixture",
     epochs: dict[int, int] | None = None,
     omit: frozenset[str] = frozenset(),
+    token: str | None = None,
 ) -> None:
     """Decide ``records`` (SourceRecords) with the worker's logic and write them as one insert
-    into ingest_facts, as the worker does (``omit``: columns an older schema lacks)."""
+    into ingest_facts, as the worker does (``omit``: columns an older schema lacks; ``token``:
+    the insert's de-duplication token, else one of its own)."""
     from streams.logic.aggregate import PartitionBatch, Rules, finish, plan_flush
     from streams.logic.journey_state import MemoryStates
     from streams.sinks.clickhouse import Batch, facts_batch, insert
@@ -166,7 +168,7 @@ def write_like_the_worker(
             batch.table,
             [batch.columns[i] for i in keep],
             [batch.data[i] for i in keep],
-            f"{batch.token}/{time.time_ns()}",
+            token or f"{batch.token}/{time.time_ns()}",
             [batch.types[i] for i in keep],
         ),
     )

@@ -4,6 +4,7 @@
 CREATE ROLE IF NOT EXISTS journey_writer;
 GRANT INSERT ON {database:Identifier}.`ingest_facts` TO journey_writer;
 GRANT SELECT ON {database:Identifier}.`ingest_facts` TO journey_writer;
+GRANT SELECT ON {database:Identifier}.`fenced_facts` TO journey_writer;
 GRANT INSERT ON {database:Identifier}.`partition_leases` TO journey_writer;
 GRANT SELECT ON {database:Identifier}.`partition_leases` TO journey_writer;
 GRANT SELECT ON {database:Identifier}.`ingest_progress` TO journey_writer;

@@ -181,9 +181,7 @@ def peer_rate(
                 os.killpg(peer.pid, signal.SIGKILL)
                 peer.wait()
     partitions = verify.read_partitions(bootstrap, topic)
-    verdicts = verify.compare(
-        verify.compute_truth(partitions, Rules()).frozen(), verify.measured(client)
-    )
+    verdicts = verify.check(client, verify.compute_truth(partitions, Rules()))
     return rate, verdicts
 
 
@@ -247,9 +245,7 @@ def scale_out_rate(
         for worker in workers:
             worker.stop(timeout=30)
     partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
-    verdicts = verify.compare(
-        verify.compute_truth(partitions, Rules()).frozen(), verify.measured(client)
-    )
+    verdicts = verify.check(client, verify.compute_truth(partitions, Rules()))
     return rate, verdicts
 
 
@@ -369,9 +365,7 @@ def main() -> None:
                         r.timestamp_ms
                     )
         fresh = sorted(ing - by_id[e] for e, ing in lags if e in by_id)
-        exact = verify.compare(
-            verify.compute_truth(partitions, Rules()).frozen(), verify.measured(client)
-        )
+        exact = verify.check(client, verify.compute_truth(partitions, Rules()))
         peak = peak_rss_mb(pid)
         worker.stop(timeout=30)
 

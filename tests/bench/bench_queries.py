@@ -263,6 +263,7 @@ def generate(client: Client, cal: Calibration, shape: Shape) -> dict[str, int]:
     statements = {
         "rollup_interactions_daily": f"""
             INSERT INTO rollup_interactions_daily
+                (day, tenant, industry, use_case, channel, kind, interactions, late)
             SELECT d, tenant, industry, use_case, channel, kind,
                 toUInt64(round(per_day * {DAY_FACTOR})), 0
             FROM bench_cells AS c CROSS JOIN {days}
@@ -271,12 +272,15 @@ def generate(client: Client, cal: Calibration, shape: Shape) -> dict[str, int]:
                 toUInt64(round(per_day * 1.3 * {DAY_FACTOR})), 0
             FROM bench_cells AS c CROSS JOIN {days} WHERE kind = 'message_sent'""",  # noqa: S608 (constants only; values are bound)
         "rollup_calls_daily": f"""
-            INSERT INTO rollup_calls_daily
+            INSERT INTO rollup_calls_daily (day, tenant, industry, use_case, kind, outcome,
+                purpose, duration_bucket_s, calls, duration_ms, late)
             SELECT d, tenant, industry, use_case, kind, outcome, purpose, bucket,
                 toUInt64(round(per_day * {DAY_FACTOR})) AS n, toUInt64(n * mean_ms), 0
             FROM bench_calls AS c CROSS JOIN {days}""",  # noqa: S608 (constants only; values are bound)
         "rollup_messaging_daily": f"""
-            INSERT INTO rollup_messaging_daily
+            INSERT INTO rollup_messaging_daily (day, tenant, industry, use_case, channel, purpose,
+                status, read_signal, latency_bucket_s, sends, receipts, read_pairs,
+                read_latency_ms, read_within_3_min)
             SELECT d, tenant, industry, use_case, channel, purpose, status, read_signal, bucket,
                 toUInt64(round(sends * {DAY_FACTOR})),
                 toUInt64(round(receipts * {DAY_FACTOR})),
@@ -284,19 +288,21 @@ def generate(client: Client, cal: Calibration, shape: Shape) -> dict[str, int]:
                 toUInt64(n * latency_ms), toUInt64(n * within)
             FROM bench_messaging AS c CROSS JOIN {days}""",  # noqa: S608 (constants only; values are bound)
         "rollup_journeys_daily": f"""
-            INSERT INTO rollup_journeys_daily
+            INSERT INTO rollup_journeys_daily (day, tenant, industry, use_case, journeys, channels)
             SELECT d, tenant, industry, use_case,
                 toUInt64(round(sum(per_day) / 3 * {DAY_FACTOR.replace("c.growth", "1.5")})) AS j,
                 toUInt64(j * 2.4)
             FROM bench_cells AS c CROSS JOIN {days}
             GROUP BY d, tenant, industry, use_case""",  # noqa: S608 (constants only; values are bound)
         "rollup_chatbot_daily": f"""
-            INSERT INTO rollup_chatbot_daily
+            INSERT INTO rollup_chatbot_daily (day, tenant, industry, use_case, channel, sessions,
+                handed_off)
             SELECT d, tenant, industry, use_case, channel,
                 toUInt64(round(per_day * {DAY_FACTOR})) AS n, toUInt64(n * 0.3)
             FROM bench_cells AS c CROSS JOIN {days} WHERE kind = 'chatbot_session'""",  # noqa: S608 (constants only; values are bound)
         "rollup_interactions_minute": """
             INSERT INTO rollup_interactions_minute
+                (minute, tenant, industry, use_case, channel, kind, interactions, late)
             SELECT toStartOfMinute(now() - INTERVAL 2 DAY) + INTERVAL m MINUTE,
                 tenant, industry, use_case, channel, kind,
                 toUInt64(round(per_day / 1440 * (0.8 + 0.4 * rand(m) / 4294967295))), 0

@@ -259,7 +259,7 @@ def judge(
         worker.stop(timeout=30)
     rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
     truth = verify.compute_truth(partitions, rules)
-    verdicts = verify.compare(truth.frozen(), verify.measured(client))
+    verdicts = verify.check(client, truth)
     wrong = [v for v in verdicts if not v.exact]
     if not wrong:
         outcome.verdict = "exact"

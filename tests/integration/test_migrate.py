@@ -9,6 +9,7 @@ import pytest
 from streams.clickhouse import connect
 from streams.migrations import MIGRATIONS_DIR, MigrationError, migrate
 from streams.settings import Settings
+from streams.views import VIEWS_DIR, ViewError, install, load
 
 pytestmark = pytest.mark.integration
 
@@ -43,12 +44,13 @@ def test_a_failing_statement_names_file_and_statement(
     settings_factory: Callable[..., Settings], tmp_path: Path
 ) -> None:
     url = settings_factory().clickhouse_url.get_secret_value()
+    no_views = tmp_path / "views"  # these migrations make none of the tables the views write
     (tmp_path / "0001_break_things.sql").write_text("SELECT 1;\nSELEKT nonsense;\n")
     with pytest.raises(MigrationError, match=r"0001_break_things.sql, statement 2"):
-        migrate(url, tmp_path)
+        migrate(url, tmp_path, views_directory=no_views)
     # Nothing is recorded for the failed file, so fixing it and re-running applies it.
     (tmp_path / "0001_break_things.sql").write_text("SELECT 1;\n")
-    assert [m.name for m in migrate(url, tmp_path)] == ["break_things"]
+    assert [m.name for m in migrate(url, tmp_path, views_directory=no_views)] == ["break_things"]
 
 
 def test_daily_rollups_are_backfilled_from_the_hourly_ones_and_then_kept_by_their_views(
@@ -62,7 +64,7 @@ def test_daily_rollups_are_backfilled_from_the_hourly_ones_and_then_kept_by_thei
     for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
         if path.name < "0004":
             shutil.copy(path, before_daily)
-    migrate(url, before_daily)
+    migrate(url, before_daily, views_directory=tmp_path / "views")  # the views of then: 0002's
     client = connect(url)
     # written before the daily tables exist (and before ingest_facts had its epoch column)
     load_fixture(client, FIXTURE[:6], first_offset=0, schema_before_leases=True)
@@ -83,3 +85,56 @@ def test_daily_rollups_are_backfilled_from_the_hourly_ones_and_then_kept_by_thei
             f"SELECT day, {measures} FROM rollup_{table}_daily GROUP BY day ORDER BY day"  # noqa: S608
         ).result_rows
         assert daily == hourly and hourly, table
+
+
+def test_views_are_installed_when_their_definition_changes_and_dropped_when_gone(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    url = settings_factory().clickhouse_url.get_secret_value()
+    views = tmp_path / "views"
+    shutil.copytree(VIEWS_DIR, views)
+    migrate(url, views_directory=views)
+    client = connect(url)
+
+    def mv_names() -> set[str]:
+        rows = client.query(
+            "SELECT name FROM system.tables WHERE database = currentDatabase()"
+            " AND engine = 'MaterializedView'"
+        ).result_rows
+        return {str(r[0]) for r in rows}
+
+    installed = mv_names()
+    assert installed == {v.name for v in load(views)} and "mv_fenced_facts" in installed
+    assert install(client, load(views)) == []  # nothing changed: nothing touched
+
+    chatbot = views / "rollup_chatbot.sql"
+    chatbot.write_text(
+        chatbot.read_text().replace("count() AS sessions", "count() * 1 AS sessions")
+    )
+    (views / "rollup_calls.sql").unlink()
+    changed = install(client, load(views))
+    assert sorted(changed) == [
+        "mv_rollup_calls_daily",
+        "mv_rollup_calls_hourly",
+        "mv_rollup_chatbot_daily",
+        "mv_rollup_chatbot_hourly",
+    ]
+    assert "mv_rollup_calls_hourly" not in mv_names()
+    query = client.command(
+        "SELECT as_select FROM system.tables WHERE name = 'mv_rollup_chatbot_daily'"
+    )
+    assert "count() * 1" in str(query)
+    # A view dropped by hand is missing, whatever the history says: installed again.
+    client.command("DROP VIEW mv_rollup_journeys_daily")
+    assert install(client, load(views)) == ["mv_rollup_journeys_daily"]
+
+
+def test_a_view_that_fails_to_install_names_its_file(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    url = settings_factory().clickhouse_url.get_secret_value()
+    views = tmp_path / "views"
+    views.mkdir()
+    (views / "rollup_nothing.sql").write_text("-- verify: sums\nSELECT nope FROM fenced_facts")
+    with pytest.raises(ViewError, match=r"rollup_nothing.sql, creating mv_rollup_nothing: .*"):
+        migrate(url, views_directory=views)

@@ -180,9 +180,11 @@ def load_fixture(
     first_offset: int = 0,
     epochs: dict[int, int] | None = None,
     schema_before_leases: bool = False,
-) -> None:
+    token: str | None = None,
+) -> list[SourceRecord]:
     """Write ``events`` the way the worker writes: one batch through plan_flush into
-    ingest_facts (partition 0 of topic ``fixture``, offsets from ``first_offset``)."""
+    ingest_facts (partition 0 of topic ``fixture``, offsets from ``first_offset``); return
+    the records written."""
     now_ms = int(time.time() * 1000)  # dead letters older than their 90-day TTL would vanish
     recent = datetime.fromtimestamp(now_ms / 1000 - 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     records = [
@@ -203,7 +205,9 @@ def load_fixture(
         now_ms=now_ms,
         epochs=epochs,
         omit=later if schema_before_leases else frozenset(),
+        token=token,
     )
+    return records
 
 
 @pytest.fixture(scope="module")

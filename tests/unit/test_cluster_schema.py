@@ -9,6 +9,7 @@ import pytest
 from streams import queries
 from streams.cluster_schema import ClusterSchemaError, create_database, rewrite
 from streams.migrations import MIGRATIONS_DIR, SCHEMA_MIGRATIONS_DDL, planned
+from streams.views import SCHEMA_VIEWS_DDL, load
 
 CLUSTER = "prod"
 CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\b(.*)", re.DOTALL)
@@ -21,8 +22,15 @@ def code(statement: str) -> str:
 
 
 def cluster_statements() -> list[str]:
-    history = rewrite(SCHEMA_MIGRATIONS_DDL, CLUSTER, set())
-    return history + [code(s) for _, statements in planned(cluster=CLUSTER) for s in statements]
+    """Every statement ``journey migrate`` may run on a cluster: the histories, the
+    migrations, then the views (sql/views/) as installed."""
+    tables: set[str] = set()
+    history = rewrite(SCHEMA_MIGRATIONS_DDL, CLUSTER, set()) + rewrite(
+        SCHEMA_VIEWS_DDL, CLUSTER, set()
+    )
+    migrations = [code(s) for _, ss in planned(cluster=CLUSTER, tables=tables) for s in ss]
+    views = [code(o) for v in load() for s in v.statements for o in rewrite(s, CLUSTER, tables)]
+    return history + migrations + views
 
 
 def tables_by_engine() -> dict[str, tuple[str, str]]:
@@ -41,7 +49,7 @@ def single_server_tables() -> set[str]:
         for _, statements in planned()
         for s in statements
         if (m := CREATE.match(code(s).strip()))
-    } | {"schema_migrations"}
+    } | {"schema_migrations", "schema_views"}
 
 
 def test_every_table_that_stores_rows_is_replicated_and_read_through_distributed() -> None:
@@ -52,7 +60,8 @@ def test_every_table_that_stores_rows_is_replicated_and_read_through_distributed
         assert f"'{local}'" in args and f"'{CLUSTER}'" in args, args
         local_kind = engines[local][0]
         assert local_kind.startswith("Replicated") or local_kind == "Null", (local, local_kind)
-    assert [t for t, (k, _) in engines.items() if k == "Null"] == ["ingest_facts_local"]
+    nulls = [t for t, (k, _) in engines.items() if k == "Null"]
+    assert nulls == ["ingest_facts_local", "fenced_facts_local"]
 
 
 def test_a_partitions_facts_and_leases_go_to_the_same_shard() -> None:
@@ -63,7 +72,8 @@ def test_a_partitions_facts_and_leases_go_to_the_same_shard() -> None:
 
 def test_the_views_hang_on_the_shard_local_tables() -> None:
     views = [s for s in cluster_statements() if "CREATE MATERIALIZED VIEW" in s]
-    assert len(views) == 15 + 15 + 1  # created by 0002/0004, re-created by 0005 and 0006
+    # created by 0002/0004, re-created by 0005 and 0006, then the fence and 15 from sql/views
+    assert len(views) == 15 + 15 + 1 + 1 + 15
     for view in views:
         target = re.search(r"\bTO\s+(\w+)", view)
         assert target and target.group(1).endswith("_local"), view[:120]

@@ -1,0 +1,8 @@
+-- Every valid, first-seen event with its contract fields and where it came from.
+-- verify: rows by kind
+SELECT
+    event_id, schema_version, kind, occurred_at, tenant, industry, use_case, channel,
+    journey_id, customer_id, direction, duration_s, outcome, purpose, message_id, status,
+    read_signal, handed_off, kafka_partition, kafka_offset
+FROM fenced_facts
+WHERE fact = 'interaction'

@@ -97,7 +97,7 @@ def test_the_shipped_views_fence_once_and_every_other_view_reads_the_fenced_rows
     views = load(VIEWS_DIR)
     assert views[0].table == FENCED and "partition_leases" in views[0].select
     others = views[1:]
-    assert len(others) == 15
+    assert len(others) >= 15  # 15 tables when the fence came, and every metric since
     assert not any("partition_leases" in v.select or "ingest_facts" in v.select for v in others)
     checked = {v.table for v in others if v.check.mode != "no"}
     assert {

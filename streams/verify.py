@@ -19,7 +19,8 @@ and the named queries' tests, not here.)
 Semantics (docs/exactly-once.md): an event counts once per (journey_id, event_id); lateness
 is against the partition's event-time watermark of first-seen events; a journey is attributed
 to the hour of its first-seen event; a send and its first read signal make one read pair in
-the send's hour, latency clamped at zero.
+the send's hour, latency clamped at zero; a send and its first reply (``reply_proxy``, the
+first read signal or a later one) make one replied send, the same way.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
     channels: dict[str, set[str]] = defaultdict(set)
     sends: dict[tuple[str, str], tuple[Event, int]] = {}
     reads: dict[tuple[str, str], tuple[int, str]] = {}
+    replies: dict[tuple[str, str], tuple[int, str]] = {}
     events: list[tuple[Event, int, int, SourceRecord]] = []  # event, time, late, record
     journeys: list[tuple[Event, int, int, int]] = []  # event, first-seen time, journeys, channels
     rejected: list[Rejected] = []
@@ -99,9 +101,11 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
                 sends[message] = (e, at)
             elif e.kind == "message_receipt" and e.read_signal:
                 reads.setdefault(message, (at, e.read_signal))
+                if e.read_signal == "reply_proxy":
+                    replies.setdefault(message, (at, e.read_signal))
     _interaction_rows(truth.facts, events)
     _journey_rows(truth.facts, journeys, first_seen)
-    for fact, signals in (("read_pair", reads),):
+    for fact, signals in (("read_pair", reads), ("reply", replies)):
         pairs = [(send, at, signals[m]) for m, (send, at) in sends.items() if m in signals]
         _pair_rows(truth.facts, fact, pairs)
     _dead_rows(truth.facts, rejected)

@@ -153,6 +153,8 @@ class _Decided:
     journeys: list[tuple[Event, First, int, int, int, int, int]] = field(default_factory=list)
     # (event, send, read, partition, offset, stamp)
     pairs: list[tuple[Event, Send, Read, int, int, int]] = field(default_factory=list)
+    # (event, send, reply, partition, offset, stamp): the same for a send and its first reply
+    replies: list[tuple[Event, Send, Read, int, int, int]] = field(default_factory=list)
 
 
 def plan_flush(
@@ -189,7 +191,8 @@ def plan_flush(
     facts = Facts()
     _interaction_facts(topic, decided, facts)
     _journey_facts(topic, decided, facts)
-    _pair_facts(topic, decided, facts)
+    _pair_facts(topic, "read_pair", decided.pairs, facts)
+    _pair_facts(topic, "reply", decided.replies, facts)
     _dead_facts(rejected, facts)
     return Flush(topic, facts, states, rejected, after, stats)
 
@@ -245,7 +248,7 @@ def _apply(
     kept: list[int] = []  # positions in ``accepted`` of first-seen events
     late: list[int] = []
     keep, note_late = kept.append, late.append
-    journeys, pairs = out.journeys, out.pairs
+    journeys, pairs, replies = out.journeys, out.pairs, out.replies
     events, indexes = accepted.events, accepted.indexes
     for j, ms in enumerate(accepted.times):
         event = events[j]
@@ -292,12 +295,18 @@ def _apply(
                 )  # fmt: skip
                 if message.read is not None:
                     pairs.append((event, message.send, message.read, p, offset, stamps[i]))
+                if message.reply is not None:
+                    replies.append((event, message.send, message.reply, p, offset, stamps[i]))
         elif kind == "message_receipt" and event.read_signal:
             message = _message(state, event)
             if message.read is None:
                 message.read = Read(offset, ms, event.read_signal)
                 if message.send is not None:
                     pairs.append((event, message.send, message.read, p, offset, stamps[i]))
+            if event.read_signal == "reply_proxy" and message.reply is None:
+                message.reply = Read(offset, ms, event.read_signal)
+                if message.send is not None:
+                    replies.append((event, message.send, message.reply, p, offset, stamps[i]))
     part.watermark_ms = watermark
     st.duplicates += len(events) - len(kept)
     st.events += len(kept)
@@ -401,14 +410,16 @@ def _journey_facts(topic: str, d: _Decided, facts: Facts) -> None:
     )
 
 
-def _pair_facts(topic: str, d: _Decided, facts: Facts) -> None:
-    """A send and its first read signal, in the send's hour and cell; latency in
-    ``duration_ms`` (a read stamped before its send, clock skew, counts as 0)."""
-    rows = d.pairs
+def _pair_facts(
+    topic: str, fact: str, rows: list[tuple[Event, Send, Read, int, int, int]], facts: Facts
+) -> None:
+    """A send and its first read signal (``read_pair``) or first reply (``reply``), in the
+    send's hour and cell; latency in ``duration_ms`` (a signal stamped before its send, clock
+    skew, counts as 0)."""
     n = len(rows)
     latencies = [max(0, r[2].read_ms - r[1].sent_ms) for r in rows]
     facts.add(
-        "read_pair",
+        fact,
         n,
         {
             "event_id": [r[0].event_id for r in rows],

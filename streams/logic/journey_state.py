@@ -48,10 +48,16 @@ class Read(msgspec.Struct, array_like=True):
 
 
 class Message(msgspec.Struct, array_like=True):
-    """The two halves of a read pair; either may come first."""
+    """The two halves of a read pair, either may come first; and the first reply to the
+    message (a ``reply_proxy`` signal, read first or not), which with the send makes a replied
+    send. (A state stored before replies were kept decodes with ``reply`` None.)"""
 
     send: Send | None = None
     read: Read | None = None
+    reply: Read | None = None
+
+
+_NOTHING = Message()
 
 
 class First(msgspec.Struct, array_like=True):
@@ -126,10 +132,13 @@ def as_of(state: JourneyState, offset: int) -> JourneyState:
         return state
     messages: dict[int, Message] = {}
     for key, message in state.messages.items():
-        send = message.send if message.send is not None and message.send.offset < offset else None
-        read = message.read if message.read is not None and message.read.offset < offset else None
-        if send is not None or read is not None:
-            messages[key] = Message(send, read)
+        kept = Message(
+            message.send if message.send is not None and message.send.offset < offset else None,
+            message.read if message.read is not None and message.read.offset < offset else None,
+            message.reply if message.reply is not None and message.reply.offset < offset else None,
+        )
+        if kept != _NOTHING:
+            messages[key] = kept
     events = {k: o for k, o in state.events.items() if o < offset}
     first = state.first if state.first is not None and state.first.offset < offset else None
     return JourneyState(

@@ -508,3 +508,33 @@ def test_report_cells(loaded: tuple[str, Client]) -> None:
         (2021, "retail", 2, 3),
         (2021, "telecom", 1, 1),
     ]
+
+
+def test_replied_sends_by_purpose(services: dict[str, Any]) -> None:
+    """A send and its first reply count once, whether the reply was the message's first read
+    signal or came after a click, and whichever of send and reply arrived first."""
+    url = f"{services['admin']}/{fresh_database(services)}"
+    migrate(url)
+    client = connect(url)
+    at = "2021-05-01T12:0{}:00Z".format
+
+    def reply(n: int, message: str, minute: int) -> dict[str, Any]:
+        return sms(n, "t9", at(minute), message, status="replied", read_signal="reply_proxy")
+
+    load_fixture(
+        client,
+        [
+            sms(1, "t9", at(0), "m1"),  # delivery: clicked at 1, replied at 3, replied again at 4
+            sms(2, "t9", at(1), "m1", status="clicked", read_signal="click_proxy"),
+            reply(3, "m1", 3),
+            reply(4, "m1", 4),
+            sms(5, "t9", at(0), "m2"),  # delivery: never replied to
+            reply(6, "m3", 2),  # payment: the reply arrives before its send
+            {**sms(7, "t9", at(0), "m3"), "purpose": "payment"},
+        ],
+    )
+    assert run(client, "replied_sends_by_purpose", **YEARS, **ALL) == [
+        (2021, "delivery", 2, 1, 0.5, 180.0),
+        (2021, "payment", 1, 1, 1.0, 120.0),
+    ]
+    assert run(client, "replied_sends_by_purpose", **YEARS, **{**ALL, "channel": "email"}) == []

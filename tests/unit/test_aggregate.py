@@ -212,6 +212,33 @@ def test_read_pair_forms_in_either_order_in_the_send_hour() -> None:
     assert pairs[0]["duration_ms"] == 150_000
     assert pairs[0]["bucket_s"] == 150
     assert pairs[0]["read_signal"] == "read_receipt"
+    # The reply is not the first read signal in two of the orders, and still counts, once.
+    for order in ((send, read, reread), (read, send, reread), (reread, send, read)):
+        (reply,) = facts(plan(records(*order, reread | {"event_id": "e4"})), "reply")
+        assert reply["occurred_at"] == ms("2021-03-01T10:59:00+00:00")
+        assert (reply["purpose"], reply["channel"]) == ("delivery", "sms")
+        assert reply["duration_ms"] == 360_000
+    assert facts(plan(records(send, read)), "reply") == []
+
+
+def test_a_replay_from_a_state_ahead_of_clickhouse_gives_the_reply_again() -> None:
+    """The reply's entry in the state carries its offset: a replay of the batch whose insert
+    never landed (the state was stored) decides the replied send again, exactly once."""
+    send = event(1, kind="message_sent", channel="sms", message_id="m", purpose="payment")
+    reply = event(
+        2,
+        kind="message_receipt",
+        channel="sms",
+        message_id="m",
+        status="replied",
+        read_signal="reply_proxy",
+    )
+    store = MemoryStates()
+    first = plan(records(send, reply), store=store)
+    again = plan(records(send, reply), store=store)  # nothing committed: the same records
+    assert len(facts(first, "reply")) == len(facts(again, "reply")) == 1
+    later = plan(records(reply | {"event_id": "e3"}, start=2), store=store)
+    assert facts(later, "reply") == []
 
 
 def test_journeys_count_once_with_their_distinct_channels() -> None:

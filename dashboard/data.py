@@ -10,8 +10,8 @@ import streamlit as st
 from clickhouse_connect.driver.client import Client
 
 from dashboard import settings as config
-from streams import queries
-from streams.clickhouse import connect
+from streams.clickhouse import queries
+from streams.clickhouse.client import connect
 from streams.errors import first_line
 
 CACHE_TTL_S = 10

@@ -2,11 +2,11 @@
 
 Executives' browsers reach the dashboard; a dashboard holding write-capable credentials turns
 any flaw in it into a way to change the data. At start (and every five minutes) it asks
-ClickHouse what its own session may do (:func:`streams.access.session_write_privileges`) and
-stops with the reason when the answer includes a write, unless
-``JOURNEY_DASHBOARD_ALLOW_WRITE=true`` says a write-capable account is meant. The local
-embedded server has the read-only ``journey_dashboard`` account too (streams/local_accounts.py),
-so nothing sets it by default.
+ClickHouse what its own session may do
+(:func:`streams.clickhouse.access.session_write_privileges`) and stops with the reason when the
+answer includes a write, unless ``JOURNEY_DASHBOARD_ALLOW_WRITE=true`` says a write-capable
+account is meant. The local embedded server has the read-only ``journey_dashboard`` account
+too (streams/clickhouse/local_accounts.py), so nothing sets it by default.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import settings as config
-from streams.access import session_write_privileges
-from streams.clickhouse_url import mask_url
+from streams.clickhouse.access import session_write_privileges
+from streams.clickhouse.url import mask_url
 
 
 @st.cache_resource(ttl=300, show_spinner=False)

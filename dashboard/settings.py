@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 
-from streams.local_accounts import url_for
+from streams.clickhouse.local_accounts import url_for
 from streams.settings import Settings, load_settings
 
 _PREFIXES = ("JOURNEY_", "CLICKHOUSE_", "KAFKA_", "XDG_")

@@ -9,7 +9,7 @@ import faust
 from streams.settings import Settings
 
 # Faust's aiokafka transport delivering an agent's topics one partition batch at a time
-# (streams/faust_batches.py, registered as the ``journey`` transport in pyproject.toml).
+# (streams/agents/faust_batches.py, registered as the ``journey`` transport in pyproject.toml).
 TRANSPORT = "journey"
 
 

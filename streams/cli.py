@@ -11,8 +11,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from deploy.local.processes import LaunchError
+from streams.clickhouse.local_accounts import url_for
 from streams.errors import JourneyError, first_line
-from streams.local_accounts import url_for
 from streams.settings import Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -20,9 +20,9 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Start every part that is not running yet, then print where to find them."""
-    from streams import local_stack as stack
-    from streams.kafka_admin import broker_answers, ensure_topics, project_topics
-    from streams.migrations import migrate
+    from deploy.local import stack
+    from streams.clickhouse.migrations import migrate
+    from streams.kafka.admin import broker_answers, ensure_topics, project_topics
 
     security = settings.kafka_security
     if stack.kafka_is_local(settings) and not broker_answers(
@@ -78,7 +78,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
     """Stop everything `up` started, most dependent first."""
-    from streams import local_stack as stack
+    from deploy.local import stack
 
     parts = [
         stack.dashboard_process(settings),
@@ -97,7 +97,7 @@ def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """One line per part; exit 1 if any part is unhealthy."""
-    from streams import local_stack as stack
+    from deploy.local import stack
 
     parts = stack.status(settings)
     for part in parts:
@@ -106,7 +106,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.migrations import migrate, planned
+    from streams.clickhouse.migrations import migrate, planned
 
     cluster = settings.clickhouse_cluster
     if args.print:
@@ -124,7 +124,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.kafka_admin import ensure_topics, project_topics
+    from streams.kafka.admin import ensure_topics, project_topics
 
     created = ensure_topics(
         settings.kafka_bootstrap, project_topics(settings), security=settings.kafka_security
@@ -146,7 +146,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
-    from streams import local_stack as stack
+    from deploy.local import stack
 
     command = stack.dashboard_command(settings)
     os.execv(command[0], command)
@@ -168,7 +168,9 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     import os
     from pathlib import Path
 
-    from streams import publish as pub
+    from streams.publish import api as pub
+    from streams.publish.pseudonymise import pseudonymiser
+    from streams.publish.sender import open_sender
 
     fmt = args.format or ("csv" if args.source.endswith(".csv") else "jsonl")
     rejects_path = Path(args.rejects) if args.rejects else pub.default_rejects_path(args.source)
@@ -181,7 +183,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
             print(f"journey: error: no such file: {path}", file=sys.stderr)
             return 2
         stream, total = open(path, "rb"), os.path.getsize(path)  # noqa: SIM115
-    sender = pub.open_sender(
+    sender = open_sender(
         settings.kafka_bootstrap,
         args.topic or settings.topic_interactions,
         settings.kafka_security,
@@ -193,7 +195,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
         report = pub.publish_stream(
             stream,
             sender,
-            pub.pseudonymiser(settings),
+            pseudonymiser(settings),
             fmt=fmt,
             rejects=rejects,
             progress=progress,
@@ -219,7 +221,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import time
     from datetime import UTC, datetime, timedelta
 
-    from streams.publish import open_sender
+    from streams.publish.sender import open_sender
     from streams.simulate.generator import Disorder
     from streams.simulate.run import open_truth, publish_records, simulator_for
 
@@ -257,10 +259,10 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Recompute every rollup from the source topic and compare with ClickHouse."""
-    from streams import verify
-    from streams.clickhouse import connect
-    from streams.kafka_admin import require_broker
+    from streams.clickhouse.client import connect
+    from streams.kafka.admin import require_broker
     from streams.logic.aggregate import Rules
+    from streams.tools import verify
 
     require_broker(settings.kafka_bootstrap, security=settings.kafka_security)
     client = connect(url_for(settings, "analyst"))  # verify only reads
@@ -284,8 +286,8 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     """Run a named query, a SQL file or a statement, read-only, and print the rows."""
-    from streams import sql_cli
-    from streams.clickhouse import connect
+    from streams.clickhouse.client import connect
+    from streams.tools import sql as sql_cli
 
     if args.list:
         print(sql_cli.listing(), end="")
@@ -308,7 +310,7 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_access(args: argparse.Namespace, settings: Settings) -> int:
     """Render the access SQL, apply it, or print a users.xml for file-configured servers."""
-    from streams import access
+    from streams.clickhouse import access
 
     if args.action == "render":
         for path in access.render():

@@ -47,7 +47,7 @@ from streams.events import (
 )
 
 if TYPE_CHECKING:
-    from streams.pseudonymise import Pseudonymiser
+    from streams.publish.pseudonymise import Pseudonymiser
 
 
 class Event(Protocol):

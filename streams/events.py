@@ -13,7 +13,7 @@ Rules beyond field types:
   ``+hh:mm``), year 2000 or later as written, stored as UTC with millisecond precision (finer
   digits are cut, not rounded). A time without an offset is rejected, not guessed.
 - ``customer_id`` never travels in clear: it is ``ph:<key id>:<32 hex>``, a keyed HMAC-SHA256
-  made by the publisher (``streams/pseudonymise.py``).
+  made by the publisher (``streams/publish/pseudonymise.py``).
 - Unknown extra fields are tolerated and dropped. A ``schema_version`` newer than
   ``SCHEMA_VERSION`` is rejected with a reason that says so.
 - Two rules no static schema can state: an event stamped more than a day after its Kafka record

@@ -15,8 +15,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streams.clickhouse_url import ClickHouseUrl, mask_url
-from streams.kafka_security import MASK, KafkaSecurity
+from streams.clickhouse.url import ClickHouseUrl, mask_url
+from streams.kafka.security import MASK, KafkaSecurity
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_CLICKHOUSE_URL = "http://127.0.0.1:8123/journey"
@@ -209,7 +209,7 @@ class Settings(BaseSettings):
 
     @property
     def kafka_security(self) -> KafkaSecurity:
-        """How every Kafka client authenticates (streams/kafka_security.py)."""
+        """How every Kafka client authenticates (streams/kafka/security.py)."""
         return KafkaSecurity(
             protocol=self.kafka_security_protocol.upper(),
             sasl_mechanism=self.kafka_sasl_mechanism.upper(),

@@ -6,15 +6,15 @@ from collections.abc import Callable
 
 from streams.agents import interactions
 from streams.app import create_app
-from streams.batch_sender import BatchProducer
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
+from streams.clickhouse.local_accounts import url_for
 from streams.errors import RESTART_EXIT_CODE
-from streams.kafka_admin import ensure_topics, project_topics, require_broker
-from streams.local_accounts import url_for
+from streams.kafka.admin import ensure_topics, project_topics, require_broker
+from streams.kafka.batch_sender import BatchProducer
+from streams.kafka.topic_reader import TopicReader
 from streams.logic.aggregate import Rules
 from streams.settings import Settings
 from streams.sinks.clickhouse import ClickHouseSink
-from streams.topic_reader import TopicReader
 from streams.topics import declare as declare_topics
 
 

@@ -16,9 +16,9 @@ import pytest
 from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import LaunchError, ManagedProcess
-from streams.kafka_admin import ensure_topics, project_topics
-from streams.local_accounts import ADMIN_USER
-from streams.migrations import migrate
+from streams.clickhouse.local_accounts import ADMIN_USER
+from streams.clickhouse.migrations import migrate
+from streams.kafka.admin import ensure_topics, project_topics
 from streams.settings import Settings
 from tests.support import (
     DATABASE_POOL,

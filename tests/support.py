@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from deploy.local.processes import ManagedProcess
-from streams.clickhouse_url import ClickHouseUrl
-from streams.local_accounts import ADMIN_USER, USER_OF_ROLE, LocalAccounts, Role
+from streams.clickhouse.local_accounts import ADMIN_USER, USER_OF_ROLE, LocalAccounts, Role
+from streams.clickhouse.url import ClickHouseUrl
 from streams.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-# The test servers' accounts (streams/local_accounts.py): the administrator for migrations and
-# fixtures, and each process under test as its own least-privileged account.
+# The test servers' accounts (streams/clickhouse/local_accounts.py): the administrator for
+# migrations and fixtures, and each process under test as its own least-privileged account.
 TEST_ACCOUNTS = LocalAccounts(
     {user: f"pw-{user}-{uuid.uuid4().hex}" for user in USER_OF_ROLE.values()}
 )
@@ -201,7 +201,7 @@ class MemoryProducer:
         import asyncio
         from types import SimpleNamespace
 
-        from streams.batch_sender import Delivery
+        from streams.kafka.batch_sender import Delivery
 
         records = list(records)
         self.sent.append((topic, partition, records))

@@ -55,10 +55,10 @@ CONFIG_XML = """<clickhouse>
 </clickhouse>
 """
 # clickhouse-local reads users, grants, profiles and quotas from a users.xml only (no
-# SQL-driven access control): streams.access renders the journey accounts into one.
+# SQL-driven access control): streams.clickhouse.access renders the journey accounts into one.
 USERS_XML_CONFIG = """
     <user_directories><users_xml><path>{path}</path></users_xml></user_directories>"""
-# A one-node cluster, so the cluster schema (streams/cluster_schema.py) runs here: Distributed
+# A one-node cluster, so the cluster schema (streams/clickhouse/cluster.py) runs here: Distributed
 # tables over this server's native TCP port. (Replicated tables cannot run in clickhouse-local:
 # it sets no interserver address, so their replicas stay read-only.)
 CLUSTER_CONFIG = """
@@ -207,7 +207,7 @@ class EmbeddedClickHouse:
     state_dir: Path
     host: str = "127.0.0.1"
     port: int = 8123
-    users_xml: Path | None = None  # accounts and grants (streams.access.users_xml)
+    users_xml: Path | None = None  # accounts and grants (streams.clickhouse.access.users_xml)
     admin_password: str | None = None  # of journey_admin, when users_xml has one
     cluster: tuple[str, int] | None = None  # (name, native TCP port) of a one-node cluster
 

@@ -193,7 +193,7 @@ class KafkaBroker:
                 "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1",
                 "share.coordinator.state.topic.replication.factor=1",
-                # Topics are created explicitly by the project (streams/kafka_admin.py), never by a
+                # Topics are created explicitly by the project (streams/kafka/admin.py), never by a
                 # typo in a producer.
                 "auto.create.topics.enable=false",
                 # Tests and the demo start consumers right away; no point waiting for more members.
@@ -204,7 +204,7 @@ class KafkaBroker:
 
     def start(self, *, timeout: float = 90.0) -> None:
         """Resolve jars, format storage on first start, launch, and wait until it answers."""
-        from streams.kafka_admin import broker_answers
+        from streams.kafka.admin import broker_answers
 
         java = find_java()
         libs = resolve_jars(self.cache_dir)

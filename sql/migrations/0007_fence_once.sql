@@ -6,6 +6,6 @@
 --
 -- The views themselves are no longer created by migrations: each is declared once, in
 -- sql/views/, and `journey migrate` (re)installs any view whose definition changed after the
--- migrations ran (streams/views.py). Run with the workers stopped, as every migration.
+-- migrations ran (streams/clickhouse/views.py). Run with the workers stopped, as every migration.
 
 CREATE TABLE IF NOT EXISTS fenced_facts AS ingest_facts ENGINE = Null;

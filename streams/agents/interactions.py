@@ -1,7 +1,7 @@
 """The ingest agent: Kafka record batches in, one exact ClickHouse insert per flush out.
 
 Thin on purpose: every decision is ``streams.logic.aggregate.plan_flush``, a pure function;
-Faust's internals are all in ``streams.faust_batches``. The agent takes the partition batches
+Faust's internals are all in ``streams.agents.faust_batches``. The agent takes the partition batches
 Faust fetched (up to ``TAKE_BATCHES`` of them, or what arrived within ``BATCH_WITHIN_S``) and,
 per flush of at most ``FLUSH_RECORDS`` records:
 
@@ -35,17 +35,17 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
-from streams import queries
-from streams.batch_sender import BatchProducer, Delivery
-from streams.errors import RESTART_EXIT_CODE, STOP_EXIT_CODE, first_line
-from streams.faust_batches import (
+from streams.agents.faust_batches import (
     BatchMessage,
     batch_consumer,
     decided,
     declare_journeys,
     recovery_finished,
 )
-from streams.journey_store import ChangelogTail, JourneyStates, Staged, Sweeper
+from streams.agents.journey_store import ChangelogTail, JourneyStates, Staged, Sweeper
+from streams.clickhouse import queries
+from streams.errors import RESTART_EXIT_CODE, STOP_EXIT_CODE, first_line
+from streams.kafka.batch_sender import BatchProducer, Delivery
 from streams.logic.aggregate import (
     Flush,
     PartitionBatch,

@@ -29,7 +29,7 @@ import json
 import re
 import unicodedata
 
-from streams.pseudonymise import is_pseudonym
+from streams.publish.pseudonymise import is_pseudonym
 
 REDACTED = b'"redacted:not-a-pseudonym"'
 CUSTOMER_KEY = "customerid"

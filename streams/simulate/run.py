@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from streams.publish import Sender, pseudonymiser
+from streams.publish.pseudonymise import pseudonymiser
+from streams.publish.sender import Sender
 from streams.settings import Settings
 from streams.simulate.generator import SimRecord, Simulator, to_contract
 

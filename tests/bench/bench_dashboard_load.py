@@ -32,8 +32,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from streams.clickhouse import connect
-from streams.migrations import migrate
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
 from streams.settings import Settings
 from streams.simulate.calibration import Calibration
 from tests.bench.bench_queries import Shape, generate, p95

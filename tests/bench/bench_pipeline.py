@@ -44,17 +44,17 @@ from typing import Any
 from pydantic import SecretStr
 
 from deploy.local.processes import ManagedProcess
-from streams import verify
-from streams.batch_sender import BatchSender
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
+from streams.kafka.batch_sender import BatchSender
 from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules, finish, plan_flush
 from streams.logic.ingest import SourceRecord
 from streams.logic.journey_state import MemoryStates
-from streams.migrations import migrate
-from streams.publish import KafkaSender
+from streams.publish.sender import KafkaSender
 from streams.settings import Settings
 from streams.simulate.run import publish_records, record_bytes, simulator_for
 from streams.sinks.clickhouse import facts_batch, insert
+from streams.tools import verify
 from tests.bench.lab import bench_lab
 from tests.integration.pipeline import DISORDER
 from tests.support import free_port, settings_env

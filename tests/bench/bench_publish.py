@@ -20,17 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy.local.kafka_broker import KafkaBroker
-from streams.kafka_admin import ensure_topics, project_topics
-from streams.pseudonymise import Pseudonymiser
-from streams.publish import (
-    KafkaSender,
-    Sender,
-    decide,
-    encode,
-    not_after_now,
-    open_sender,
-    publish_stream,
-)
+from streams.kafka.admin import ensure_topics, project_topics
+from streams.publish.api import decide, encode, not_after_now, publish_stream
+from streams.publish.pseudonymise import Pseudonymiser
+from streams.publish.sender import KafkaSender, Sender, open_sender
 from streams.settings import Settings
 from streams.simulate.generator import Simulator, to_contract
 from tests.support import free_port

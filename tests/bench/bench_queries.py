@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 from clickhouse_connect.driver.client import Client
 
-from streams import queries
-from streams.clickhouse import connect
+from streams.clickhouse import queries
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
 from streams.logic.buckets import call_bucket, latency_bucket
-from streams.migrations import migrate
 from streams.simulate.calibration import Calibration
 from tests.support import account_url, accounted_clickhouse, free_port
 

@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy.local.processes import ManagedProcess
-from streams import verify
 from streams.app import data_dir
-from streams.batch_sender import BatchSender
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
+from streams.kafka.batch_sender import BatchSender
+from streams.tools import verify
 from tests.bench.lab import bench_lab
 from tests.support import settings_env
 

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from streams.agents.faust_batches import decided
 from streams.app import create_app
-from streams.faust_batches import decided
 from streams.settings import Settings
 
 

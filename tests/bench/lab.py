@@ -12,8 +12,8 @@ from pathlib import Path
 from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import ManagedProcess
-from streams.kafka_admin import ensure_topics, project_topics
-from streams.migrations import migrate
+from streams.clickhouse.migrations import migrate
+from streams.kafka.admin import ensure_topics, project_topics
 from streams.settings import Settings
 from tests.support import free_port
 

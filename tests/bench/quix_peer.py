@@ -23,7 +23,7 @@ import time
 from quixstreams import Application
 from quixstreams.sinks import BatchingSink, SinkBatch
 
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
 from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules, finish, plan_flush
 from streams.logic.journey_state import MemoryStates
 from streams.sinks.clickhouse import facts_batch, insert

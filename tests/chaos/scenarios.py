@@ -1,6 +1,6 @@
 """The fault-injection matrix: each scenario runs real `journey worker` processes against a real
 broker and the embedded ClickHouse server, injects its fault, then compares every rollup with
-the truth recomputed from the source topic (``streams.verify``) and reports exact, lost,
+the truth recomputed from the source topic (``streams.tools.verify``) and reports exact, lost,
 duplicated or wrong.
 
 ``make chaos`` runs the full sizes (``FULL``); the test command runs the short ones
@@ -27,16 +27,16 @@ from clickhouse_connect.driver.client import Client
 from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import LaunchError, ManagedProcess
-from streams import verify
-from streams.batch_sender import BatchSender
-from streams.clickhouse import connect
-from streams.kafka_admin import ensure_topics, project_topics
-from streams.local_accounts import ADMIN_USER
+from streams.clickhouse.client import connect
+from streams.clickhouse.local_accounts import ADMIN_USER
+from streams.clickhouse.migrations import migrate
+from streams.kafka.admin import ensure_topics, project_topics
+from streams.kafka.batch_sender import BatchSender
 from streams.logic.aggregate import Rules
-from streams.migrations import migrate
 from streams.settings import Settings
 from streams.simulate.generator import Disorder, SimRecord
 from streams.simulate.run import record_bytes, simulator_for
+from streams.tools import verify
 from tests.support import TEST_ACCOUNTS, account_url, free_port, settings_env, unique
 
 CACHE = Path.home() / ".cache" / "journey-telemetry"

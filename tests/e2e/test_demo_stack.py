@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from streams.clickhouse import connect
-from streams.clickhouse_url import ClickHouseUrl
+from streams.clickhouse.client import connect
+from streams.clickhouse.url import ClickHouseUrl
 from tests.processes import processes_mentioning
 from tests.support import free_port, run_journey, wait_for
 

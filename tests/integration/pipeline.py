@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 from clickhouse_connect.driver.client import Client
 
-from streams import verify
-from streams.batch_sender import BatchSender
+from streams.kafka.batch_sender import BatchSender
 from streams.logic.aggregate import Rules
 from streams.settings import Settings
 from streams.simulate.generator import Disorder
 from streams.simulate.run import publish_records, simulator_for
-from streams.verify import applied_records
+from streams.tools import verify
+from streams.tools.verify import applied_records
 
 DISORDER = Disorder(
     late_fraction=0.05,

@@ -1,7 +1,7 @@
 """Least privilege, proved on a ClickHouse that enforces it: the embedded server honours users,
 grants, settings constraints and quotas from a users.xml, so the journey accounts rendered from
-``streams/access.py`` run there exactly as they would on a production server. The session's
-server is started that way (tests/conftest.py), as ``journey up`` starts the demo's.
+``streams/clickhouse/access.py`` run there exactly as they would on a production server. The
+session's server is started that way (tests/conftest.py), as ``journey up`` starts the demo's.
 
 (clickhouse-local has no SQL-driven access storage, so ``sql/access/*.sql`` cannot be applied
 here: its statements are parsed by the server instead, and both renderings share one model.)
@@ -22,9 +22,9 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError
 from streamlit.testing.v1 import AppTest
 
-from streams import access, queries
-from streams.clickhouse import connect
-from streams.migrations import migrate
+from streams.clickhouse import access, queries
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
 from tests.support import TEST_ACCOUNTS, account_url, fresh_database
 
 pytestmark = pytest.mark.integration

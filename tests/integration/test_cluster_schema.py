@@ -17,10 +17,10 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from deploy.local.clickhouse_server import EmbeddedClickHouse
-from streams import queries
-from streams.clickhouse import connect
-from streams.cluster_schema import rewrite
-from streams.migrations import SCHEMA_MIGRATIONS_DDL, migrate, planned
+from streams.clickhouse import queries
+from streams.clickhouse.client import connect
+from streams.clickhouse.cluster import rewrite
+from streams.clickhouse.migrations import SCHEMA_MIGRATIONS_DDL, migrate, planned
 from tests.integration.test_named_queries import FIXTURE, load_fixture
 from tests.support import free_port, unique
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
 from streams.logic.rows import INTERACTION_COLUMNS
-from streams.migrations import migrate
 from streams.settings import Settings
 from tests.support import account_url, free_port, write_like_the_worker
 

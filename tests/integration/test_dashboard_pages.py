@@ -16,7 +16,7 @@ from clickhouse_connect.driver.client import Client
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from streams.migrations import migrate
+from streams.clickhouse.migrations import migrate
 from streams.settings import Settings
 from tests.integration.test_named_queries import loaded  # noqa: F401 (the fixture)
 from tests.support import account_url, free_port

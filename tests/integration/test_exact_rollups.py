@@ -1,7 +1,7 @@
 """The acceptance of stream processing: rollups equal the truth, whatever happens to workers.
 
 Real broker, embedded ClickHouse server, ``journey worker`` processes. The truth is recomputed
-from the source topic by ``streams.verify`` (the plain way, none of the worker's machinery).
+from the source topic by ``streams.tools.verify`` (the plain way, none of the worker's machinery).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from clickhouse_connect.driver.client import Client
 from kafka import KafkaProducer
 
 from deploy.local.processes import ManagedProcess
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
 from streams.settings import Settings
 from tests.integration.pipeline import (
     applied_records,
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.integration
 
 
 def total_records(settings: Settings) -> int:
-    from streams import verify
+    from streams.tools import verify
 
     parts = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
     return sum(len(p) for p in parts)

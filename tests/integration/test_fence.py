@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from streams import verify
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
+from streams.clickhouse.views import FENCED, load
 from streams.logic.aggregate import Rules
-from streams.migrations import migrate
 from streams.settings import Settings
-from streams.views import FENCED, load
+from streams.tools import verify
 from tests.integration.test_named_queries import FIXTURE, load_fixture
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from deploy.local.processes import ManagedProcess
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
 from streams.settings import Settings
 from tests.hostile import NEAR_BROKER_MAX, hostile_records
 from tests.integration.pipeline import assert_exact, publish_backfill, wait_applied

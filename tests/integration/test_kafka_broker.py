@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
-from streams.kafka_admin import broker_answers, ensure_topics, project_topics
+from streams.kafka.admin import broker_answers, ensure_topics, project_topics
 from streams.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -71,8 +71,8 @@ def test_a_topic_reader_reads_end_offsets_and_ranges_outside_any_group(
     from kafka.admin import NewTopic
     from kafka.structs import TopicPartition
 
-    from streams.batch_sender import BatchProducer
-    from streams.topic_reader import TopicReader
+    from streams.kafka.batch_sender import BatchProducer
+    from streams.kafka.topic_reader import TopicReader
 
     settings = settings_factory()
     topic = f"{settings.topic_prefix}reader"

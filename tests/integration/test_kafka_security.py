@@ -14,14 +14,14 @@ from kafka.admin import NewTopic
 
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import ManagedProcess
-from streams.batch_sender import BatchSender
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
 from streams.errors import ServiceUnreachable
-from streams.kafka_admin import ensure_topics, project_topics, require_broker
-from streams.kafka_security import KafkaSecurity
-from streams.migrations import migrate
+from streams.kafka.admin import ensure_topics, project_topics, require_broker
+from streams.kafka.batch_sender import BatchSender
+from streams.kafka.security import KafkaSecurity
 from streams.settings import Settings
-from streams.verify import read_partitions
+from streams.tools.verify import read_partitions
 from tests.conftest import CACHE_DIR
 from tests.integration.pipeline import wait_applied
 from tests.support import free_port, run_journey, settings_env

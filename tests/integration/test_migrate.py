@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from streams.clickhouse import connect
-from streams.migrations import MIGRATIONS_DIR, MigrationError, migrate
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import MIGRATIONS_DIR, MigrationError, migrate
+from streams.clickhouse.views import VIEWS_DIR, ViewError, install, load
 from streams.settings import Settings
-from streams.views import VIEWS_DIR, ViewError, install, load
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from streams import queries
-from streams.clickhouse import connect
+from streams.clickhouse import queries
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
 from streams.logic.ingest import SourceRecord
-from streams.migrations import migrate
 from streams.settings import Settings
 from tests.support import (
     account_url,

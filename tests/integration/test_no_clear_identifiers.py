@@ -21,10 +21,10 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from deploy.local.processes import ManagedProcess
-from streams.batch_sender import BatchSender
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
+from streams.kafka.batch_sender import BatchSender
 from streams.logic.ingest import Rejected, SourceRecord, decide
-from streams.publish import pseudonymiser
+from streams.publish.pseudonymise import pseudonymiser
 from streams.settings import Settings
 from streams.simulate.generator import Simulator
 from streams.simulate.run import publish_records

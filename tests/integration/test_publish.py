@@ -14,8 +14,10 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from kafka import KafkaConsumer, TopicPartition
 
-from streams.kafka_admin import ensure_topics, project_topics
-from streams.publish import Sender, open_sender, pseudonymiser, publish, publish_stream
+from streams.kafka.admin import ensure_topics, project_topics
+from streams.publish.api import publish, publish_stream
+from streams.publish.pseudonymise import pseudonymiser
+from streams.publish.sender import Sender, open_sender
 from streams.settings import Settings
 from tests.support import run_journey, settings_env
 

@@ -9,7 +9,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from deploy.local.processes import ManagedProcess
-from streams.clickhouse import connect
+from streams.clickhouse.client import connect
 from streams.settings import Settings
 from tests.support import wait_for
 

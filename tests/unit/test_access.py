@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams import access
+from streams.clickhouse import access
 
 
 def test_the_checked_in_access_sql_is_the_rendered_model() -> None:

@@ -13,7 +13,6 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams import verify
 from streams.logic.aggregate import (
     Flush,
     PartitionBatch,
@@ -35,9 +34,10 @@ from streams.logic.journey_state import (
     Send,
     as_of,
 )
-from streams.pseudonymise import Pseudonymiser
+from streams.publish.pseudonymise import Pseudonymiser
 from streams.simulate.generator import Disorder, Simulator
 from streams.simulate.run import record_bytes
+from streams.tools import verify
 
 TOPIC = "t.interactions.v1"
 CUSTOMER = "ph:k1:" + "ab" * 16

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.clickhouse_url import ClickHouseUrl, mask_url
+from streams.clickhouse.url import ClickHouseUrl, mask_url
 
 
 def test_the_parts_with_their_defaults() -> None:

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from streams import queries
-from streams.cluster_schema import ClusterSchemaError, create_database, rewrite
-from streams.migrations import MIGRATIONS_DIR, SCHEMA_MIGRATIONS_DDL, planned
-from streams.views import SCHEMA_VIEWS_DDL, load
+from streams.clickhouse import queries
+from streams.clickhouse.cluster import ClusterSchemaError, create_database, rewrite
+from streams.clickhouse.migrations import MIGRATIONS_DIR, SCHEMA_MIGRATIONS_DDL, planned
+from streams.clickhouse.views import SCHEMA_VIEWS_DDL, load
 
 CLUSTER = "prod"
 CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\b(.*)", re.DOTALL)

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import jsonschema
 
-from streams.contract_docs import markdown, schema_text
 from streams.decoder import validate
 from streams.events import SCHEMA_PATH, json_schema
-from streams.pseudonymise import Pseudonymiser
+from streams.publish.pseudonymise import Pseudonymiser
 from streams.simulate.generator import Disorder, Simulator, malformed, to_contract
+from streams.tools.contract_docs import markdown, schema_text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "event-contract.md"
-REGENERATE = "run `python -m streams.contract_docs` to regenerate"
+REGENERATE = "run `python -m streams.tools.contract_docs` to regenerate"
 
 
 def test_schema_file_is_current() -> None:

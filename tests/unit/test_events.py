@@ -274,7 +274,7 @@ def test_the_trailing_newline_test_covers_every_id_and_slug() -> None:
 
 
 def test_a_pseudonym_with_a_trailing_newline_is_not_a_pseudonym() -> None:
-    from streams.pseudonymise import is_pseudonym
+    from streams.publish.pseudonymise import is_pseudonym
 
     assert is_pseudonym("ph:k1:" + "ab" * 16)
     assert not is_pseudonym("ph:k1:" + "ab" * 16 + "\n")

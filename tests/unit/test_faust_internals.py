@@ -1,8 +1,9 @@
-"""Every faust-streaming internal ``streams.faust_batches`` relies on is still there, as it was.
+"""Every faust-streaming internal ``streams.agents.faust_batches`` relies on is still there, as it
+was.
 
 An upgrade of faust-streaming that moves any of these fails here, naming what moved, instead
 of in a worker that silently stops acknowledging or recovering. If this fails after an upgrade,
-read ``streams/faust_batches.py`` against the new Faust before changing the pin.
+read ``streams/agents/faust_batches.py`` against the new Faust before changing the pin.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import tuples
 
-from streams.faust_batches import FAUST_VERSION, BatchConsumer, BatchTransport
+from streams.agents.faust_batches import FAUST_VERSION, BatchConsumer, BatchTransport
 
 
 def test_faust_is_the_pinned_version() -> None:
     assert version("faust-streaming") == FAUST_VERSION, (
-        f"faust-streaming is {version('faust-streaming')}, streams/faust_batches.py was "
+        f"faust-streaming is {version('faust-streaming')}, streams/agents/faust_batches.py was "
         f"written against {FAUST_VERSION}: check every internal it uses, then update the pin"
     )
 
@@ -105,7 +106,7 @@ def test_the_batch_consumer_overrides_what_it_means_to() -> None:
 def test_a_batch_topic_gets_the_readers_own_records_and_others_get_consumer_records() -> None:
     from aiokafka.structs import ConsumerRecord, TopicPartition
 
-    from streams.faust_batches import _BATCH_TOPICS, _PartitionRecords
+    from streams.agents.faust_batches import _BATCH_TOPICS, _PartitionRecords
 
     assert aiokafka_fetcher.PartitionRecords is _PartitionRecords, "the fetcher is not patched"
     builder = DefaultRecordBatchBuilder(2, 0, 0, -1, -1, -1, -1)

@@ -14,7 +14,7 @@ import faust
 import pytest
 
 from streams.agents import interactions
-from streams.faust_batches import BatchMessage, declare_journeys
+from streams.agents.faust_batches import BatchMessage, declare_journeys
 from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules
 from streams.logic.facts import FACT_COLUMNS
 from streams.logic.journey_state import First, JourneyState, decode, encode, id_hash

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import faust
 
-from streams.faust_batches import declare_journeys
-from streams.journey_store import JourneyStates, Sweeper
+from streams.agents.faust_batches import declare_journeys
+from streams.agents.journey_store import JourneyStates, Sweeper
 from streams.logic.journey_state import Expiry, JourneyState, decode, encode
 from tests.support import MemoryProducer, MemoryTail
 

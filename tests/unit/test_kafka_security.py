@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from streams.kafka_security import MASK, KafkaSecurity, KafkaSecurityError
+from streams.kafka.security import MASK, KafkaSecurity, KafkaSecurityError
 from streams.settings import Settings
 
 

@@ -7,7 +7,7 @@ from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.batch_sender import KEYS_REMEMBERED, KeyPartitioner, murmur2
+from streams.kafka.batch_sender import KEYS_REMEMBERED, KeyPartitioner, murmur2
 
 # org.apache.kafka.common.utils.UtilsTest#testMurmur2 (Java ints, signed).
 KAFKA_CASES = {

@@ -59,7 +59,7 @@ def test_pseudonyms_and_records_without_a_customer_id_are_untouched() -> None:
 def test_a_key_rotation_mid_journey_breaks_neither_the_journey_nor_its_read_pairs() -> None:
     from streams.logic.aggregate import PartitionBatch, Rules, plan_flush
     from streams.logic.journey_state import MemoryStates
-    from streams.pseudonymise import Pseudonymiser
+    from streams.publish.pseudonymise import Pseudonymiser
 
     old, new = Pseudonymiser(b"old-key", "k1"), Pseudonymiser(b"new-key", "k2")
     assert old("acme", "cust-1") != new("acme", "cust-1")  # the same customer, two pseudonyms

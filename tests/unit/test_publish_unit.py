@@ -8,8 +8,9 @@ import json
 import pytest
 
 from streams.events import ContractError
-from streams.pseudonymise import Pseudonymiser, is_pseudonym
-from streams.publish import decide, encode, not_after_now, read_csv, read_jsonl
+from streams.publish.api import decide, encode, not_after_now
+from streams.publish.pseudonymise import Pseudonymiser, is_pseudonym
+from streams.publish.readers import read_csv, read_jsonl
 
 PSEUDO = Pseudonymiser(b"secret", "k1")
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.logic.redact import REDACTED, is_customer_key, lexed, redact, unchanged, withheld
-from streams.pseudonymise import is_pseudonym
+from streams.publish.pseudonymise import is_pseudonym
 from tests.clear_ids import PSEUDONYM, Careless, careless_records
 
 

@@ -2,8 +2,8 @@
 
 import re
 
+from streams.clickhouse.migrations import discover
 from streams.events import raw_columns
-from streams.migrations import discover
 
 
 def _table_columns(table: str) -> list[tuple[str, str]]:

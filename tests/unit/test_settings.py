@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from streams.clickhouse_url import mask_url
+from streams.clickhouse.url import mask_url
 from streams.settings import Settings
 
 
@@ -92,7 +92,7 @@ def test_journey_config_shows_every_setting_under_its_environment_name() -> None
 
 
 def test_account_passwords_are_settings_shown_masked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from streams import access
+    from streams.clickhouse import access
 
     for variable, value in [
         ("JOURNEY_WORKER_CLICKHOUSE_PASSWORD", "w-secret"),

@@ -9,7 +9,7 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from streams.sql_cli import FORMATS, render
+from streams.tools.sql import FORMATS, render
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.views import FENCED, VIEWS_DIR, Check, ViewError, load, parse
+from streams.clickhouse.views import FENCED, VIEWS_DIR, Check, ViewError, load, parse
 
 ROLLUP = """-- Sends per purpose.
 -- grains: hour, day

@@ -14,10 +14,10 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from streams.clickhouse_url import ClickHouseUrl, mask_url
+from streams.clickhouse.url import ClickHouseUrl, mask_url
 from streams.errors import JourneyError, ServiceUnreachable, first_line
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 
 def parse_url(url: str) -> ClickHouseUrl:

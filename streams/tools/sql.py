@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from streams import queries
+from streams.clickhouse import queries
 from streams.errors import JourneyError
 
 FORMATS = ("table", "csv", "json")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.clickhouse import SQL_DIR
+from streams.clickhouse.client import SQL_DIR
 from streams.errors import JourneyError
 
 QUERIES_DIR = SQL_DIR / "queries"

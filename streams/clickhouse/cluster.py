@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from streams.clickhouse_url import IDENTIFIER
+from streams.clickhouse.url import IDENTIFIER
 from streams.errors import JourneyError
 
 LOCAL = "_local"

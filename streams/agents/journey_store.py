@@ -30,14 +30,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from streams.batch_sender import BatchProducer, Delivery
-from streams.faust_batches import JourneyStore
+from streams.agents.faust_batches import JourneyStore
+from streams.kafka.batch_sender import BatchProducer, Delivery
 from streams.logic import journey_state
 from streams.logic.journey_state import Expiry, JourneyState
 
 
 class ChangelogTail(Protocol):
-    """Reads a topic's partitions outside any consumer group (``streams.topic_reader``)."""
+    """Reads a topic's partitions outside any consumer group (``streams.kafka.topic_reader``)."""
 
     async def ends(self, topic: str, partitions: Sequence[int]) -> dict[int, int]:
         """Each partition's end offset (the next offset to be written)."""

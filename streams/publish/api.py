@@ -1,16 +1,15 @@
 """Publishing for engineers: validate every event before it reaches Kafka, report every reject.
 
 ``journey publish FILE|-`` (JSON Lines or CSV) and ``publish(events)`` for code share this
-module. Each valid event is pseudonymised (``customer_id``), re-serialised in the contract's
-canonical form (unknown extra fields are dropped here, so nothing unexpected, a clear e-mail
+module (reading files is ``readers``, sending ``sender``, pseudonymising ``pseudonymise``).
+Each valid event is pseudonymised (``customer_id``), re-serialised in the contract's canonical
+form (unknown extra fields are dropped here, so nothing unexpected, a clear e-mail
 address say, rides along) and sent keyed by ``journey_id``, so a journey's events share a
 partition and stay in order. A rejected line never stops the others.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import time
@@ -21,12 +20,11 @@ from typing import IO, Any, Protocol
 
 from streams.decoder import Event, canonical, decode_input
 from streams.errors import JourneyError
-from streams.events import COMMON_FIELDS, KIND_SPECIFIC_FIELDS, MAX_EVENT_BYTES, ContractError
-from streams.kafka_security import PLAINTEXT, KafkaSecurity
-from streams.pseudonymise import Pseudonymiser
+from streams.events import ContractError
+from streams.publish.pseudonymise import Pseudonymiser, pseudonymiser
+from streams.publish.readers import read_csv, read_jsonl
+from streams.publish.sender import Sender, open_sender
 from streams.settings import Settings
-
-FIELD_TYPES = {spec.name: spec.type for spec in (*COMMON_FIELDS, *KIND_SPECIFIC_FIELDS)}
 
 
 @dataclass(frozen=True)
@@ -75,78 +73,6 @@ class PublishReport:
         return text
 
 
-class Sender(Protocol):
-    """Where validated records go: ``KafkaSender`` (kafka-python) or ``BatchSender``."""
-
-    failures: list[tuple[int, str]]
-
-    def send(self, key: bytes, value: bytes, line: int = 0) -> None: ...
-
-    def flush(self, timeout: float | None = None) -> None: ...
-
-    def close(self) -> None: ...
-
-
-def open_sender(bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT) -> Sender:
-    """The fastest sender available: aiokafka batches (see ``streams.batch_sender``)."""
-    from streams.batch_sender import BatchSender
-    from streams.kafka_admin import require_broker
-
-    require_broker(bootstrap, security=security)
-    return BatchSender(bootstrap, topic, security=security)
-
-
-class KafkaSender:
-    """A kafka-python producer tuned for throughput, that remembers failed deliveries."""
-
-    def __init__(
-        self, bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT, **overrides: Any
-    ) -> None:
-        from kafka import KafkaProducer
-
-        from streams.errors import ServiceUnreachable
-        from streams.kafka_admin import require_broker
-
-        require_broker(bootstrap, security=security)
-        config: dict[str, Any] = {
-            "bootstrap_servers": bootstrap,
-            **security.client_options(),
-            "acks": "all",
-            # The broker drops a retried batch it already has: a retry never duplicates.
-            "enable_idempotence": True,
-            "linger_ms": 20,
-            "batch_size": 512 * 1024,
-            "compression_type": "lz4",
-            "max_request_size": 4 * 1024 * 1024,
-        }
-        config.update(overrides)
-        from kafka.errors import KafkaConfigurationError, KafkaError
-
-        try:
-            self._producer = KafkaProducer(**config)
-        except KafkaConfigurationError:
-            raise
-        except KafkaError as exc:
-            raise ServiceUnreachable("Kafka", bootstrap, exc) from exc
-        self.topic = topic
-        self.failures: list[tuple[int, str]] = []
-
-    def send(self, key: bytes, value: bytes, line: int = 0) -> None:
-        """Queue one record; a delivery failure is recorded against ``line``."""
-        future = self._producer.send(self.topic, key=key, value=value)
-        if line:
-            future.add_errback(lambda exc: self.failures.append((line, str(exc))))
-        else:
-            future.add_errback(lambda exc: self.failures.append((0, str(exc))))
-
-    def flush(self, timeout: float | None = None) -> None:
-        self._producer.flush(timeout=timeout)
-
-    def close(self) -> None:
-        self._producer.flush()
-        self._producer.close()
-
-
 # How far ahead of now an event time may be (producer clock skew): one day.
 FUTURE_TOLERANCE_MS = 86_400_000
 
@@ -159,9 +85,6 @@ def not_after_now() -> int:
 def encode(event: Event, ms: int) -> tuple[bytes, bytes]:
     """Kafka key and value of a validated event: journey_id, canonical compact JSON."""
     return event.journey_id.encode(), canonical(event, ms)
-
-
-BOM = b"\xef\xbb\xbf"
 
 
 def decide(
@@ -177,73 +100,6 @@ def decide(
         raise
     except Exception as exc:
         raise ContractError(f"could not be decided ({type(exc).__name__})") from None
-
-
-def read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, bytes | ContractError]]:
-    """Numbered lines of a JSON Lines stream; an oversized line is rejected without being kept.
-    A UTF-8 byte order mark at the start (editors on Windows write one) is not part of line 1."""
-    number = 0
-    while True:
-        line = stream.readline(MAX_EVENT_BYTES + 2)
-        if not line:
-            return
-        number += 1
-        if number == 1 and line.startswith(BOM):
-            line = line[len(BOM) :]
-        if not line.endswith(b"\n") and len(line) > MAX_EVENT_BYTES:
-            size = len(line)
-            while True:  # skip the rest of the oversized line, in bounded chunks
-                rest = stream.readline(1 << 20)
-                size += len(rest.rstrip(b"\r\n"))
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield number, ContractError(f"line is {size:,} bytes, more than {MAX_EVENT_BYTES:,}")
-            continue
-        yield number, line.rstrip(b"\r\n")
-
-
-def _coerce(name: str, text: str) -> Any:
-    kind = FIELD_TYPES.get(name)
-    try:
-        if kind == "integer":
-            return int(text)
-        if kind == "number":
-            return float(text)
-    except ValueError:
-        raise ContractError(f"{text[:40]!r} is not a {kind}", name) from None
-    if kind == "boolean":
-        lowered = text.strip().lower()
-        if lowered in ("true", "1", "yes"):
-            return True
-        if lowered in ("false", "0", "no"):
-            return False
-        raise ContractError(f"{text[:40]!r} is not true or false", name)
-    return text
-
-
-def read_csv(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | ContractError]]:
-    """Rows of a CSV with a header naming contract fields; empty cells are absent fields."""
-    # utf-8-sig: a byte order mark (Excel's "CSV UTF-8") would otherwise stick to the first
-    # header and lose every row's first field.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.DictReader(text)
-    for row in reader:
-        number = reader.line_num
-        if None in row:
-            yield number, ContractError("row has more cells than the header")
-            continue
-        try:
-            values: dict[str, Any] = {}
-            for name, cell in row.items():
-                if cell is None or cell == "":
-                    continue
-                if any("\udc80" <= ch <= "\udcff" for ch in cell):
-                    raise ContractError("cell is not UTF-8", name)
-                values[name] = _coerce(name, cell)
-        except ContractError as exc:
-            yield number, exc
-            continue
-        yield number, values
 
 
 class Progress:
@@ -423,13 +279,6 @@ def publish(
             sender.close()
     report.elapsed_s = time.monotonic() - started
     return report
-
-
-def pseudonymiser(settings: Settings) -> Pseudonymiser:
-    """The pseudonymiser configured by JOURNEY_PSEUDONYM_KEY / JOURNEY_PSEUDONYM_KEY_ID."""
-    return Pseudonymiser(
-        settings.pseudonym_key.get_secret_value().encode(), settings.pseudonym_key_id
-    )
 
 
 def default_rejects_path(source: str) -> Path:

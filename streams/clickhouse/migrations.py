@@ -16,12 +16,12 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from streams.clickhouse import SQL_DIR, connect, parse_url
-from streams.clickhouse_url import IDENTIFIER
+from streams.clickhouse.client import SQL_DIR, connect, parse_url
+from streams.clickhouse.url import IDENTIFIER
+from streams.clickhouse.views import VIEWS_DIR
+from streams.clickhouse.views import install as install_views
+from streams.clickhouse.views import load as load_views
 from streams.errors import JourneyError, first_line
-from streams.views import VIEWS_DIR
-from streams.views import install as install_views
-from streams.views import load as load_views
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -137,9 +137,9 @@ def planned(
     tables: set[str] | None = None,
 ) -> list[tuple[Migration, list[str]]]:
     """Every migration with the statements that apply it: as written for a single server, or
-    rewritten for ``cluster`` (streams/cluster_schema.py). The rewrite of a later file knows
+    rewritten for ``cluster`` (streams/clickhouse/cluster.py). The rewrite of a later file knows
     the tables created by every earlier one, applied or not (``tables`` collects them)."""
-    from streams.cluster_schema import rewrite
+    from streams.clickhouse.cluster import rewrite
 
     tables = set() if tables is None else tables
     plan: list[tuple[Migration, list[str]]] = []
@@ -161,13 +161,14 @@ def migrate(
     views_directory: Path = VIEWS_DIR,
 ) -> list[Migration]:
     """Create the database if needed, apply pending migrations, then install the views whose
-    definitions (``sql/views/``, streams/views.py) changed; return the migrations applied.
+    definitions (``sql/views/``, streams/clickhouse/views.py) changed; return the migrations
+    applied.
 
     ``cluster`` (``JOURNEY_CLICKHOUSE_CLUSTER``) names a ClickHouse cluster: the database is
     then Replicated and every migration is applied in its cluster form, without ON CLUSTER
-    (``replicated=False``: sharded only, see :func:`streams.cluster_schema.rewrite`).
+    (``replicated=False``: sharded only, see :func:`streams.clickhouse.cluster.rewrite`).
     """
-    from streams.cluster_schema import create_database, rewrite
+    from streams.clickhouse.cluster import create_database, rewrite
 
     target = parse_url(url)
     if not IDENTIFIER.fullmatch(target.database):

@@ -7,9 +7,9 @@ The truth is computed in two steps, each from one source of truth:
    contract, de-duplicate, join, in memory. Same documented semantics, none of the worker's
    machinery (no offsets in state, no replays, no batches, no fence).
 2. **The tables**, from the fact rows, by the very view definitions the server runs
-   (``sql/views/``, streams/views.py): each view's SELECT runs on ClickHouse over the truth's
-   rows, sent with the query as external data. A new rollup is checked as soon as its view
-   file says how (``-- verify:``), with no code here.
+   (``sql/views/``, streams/clickhouse/views.py): each view's SELECT runs on ClickHouse over
+   the truth's rows, sent with the query as external data. A new rollup is checked as soon as
+   its view file says how (``-- verify:``), with no code here.
 
 If the worker double counts after a crash, loses a batch or lets a stale owner through the
 fence, the comparison says which table, where and by how much. (A view whose definition is
@@ -33,17 +33,17 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from streams import queries
+from streams.clickhouse import queries
+from streams.clickhouse.views import View
+from streams.clickhouse.views import load as load_views
 from streams.decoder import Event
 from streams.errors import JourneyError
-from streams.kafka_security import PLAINTEXT, KafkaSecurity
+from streams.kafka.security import PLAINTEXT, KafkaSecurity
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
 from streams.logic.facts import FACT_TYPES, Facts
 from streams.logic.ingest import Rejected, SourceRecord, decide
 from streams.sinks.clickhouse import Batch, encoded
-from streams.views import View
-from streams.views import load as load_views
 
 Key = tuple[Any, ...]
 Table = dict[Key, tuple[int, ...]]

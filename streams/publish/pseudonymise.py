@@ -15,6 +15,7 @@ import hmac
 import re
 
 from streams.events import PSEUDONYM_PATTERN, python_pattern
+from streams.settings import Settings
 
 PSEUDONYM = re.compile(python_pattern(PSEUDONYM_PATTERN))  # the contract's own
 RECENT = 50_000  # pseudonyms remembered (about 10 MB)
@@ -51,3 +52,10 @@ class Pseudonymiser:
             self._recent.clear()
         self._recent[(tenant, customer_id)] = pseudonym
         return pseudonym
+
+
+def pseudonymiser(settings: Settings) -> Pseudonymiser:
+    """The pseudonymiser configured by JOURNEY_PSEUDONYM_KEY / JOURNEY_PSEUDONYM_KEY_ID."""
+    return Pseudonymiser(
+        settings.pseudonym_key.get_secret_value().encode(), settings.pseudonym_key_id
+    )

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
-from streams.kafka_security import MASK
+from streams.kafka.security import MASK
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 DEFAULT_DATABASE = "journey"

@@ -4,7 +4,7 @@ The embedded server is configured from a ``users.xml`` (clickhouse-local has no 
 access control). ``journey up`` generates a password for each account on its first start and
 keeps them in ``$JOURNEY_STATE_DIR/clickhouse/accounts.json`` (mode 0600): the administrator
 (``journey_admin``, used for migrations and access management only), ``journey_worker``,
-``journey_dashboard`` and ``journey_analyst`` (``streams/access.py`` is the model). The
+``journey_dashboard`` and ``journey_analyst`` (``streams/clickhouse/access.py`` is the model). The
 passwordless ``default`` user the embedded engine needs for itself can do nothing but
 ``SYSTEM LISTEN``.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from streams import access
+from streams.clickhouse import access
 from streams.settings import Settings
 
 Role = Literal["admin", "worker", "dashboard", "analyst"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from streams.batch_sender import LazyKafkaClient
+from streams.kafka.batch_sender import LazyKafkaClient
 
 READ_TIMEOUT_S = 60.0  # a range the broker reported must arrive within this
 

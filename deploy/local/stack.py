@@ -16,12 +16,12 @@ from pathlib import Path
 from deploy.local.clickhouse_server import EmbeddedClickHouse, ping
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import ManagedProcess
-from streams.clickhouse_url import LOOPBACK
-from streams.kafka_admin import broker_answers
-from streams.local_accounts import ADMIN_USER, LocalAccounts
+from streams.clickhouse.local_accounts import ADMIN_USER, LocalAccounts
+from streams.clickhouse.url import LOOPBACK
+from streams.kafka.admin import broker_answers
 from streams.settings import Settings
 
-DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
 def kafka_broker(settings: Settings) -> KafkaBroker:
@@ -36,7 +36,8 @@ def kafka_broker(settings: Settings) -> KafkaBroker:
 
 
 def clickhouse_server(settings: Settings) -> EmbeddedClickHouse:
-    """The embedded server, configured with the local accounts (streams/local_accounts.py)."""
+    """The embedded server, configured with the local accounts
+    (streams/clickhouse/local_accounts.py)."""
     accounts = LocalAccounts.load(settings.state_dir)
     return EmbeddedClickHouse(
         settings.state_dir,
@@ -191,7 +192,7 @@ def status(settings: Settings) -> list[PartStatus]:
     if clickhouse_is_local(settings):
         ch_ok = ping("127.0.0.1", settings.clickhouse_port)
     else:
-        from streams.clickhouse import connect
+        from streams.clickhouse.client import connect
 
         try:
             ch_ok = bool(connect(settings.clickhouse_url.get_secret_value()).ping())

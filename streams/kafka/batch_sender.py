@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.errors import ServiceUnreachable
-from streams.kafka_security import PLAINTEXT, KafkaSecurity
+from streams.kafka.security import PLAINTEXT, KafkaSecurity
 
 MAX_IN_FLIGHT = 32
 _M = 0x5BD1E995  # murmur2's mixing constant

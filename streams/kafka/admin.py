@@ -11,7 +11,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.errors import ServiceUnreachable
-from streams.kafka_security import PLAINTEXT, KafkaSecurity
+from streams.kafka.security import PLAINTEXT, KafkaSecurity
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)

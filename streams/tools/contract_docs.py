@@ -36,7 +36,7 @@ def markdown() -> str:
     lines = [
         f"# Interaction event contract, version {SCHEMA_VERSION}",
         "",
-        "Generated from `streams/events.py` by `python -m streams.contract_docs`; "
+        "Generated from `streams/events.py` by `python -m streams.tools.contract_docs`; "
         "`tests/unit/test_contract_docs.py` fails if this page is stale. The same fields "
         "are shipped as JSON Schema in `streams/interaction.schema.json` "
         "(`journey schema` prints it).",
@@ -126,7 +126,7 @@ if __name__ == "__main__":
 
     from streams.events import SCHEMA_PATH
 
-    docs = Path(__file__).resolve().parent.parent / "docs" / "event-contract.md"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "event-contract.md"
     docs.parent.mkdir(exist_ok=True)
     docs.write_text(markdown())
     SCHEMA_PATH.write_text(schema_text())

@@ -1,0 +1,1 @@
+"""ClickHouse: client, URL, migrations, views, the cluster form, accounts, named queries."""

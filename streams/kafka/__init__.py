@@ -1,0 +1,1 @@
+"""Kafka: topics' administration, client security, the batch sender and a plain topic reader."""

@@ -1,0 +1,1 @@
+"""Publishing events: reading files, pseudonymising, validating and sending them to Kafka."""

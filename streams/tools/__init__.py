@@ -1,0 +1,1 @@
+"""Commands around the pipeline: verify, the SQL command, the contract's docs."""

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from streams.decoder import Decoded, Event, decode_batch
 from streams.events import SCHEMA_VERSION, ContractError
 from streams.logic.buckets import call_bucket, latency_bucket
-from streams.logic.facts import FACT_COLUMNS, Facts
+from streams.logic.facts import FACT_COLUMNS, Facts, event_columns
 from streams.logic.ingest import Rejected, SourceRecord, reject
 from streams.logic.journey_state import (
     First,
@@ -351,24 +351,9 @@ def _interaction_facts(topic: str, d: _Decided, facts: Facts) -> None:
         "interaction",
         n,
         {
-            "event_id": [e.event_id for e in events],
+            **event_columns(events),
             "schema_version": [SCHEMA_VERSION] * n,
-            "kind": [e.kind for e in events],
             "occurred_at": d.times,
-            "tenant": [e.tenant for e in events],
-            "industry": [e.industry for e in events],
-            "use_case": [e.use_case for e in events],
-            "channel": [e.channel for e in events],
-            "journey_id": [e.journey_id for e in events],
-            "customer_id": [e.customer_id for e in events],
-            "direction": [e.direction for e in events],
-            "duration_s": [e.duration_s for e in events],
-            "outcome": [e.outcome for e in events],
-            "purpose": [e.purpose for e in events],
-            "message_id": [e.message_id for e in events],
-            "status": [e.status for e in events],
-            "read_signal": [e.read_signal or "" for e in events],
-            "handed_off": [e.handed_off for e in events],
             "kafka_topic": [topic] * n,
             "kafka_partition": d.partitions,
             "kafka_offset": d.offsets,

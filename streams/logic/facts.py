@@ -17,7 +17,10 @@ which spares building a dictionary per column in Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streams.decoder import Event
 
 # Column → type as sent. Order is the table's (migrations 0002, 0005, 0006).
 FACT_TYPES: dict[str, str] = {
@@ -134,3 +137,26 @@ class Facts:
             for i in range(size):
                 rows.append({n: block[n][i] if n in block else default(n) for n in names})
         return rows
+
+
+def event_columns(events: Sequence[Event]) -> dict[str, list[Any]]:
+    """The contract's fields of decoded ``events`` as fact columns (a field an event's kind
+    lacks, or an optional one it left out, is empty)."""
+    return {
+        "event_id": [e.event_id for e in events],
+        "kind": [e.kind for e in events],
+        "tenant": [e.tenant for e in events],
+        "industry": [e.industry for e in events],
+        "use_case": [e.use_case for e in events],
+        "channel": [e.channel for e in events],
+        "journey_id": [e.journey_id for e in events],
+        "customer_id": [e.customer_id for e in events],
+        "direction": [e.direction for e in events],
+        "duration_s": [e.duration_s or 0.0 for e in events],
+        "outcome": [e.outcome or "" for e in events],
+        "purpose": [e.purpose or "" for e in events],
+        "message_id": [e.message_id or "" for e in events],
+        "status": [e.status or "" for e in events],
+        "read_signal": [e.read_signal or "" for e in events],
+        "handed_off": [bool(e.handed_off) for e in events],
+    }

@@ -41,7 +41,7 @@ from streams.errors import JourneyError
 from streams.kafka.security import PLAINTEXT, KafkaSecurity
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
-from streams.logic.facts import FACT_TYPES, Facts
+from streams.logic.facts import FACT_TYPES, Facts, event_columns
 from streams.logic.ingest import Rejected, SourceRecord, decide
 from streams.sinks.clickhouse import Batch, encoded
 
@@ -118,7 +118,7 @@ def _interaction_rows(facts: Facts, rows: list[tuple[Event, int, int, SourceReco
         "interaction",
         len(rows),
         {
-            **_event_columns([e for e, *_ in rows]),
+            **event_columns([e for e, *_ in rows]),
             "occurred_at": [at for _, at, _, _ in rows],
             "late": [late for _, _, late, _ in rows],
             "kafka_partition": [r.partition for *_, r in rows],
@@ -127,28 +127,6 @@ def _interaction_rows(facts: Facts, rows: list[tuple[Event, int, int, SourceReco
             "bucket_s": [call_bucket(ms) if ms else 0 for ms in durations],
         },
     )
-
-
-def _event_columns(events: list[Event]) -> dict[str, list[Any]]:
-    """The contract's fields of ``events``, absent ones empty."""
-    return {
-        "event_id": [e.event_id for e in events],
-        "kind": [e.kind for e in events],
-        "tenant": [e.tenant for e in events],
-        "industry": [e.industry for e in events],
-        "use_case": [e.use_case for e in events],
-        "channel": [e.channel for e in events],
-        "journey_id": [e.journey_id for e in events],
-        "customer_id": [e.customer_id for e in events],
-        "direction": [e.direction for e in events],
-        "duration_s": [e.duration_s or 0.0 for e in events],
-        "outcome": [e.outcome or "" for e in events],
-        "purpose": [e.purpose or "" for e in events],
-        "message_id": [e.message_id or "" for e in events],
-        "status": [e.status or "" for e in events],
-        "read_signal": [e.read_signal or "" for e in events],
-        "handed_off": [bool(e.handed_off) for e in events],
-    }
 
 
 def _journey_rows(
@@ -184,7 +162,7 @@ def _pair_rows(facts: Facts, fact: str, rows: list[tuple[Event, int, tuple[int, 
         fact,
         len(rows),
         {
-            **_event_columns(sends),
+            **event_columns(sends),
             "occurred_at": [at for _, at, _ in rows],
             "read_signal": [read[1] for _, _, read in rows],
             "duration_ms": latencies,

@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clickhouse_connect.driver.client import Client
 
 from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import LaunchError, ManagedProcess
+from streams.clickhouse.client import connect
 from streams.clickhouse.local_accounts import ADMIN_USER
 from streams.clickhouse.migrations import migrate
 from streams.kafka.admin import ensure_topics, project_topics
 from streams.settings import Settings
+from tests.fixture_events import FIXTURE, load_fixture
 from tests.support import (
     DATABASE_POOL,
     TEST_ACCOUNTS,
@@ -134,3 +137,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if left:
         print("\nprocesses left running by the tests:\n  " + "\n  ".join(left))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="module")
+def loaded(services: dict[str, Any]) -> tuple[str, Client]:
+    """A database holding the fixture, written the way the worker writes."""
+    url = f"{services['admin']}/{fresh_database(services)}"  # one database per module using it
+    migrate(url)
+    client = connect(url)
+    load_fixture(client, FIXTURE)
+    return url, client

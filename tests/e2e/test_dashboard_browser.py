@@ -18,7 +18,6 @@ from playwright.sync_api import Browser
 
 from streams.settings import Settings
 from tests.browser import PAGE_PATHS, chromium, dashboard_server, open_and_wait, wait_drawn
-from tests.integration.test_named_queries import loaded  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(os.environ.get("JOURNEY_SCREENSHOTS", "build/screenshots"))
@@ -36,7 +35,7 @@ CHARTS = {
 
 @pytest.fixture(scope="module")
 def dashboard(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     services: dict[str, Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:

@@ -21,7 +21,7 @@ from streams.clickhouse import queries
 from streams.clickhouse.client import connect
 from streams.clickhouse.cluster import rewrite
 from streams.clickhouse.migrations import SCHEMA_MIGRATIONS_DDL, migrate, planned
-from tests.integration.test_named_queries import FIXTURE, load_fixture
+from tests.fixture_events import FIXTURE, load_fixture
 from tests.support import free_port, unique
 
 pytestmark = pytest.mark.integration

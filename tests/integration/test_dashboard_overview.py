@@ -11,7 +11,6 @@ from clickhouse_connect.driver.client import Client
 from streamlit.testing.v1 import AppTest
 
 from dashboard.filters import aligned_comparison
-from tests.integration.test_named_queries import loaded  # noqa: F401 (the fixture)
 from tests.support import account_url, free_port
 
 pytestmark = pytest.mark.integration
@@ -19,7 +18,7 @@ APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 
 def test_overview_cards_with_change_versus_the_aligned_year(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, _ = loaded

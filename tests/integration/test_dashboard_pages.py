@@ -18,7 +18,6 @@ from streamlit.testing.v1 import AppTest
 
 from streams.clickhouse.migrations import migrate
 from streams.settings import Settings
-from tests.integration.test_named_queries import loaded  # noqa: F401 (the fixture)
 from tests.support import account_url, free_port
 
 pytestmark = pytest.mark.integration
@@ -57,7 +56,7 @@ def download_labels(app: AppTest) -> list[str]:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_draws_says_how_fresh_and_offers_csv(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
     page: str,
 ) -> None:
@@ -71,7 +70,7 @@ def test_every_page_draws_says_how_fresh_and_offers_csv(
     assert all("with the filters" in label for label in download_labels(app))
 
 
-def test_channel_mix_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_channel_mix_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "channel_mix", monkeypatch)
     by_industry, shift = chart_frames(app)
     assert rows(by_industry, "year", "industry", "channel", "interactions") == [
@@ -90,7 +89,7 @@ def test_channel_mix_page(loaded: tuple[str, Client], monkeypatch: pytest.Monkey
     assert any("carry 100.0%" in c.value for c in app.caption)
 
 
-def test_use_cases_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_use_cases_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "use_cases", monkeypatch)
     shares, mix = chart_frames(app)
     assert (2021, "smart_notification", 4) in rows(shares, "year", "use_case", "interactions")
@@ -101,7 +100,7 @@ def test_use_cases_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPa
     ]
 
 
-def test_voice_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_voice_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "voice", monkeypatch)
     assert [(m.label, m.value) for m in app.metric] == [("IVR mean call duration 2021", "90.0 s")]
     durations, outcomes = chart_frames(app)
@@ -114,7 +113,7 @@ def test_voice_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch)
     assert [i.value for i in app.info] == ["No notification call in this period for these filters."]
 
 
-def test_messaging_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_messaging_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "messaging", monkeypatch)
     volume, read_fast, latency, coverage = chart_frames(app)
     assert rows(volume, "year", "channel", "sends") == [(2020, "sms", 1), (2021, "sms", 2)]
@@ -125,14 +124,14 @@ def test_messaging_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPa
     ]
 
 
-def test_journeys_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_journeys_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "journeys", monkeypatch)
     (journeys,) = chart_frames(app)
     assert (2021, "retail", 1.5) in rows(journeys, "year", "industry", "channels_per_journey")
     assert [i.value for i in app.info] == ["No chatbot session in this period."]
 
 
-def test_report_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_report_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "report", monkeypatch)
     table = app.table[0].value
     assert len(table) == 25
@@ -148,7 +147,7 @@ def test_report_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch
 
 
 def test_sidebar_filters_apply_to_the_page(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # AppTest (Streamlit 1.67) loses the entry point's sidebar on a rerun, so filters are set
@@ -163,7 +162,7 @@ def test_sidebar_filters_apply_to_the_page(
 
 @pytest.mark.parametrize("hostile", ["x' OR 1=1 --", "acme'; DROP TABLE interactions; --"])
 def test_a_hostile_tenant_filter_finds_nothing_and_breaks_nothing(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
     hostile: str,
 ) -> None:
@@ -196,7 +195,7 @@ def test_pages_explain_an_empty_store(
 
 
 def test_an_empty_answer_keeps_its_columns(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from dashboard import data

@@ -11,7 +11,6 @@ from clickhouse_connect.driver.client import Client
 from streamlit.testing.v1 import AppTest
 
 from dashboard.signin import allowed, missing_configuration
-from tests.integration.test_named_queries import loaded  # noqa: F401 (fixture)
 from tests.support import account_url
 
 pytestmark = pytest.mark.integration
@@ -39,7 +38,7 @@ def run(url: str, monkeypatch: pytest.MonkeyPatch, user: dict[str, Any], **env: 
 
 
 def test_sign_in_is_off_by_default(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("JOURNEY_DASHBOARD_AUTH", raising=False)
@@ -49,7 +48,7 @@ def test_sign_in_is_off_by_default(
 
 
 def test_a_reader_not_signed_in_sees_only_the_sign_in_button(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app = run(loaded[0], monkeypatch, {"is_logged_in": False}, JOURNEY_DASHBOARD_AUTH="oidc")
@@ -59,7 +58,7 @@ def test_a_reader_not_signed_in_sees_only_the_sign_in_button(
 
 
 def test_a_signed_in_reader_sees_the_pages_and_can_sign_out(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     user = {"is_logged_in": True, "email": "cmo@brand.example", "name": "Ada CMO"}
@@ -70,7 +69,7 @@ def test_a_signed_in_reader_sees_the_pages_and_can_sign_out(
 
 
 def test_allowed_domains_keep_other_accounts_out(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     user = {"is_logged_in": True, "email": "someone@gmail.example"}
@@ -81,7 +80,7 @@ def test_allowed_domains_keep_other_accounts_out(
 
 
 def test_missing_provider_settings_are_named(
-    loaded: tuple[str, Client],  # noqa: F811
+    loaded: tuple[str, Client],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env = {"JOURNEY_DASHBOARD_AUTH": "oidc", "JOURNEY_DASHBOARD_AUTH_PROVIDER": "okta"}

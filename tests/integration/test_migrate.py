@@ -56,7 +56,7 @@ def test_a_failing_statement_names_file_and_statement(
 def test_daily_rollups_are_backfilled_from_the_hourly_ones_and_then_kept_by_their_views(
     settings_factory: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    from tests.integration.test_named_queries import FIXTURE, load_fixture
+    from tests.fixture_events import FIXTURE, load_fixture
 
     url = settings_factory().clickhouse_url.get_secret_value()
     before_daily = tmp_path / "migrations"

@@ -171,7 +171,8 @@ def altair_spec(chart: alt.Chart | alt.FacetChart) -> dict[str, Any]:
     """What ``st.altair_chart`` sends for ``chart``, as ``st.vega_lite_chart`` takes it.
 
     Streamlit's own conversion (Arrow datasets, its theme handling) is private API of the
-    pinned streamlit (``tests/unit/test_charts.py`` fails if it moves): it is used here only."""
+    pinned streamlit (``tests/unit/dashboard/test_charts.py`` fails if it moves): it is used
+    here only."""
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
     return dict(_convert_altair_to_vega_lite_spec(chart))

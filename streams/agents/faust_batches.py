@@ -1,6 +1,6 @@
 """Every use of faust-streaming's private internals, in one place (faust-streaming 0.15.3,
-pinned in pyproject.toml; ``tests/unit/test_faust_internals.py`` fails with a clear message if
-anything used here changes).
+pinned in pyproject.toml; ``tests/unit/agents/test_faust_internals.py`` fails with a clear
+message if anything used here changes).
 
 **Batch delivery.** Faust hands an agent one event per Kafka record, and its consumer loop
 awaits a group of tasks per record: that, not the worker's logic, capped any Faust agent here

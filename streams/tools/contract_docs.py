@@ -37,7 +37,7 @@ def markdown() -> str:
         f"# Interaction event contract, version {SCHEMA_VERSION}",
         "",
         "Generated from `streams/events.py` by `python -m streams.tools.contract_docs`; "
-        "`tests/unit/test_contract_docs.py` fails if this page is stale. The same fields "
+        "`tests/unit/tools/test_contract_docs.py` fails if this page is stale. The same fields "
         "are shipped as JSON Schema in `streams/interaction.schema.json` "
         "(`journey schema` prints it).",
         "",

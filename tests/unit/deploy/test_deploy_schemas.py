@@ -14,7 +14,7 @@ import yaml
 from compose_spec import PyCompose
 from compose_spec.models import ComposeSpecification
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 COMPOSE = REPO / "deploy" / "compose" / "compose.yaml"
 MANIFESTS = sorted((REPO / "deploy" / "k8s").glob("*.yaml"))
 K8S_VERSION = kubernetes_validate.utils.latest_version()

@@ -14,7 +14,7 @@ from streams.publish.pseudonymise import Pseudonymiser
 from streams.simulate.generator import Disorder, Simulator, malformed, to_contract
 from streams.tools.contract_docs import markdown, schema_text
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "event-contract.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "event-contract.md"
 REGENERATE = "run `python -m streams.tools.contract_docs` to regenerate"
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 COMPOSE = REPO / "deploy" / "compose" / "compose.yaml"
 PROMISED = {"kafka", "clickhouse", "migrate", "topics", "worker", "dashboard", "publish"}
 

@@ -29,9 +29,9 @@ def create_app(settings: Settings) -> faust.App:
     data_dir(settings).mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
     return faust.App(
         settings.app_id,
-        broker=broker_urls(settings.kafka_bootstrap),
+        broker=broker_urls(settings.kafka.bootstrap),
         # TLS and SASL (PLAIN, SCRAM) for the consumer, the producer and the changelogs.
-        broker_credentials=settings.kafka_security.faust_credentials(),
+        broker_credentials=settings.kafka.faust_credentials(),
         # The journeys table lives on disk (RocksDB, one database per partition): memory does
         # not grow with live journeys, and a restart recovers only the changelog's tail.
         store="rocksdb://",

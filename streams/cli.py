@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from deploy.local.processes import LaunchError
 from streams.clickhouse.local_accounts import url_for
 from streams.errors import JourneyError, first_line
-from streams.settings import Settings, load_settings
+from streams.settings import Settings, env_name_at, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -24,11 +24,11 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from streams.clickhouse.migrations import migrate
     from streams.kafka.admin import broker_answers, ensure_topics, project_topics
 
-    security = settings.kafka_security
+    security = settings.kafka
     if stack.kafka_is_local(settings) and not broker_answers(
-        settings.kafka_bootstrap, 2.0, security
+        settings.kafka.bootstrap, 2.0, security
     ):
-        print(f"starting Kafka broker on {settings.kafka_bootstrap} ...", flush=True)
+        print(f"starting Kafka broker on {settings.kafka.bootstrap} ...", flush=True)
         stack.kafka_broker(settings).start()
     if stack.clickhouse_is_local(settings) and not stack.ping(
         "127.0.0.1", settings.clickhouse_port
@@ -37,7 +37,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         stack.start_clickhouse(settings)
     applied = migrate(url_for(settings, "admin"), cluster=settings.clickhouse_cluster)
     print(f"migrations applied: {len(applied)}")
-    ensure_topics(settings.kafka_bootstrap, project_topics(settings), security=security)
+    ensure_topics(settings.kafka.bootstrap, project_topics(settings), security=security)
     worker = stack.worker_process(settings)
     if not worker.is_running() and not args.no_worker:
         print("starting worker ...", flush=True)
@@ -70,7 +70,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     print()
     print(f"  dashboard   http://127.0.0.1:{settings.dashboard_port}")
     print(f"  clickhouse  {settings.masked_clickhouse_url()}  (journey sql, clickhouse-connect)")
-    print(f"  kafka       {settings.kafka_bootstrap}  topic {settings.topic_interactions}")
+    print(f"  kafka       {settings.kafka.bootstrap}  topic {settings.topic_interactions}")
     print(f"  logs        {settings.state_dir / 'logs'}")
     print("  stop with   journey down")
     return 0
@@ -127,7 +127,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     from streams.kafka.admin import ensure_topics, project_topics
 
     created = ensure_topics(
-        settings.kafka_bootstrap, project_topics(settings), security=settings.kafka_security
+        settings.kafka.bootstrap, project_topics(settings), security=settings.kafka
     )
     print(f"created: {', '.join(created) if created else 'nothing, all topics exist'}")
     return 0
@@ -184,9 +184,9 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         stream, total = open(path, "rb"), os.path.getsize(path)  # noqa: SIM115
     sender = open_sender(
-        settings.kafka_bootstrap,
+        settings.kafka.bootstrap,
         args.topic or settings.topic_interactions,
-        settings.kafka_security,
+        settings.kafka,
     )
     progress = pub.Progress(
         args.progress or (sys.stderr.isatty() and (total or 0) > 1 << 20), total
@@ -232,9 +232,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         malformed_fraction=args.malformed,
     )
     sim = simulator_for(settings, args.seed, disorder=disorder)
-    sender = open_sender(
-        settings.kafka_bootstrap, settings.topic_interactions, settings.kafka_security
-    )
+    sender = open_sender(settings.kafka.bootstrap, settings.topic_interactions, settings.kafka)
     truth = open_truth(args.truth)
     try:
         if args.mode == "backfill":
@@ -264,10 +262,10 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     from streams.logic.aggregate import Rules
     from streams.tools import verify
 
-    require_broker(settings.kafka_bootstrap, security=settings.kafka_security)
+    require_broker(settings.kafka.bootstrap, security=settings.kafka)
     client = connect(url_for(settings, "analyst"))  # verify only reads
     partitions = verify.read_partitions(
-        settings.kafka_bootstrap, settings.topic_interactions, settings.kafka_security
+        settings.kafka.bootstrap, settings.topic_interactions, settings.kafka
     )
     records = sum(len(p) for p in partitions)
     truth = verify.compute_truth(partitions, Rules(grace_ms=round(settings.late_grace_s * 1000)))
@@ -459,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        where = env_name_at(tuple(first.get("loc", ())))
         print(f"journey: error: bad setting {where}: {first.get('msg')}", file=sys.stderr)
         return 2
     except (JourneyError, LaunchError) as exc:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streams.clickhouse.url import ClickHouseUrl, mask_url
-from streams.kafka.security import MASK, KafkaSecurity
+from streams.kafka.security import MASK, KafkaSettings
 
-DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_CLICKHOUSE_URL = "http://127.0.0.1:8123/journey"
 
 
@@ -35,11 +34,17 @@ def _default_cache_dir() -> Path:
 class Settings(BaseSettings):
     """Configuration of every deployable, read from the environment (and ``.env``)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
-
-    kafka_bootstrap: str = Field(
-        DEFAULT_KAFKA_BOOTSTRAP, validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "kafka_bootstrap")
+    # A nested model's fields come from ``<FIELD>_<SUBFIELD>`` (split once: ``KAFKA_SASL_USERNAME``
+    # is ``kafka.sasl_username``), so the Kafka settings keep their public KAFKA_* names.
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
     )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     clickhouse_url: SecretStr = Field(
         SecretStr(DEFAULT_CLICKHOUSE_URL),
         validation_alias=AliasChoices("CLICKHOUSE_URL", "clickhouse_url"),
@@ -99,36 +104,6 @@ class Settings(BaseSettings):
         ),
     )
 
-    kafka_security_protocol: str = Field(
-        "PLAINTEXT",
-        validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL", "kafka_security_protocol"),
-    )
-    kafka_sasl_mechanism: str = Field(
-        "", validation_alias=AliasChoices("KAFKA_SASL_MECHANISM", "kafka_sasl_mechanism")
-    )
-    kafka_sasl_username: str = Field(
-        "", validation_alias=AliasChoices("KAFKA_SASL_USERNAME", "kafka_sasl_username")
-    )
-    kafka_sasl_password: SecretStr = Field(
-        SecretStr(""), validation_alias=AliasChoices("KAFKA_SASL_PASSWORD", "kafka_sasl_password")
-    )
-    kafka_ssl_cafile: str = Field(
-        "", validation_alias=AliasChoices("KAFKA_SSL_CAFILE", "kafka_ssl_cafile")
-    )
-    kafka_ssl_certfile: str = Field(
-        "", validation_alias=AliasChoices("KAFKA_SSL_CERTFILE", "kafka_ssl_certfile")
-    )
-    kafka_ssl_keyfile: str = Field(
-        "", validation_alias=AliasChoices("KAFKA_SSL_KEYFILE", "kafka_ssl_keyfile")
-    )
-    kafka_ssl_key_password: SecretStr = Field(
-        SecretStr(""),
-        validation_alias=AliasChoices("KAFKA_SSL_KEY_PASSWORD", "kafka_ssl_key_password"),
-    )
-    kafka_ssl_check_hostname: bool = Field(
-        True,
-        validation_alias=AliasChoices("KAFKA_SSL_CHECK_HOSTNAME", "kafka_ssl_check_hostname"),
-    )
     clickhouse_cluster: str = Field(
         "",
         pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$",
@@ -180,15 +155,6 @@ class Settings(BaseSettings):
         "stalled: /ready, /metrics and journey status say so.",
     )
 
-    @field_validator("kafka_bootstrap")
-    @classmethod
-    def _bootstrap_has_ports(cls, value: str) -> str:
-        for server in value.split(","):
-            host, _, port = server.strip().rpartition(":")
-            if not host or not port.isdigit():
-                raise ValueError(f"KAFKA_BOOTSTRAP entry {server!r} is not host:port")
-        return value
-
     @field_validator("pseudonym_key")
     @classmethod
     def _key_is_not_empty(cls, value: SecretStr) -> SecretStr:
@@ -201,32 +167,6 @@ class Settings(BaseSettings):
     def _url_is_clickhouse(cls, value: SecretStr) -> SecretStr:
         ClickHouseUrl.parse(value.get_secret_value())  # ValueError: what is wrong with it
         return value
-
-    @model_validator(mode="after")
-    def _kafka_security_fits(self) -> Settings:
-        self.kafka_security  # noqa: B018 - raises a readable error if the settings clash
-        return self
-
-    @property
-    def kafka_security(self) -> KafkaSecurity:
-        """How every Kafka client authenticates (streams/kafka/security.py)."""
-        return KafkaSecurity(
-            protocol=self.kafka_security_protocol.upper(),
-            sasl_mechanism=self.kafka_sasl_mechanism.upper(),
-            username=self.kafka_sasl_username,
-            password=self.kafka_sasl_password.get_secret_value(),
-            cafile=self.kafka_ssl_cafile,
-            certfile=self.kafka_ssl_certfile,
-            keyfile=self.kafka_ssl_keyfile,
-            key_password=self.kafka_ssl_key_password.get_secret_value(),
-            check_hostname=self.kafka_ssl_check_hostname,
-        )
-
-    @property
-    def kafka_host_port(self) -> tuple[str, int]:
-        """Host and port of the first bootstrap server (the one a local broker listens on)."""
-        host, _, port = self.kafka_bootstrap.split(",")[0].strip().rpartition(":")
-        return host, int(port)
 
     @property
     def clickhouse_target(self) -> ClickHouseUrl:
@@ -257,13 +197,26 @@ class Settings(BaseSettings):
         """CLICKHOUSE_URL with its password replaced, safe to print and log."""
         return mask_url(self.clickhouse_url.get_secret_value())
 
+    def values_by_env_name(self) -> dict[str, Any]:
+        """Every setting's value under its environment name, in declaration order (a nested
+        model's fields under ``<FIELD>_<SUBFIELD>``, as they are read)."""
+        out: dict[str, Any] = {}
+        for name, spec in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, BaseModel):
+                for sub in type(value).model_fields:
+                    out[f"{name}_{sub}".upper()] = getattr(value, sub)
+            else:
+                out[env_name(name, spec)] = value
+        return out
+
     def secrets_by_env_name(self) -> dict[str, str]:
         """Every secret setting's value, in clear, under its environment name (for code that
         names its secrets by their variables, such as ``access.passwords_from``)."""
         return {
-            env_name(name, spec): value.get_secret_value()
-            for name, spec in type(self).model_fields.items()
-            if isinstance(value := getattr(self, name), SecretStr)
+            name: value.get_secret_value()
+            for name, value in self.values_by_env_name().items()
+            if isinstance(value, SecretStr)
         }
 
     def describe(self) -> dict[str, str]:
@@ -271,8 +224,7 @@ class Settings(BaseSettings):
         masked (a URL keeps all but its password): what `journey config` prints. Built from
         the model, so a new setting is shown without being listed here."""
         out: dict[str, str] = {}
-        for name, spec in type(self).model_fields.items():
-            value = getattr(self, name)
+        for name, value in self.values_by_env_name().items():
             if isinstance(value, SecretStr):
                 secret = value.get_secret_value()
                 text = mask_url(secret) if "://" in secret else (MASK if secret else "")
@@ -282,7 +234,7 @@ class Settings(BaseSettings):
                 text = f"{value:g}"
             else:
                 text = str(value)
-            out[env_name(name, spec)] = text
+            out[name] = text
         return out
 
 
@@ -292,6 +244,17 @@ def env_name(name: str, spec: FieldInfo) -> str:
     if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
         return alias.choices[0]
     return name.upper()
+
+
+def env_name_at(loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind the location of a validation error (``("kafka",
+    "bootstrap")`` is ``KAFKA_BOOTSTRAP``)."""
+    fields = Settings.model_fields
+    if loc and loc[0] in fields and len(loc) > 1:
+        return f"{loc[0]}_{loc[1]}".upper()
+    if loc and loc[0] in fields:
+        return env_name(str(loc[0]), fields[str(loc[0])])
+    return ".".join(str(part) for part in loc) or "settings"
 
 
 def load_settings() -> Settings:

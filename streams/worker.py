@@ -29,10 +29,8 @@ def run_worker(
 
     url = url_for(settings, "worker")
     connect(url).close()  # fail fast, with one readable line, if ClickHouse is unreachable
-    require_broker(settings.kafka_bootstrap, security=settings.kafka_security)
-    ensure_topics(
-        settings.kafka_bootstrap, project_topics(settings), security=settings.kafka_security
-    )
+    require_broker(settings.kafka.bootstrap, security=settings.kafka)
+    ensure_topics(settings.kafka.bootstrap, project_topics(settings), security=settings.kafka)
 
     app = create_app(settings)
     topics_ = declare_topics(app, settings)
@@ -41,8 +39,8 @@ def run_worker(
         grace_ms=round(settings.late_grace_s * 1000),
         journey_ttl_ms=round(settings.journey_state_days * 86_400_000),
     )
-    producer = BatchProducer(settings.kafka_bootstrap, settings.kafka_security)
-    tail = TopicReader(settings.kafka_bootstrap, settings.kafka_security)
+    producer = BatchProducer(settings.kafka.bootstrap, settings.kafka)
+    tail = TopicReader(settings.kafka.bootstrap, settings.kafka)
     interactions.register(
         app, topics_, sink, rules, producer, stall_after_s=settings.stall_after_s, tail=tail
     )

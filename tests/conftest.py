@@ -76,7 +76,7 @@ def settings_factory(services: dict[str, Any], tmp_path: Path) -> Callable[..., 
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "kafka_bootstrap": services["broker"].bootstrap,
+            "kafka": {"bootstrap": services["broker"].bootstrap},
             # As the administrator (migrations, fixtures, checks); processes under test get
             # their own accounts (worker_factory, the dashboard and journey sql tests).
             "clickhouse_url": f"{services['admin']}/{fresh_database(services)}",
@@ -99,7 +99,7 @@ def pipeline_settings(settings_factory: Callable[..., Settings]) -> Settings:
     """Settings with migrations applied and topics created: ready for a worker."""
     settings = settings_factory()
     migrate(settings.clickhouse_url.get_secret_value())
-    ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+    ensure_topics(settings.kafka.bootstrap, project_topics(settings))
     return settings
 
 

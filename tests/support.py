@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from deploy.local.processes import ManagedProcess
 from streams.clickhouse.local_accounts import ADMIN_USER, USER_OF_ROLE, LocalAccounts, Role
 from streams.clickhouse.url import ClickHouseUrl
@@ -80,27 +82,17 @@ def unique(prefix: str) -> str:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """Environment variables that reproduce ``settings`` in a child process."""
-    return {
-        "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "CLICKHOUSE_URL": settings.clickhouse_url.get_secret_value(),
-        "JOURNEY_STATE_DIR": str(settings.state_dir),
-        "JOURNEY_CACHE_DIR": str(settings.cache_dir),
-        "JOURNEY_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
-        "JOURNEY_DASHBOARD_PORT": str(settings.dashboard_port),
-        "JOURNEY_TOPIC_PARTITIONS": str(settings.topic_partitions),
-        "JOURNEY_TOPIC_PREFIX": settings.topic_prefix,
-        "JOURNEY_APP_ID": settings.app_id,
-        "JOURNEY_WORKER_WEB_PORT": str(settings.worker_web_port),
-        "JOURNEY_PSEUDONYM_KEY": settings.pseudonym_key.get_secret_value(),
-        "JOURNEY_LATE_GRACE_S": str(settings.late_grace_s),
-        "JOURNEY_STATE_DAYS": str(settings.journey_state_days),
-        "JOURNEY_STALL_AFTER_S": str(settings.stall_after_s),
-        "KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol,
-        "KAFKA_SASL_MECHANISM": settings.kafka_sasl_mechanism,
-        "KAFKA_SASL_USERNAME": settings.kafka_sasl_username,
-        "KAFKA_SASL_PASSWORD": settings.kafka_sasl_password.get_secret_value(),
-    }
+    """Environment variables that reproduce ``settings`` in a child process: every setting,
+    under the name it is read from, secrets in clear."""
+    env = {}
+    for name, value in settings.values_by_env_name().items():
+        if isinstance(value, SecretStr):
+            env[name] = value.get_secret_value()
+        elif isinstance(value, bool):
+            env[name] = str(value).lower()
+        else:
+            env[name] = str(value)
+    return env
 
 
 def run_journey(

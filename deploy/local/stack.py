@@ -25,7 +25,7 @@ DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
 def kafka_broker(settings: Settings) -> KafkaBroker:
-    _host, port = settings.kafka_host_port
+    _host, port = settings.kafka.host_port
     return KafkaBroker(
         settings.state_dir,
         settings.cache_dir,
@@ -60,7 +60,7 @@ def start_clickhouse(settings: Settings) -> None:
 
 
 def kafka_is_local(settings: Settings) -> bool:
-    return settings.kafka_host_port[0] in LOOPBACK
+    return settings.kafka.host_port[0] in LOOPBACK
 
 
 def clickhouse_is_local(settings: Settings) -> bool:
@@ -181,12 +181,12 @@ class PartStatus:
 def status(settings: Settings) -> list[PartStatus]:
     """Health of every part: is it running, and does it answer."""
     out: list[PartStatus] = []
-    kafka_ok = broker_answers(settings.kafka_bootstrap, 3.0, settings.kafka_security)
+    kafka_ok = broker_answers(settings.kafka.bootstrap, 3.0, settings.kafka)
     out.append(
         PartStatus(
             "kafka",
             kafka_ok,
-            f"{settings.kafka_bootstrap} {'answers' if kafka_ok else 'does not answer'}",
+            f"{settings.kafka.bootstrap} {'answers' if kafka_ok else 'does not answer'}",
         )
     )
     if clickhouse_is_local(settings):

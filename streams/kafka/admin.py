@@ -11,7 +11,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.errors import ServiceUnreachable
-from streams.kafka.security import PLAINTEXT, KafkaSecurity
+from streams.kafka.security import PLAINTEXT, KafkaSettings
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
 
-def _admin(bootstrap: str, timeout: float, security: KafkaSecurity) -> KafkaAdminClient:
+def _admin(bootstrap: str, timeout: float, security: KafkaSettings) -> KafkaAdminClient:
     try:
         return KafkaAdminClient(
             bootstrap_servers=bootstrap,
@@ -33,7 +33,7 @@ def _admin(bootstrap: str, timeout: float, security: KafkaSecurity) -> KafkaAdmi
 
 
 def broker_answers(
-    bootstrap: str, timeout: float = 5.0, security: KafkaSecurity = PLAINTEXT
+    bootstrap: str, timeout: float = 5.0, security: KafkaSettings = PLAINTEXT
 ) -> bool:
     """True if a broker at ``bootstrap`` answers a metadata request."""
     try:
@@ -50,7 +50,7 @@ def broker_answers(
 
 
 def require_broker(
-    bootstrap: str, timeout: float = 5.0, security: KafkaSecurity = PLAINTEXT
+    bootstrap: str, timeout: float = 5.0, security: KafkaSettings = PLAINTEXT
 ) -> None:
     """Raise ServiceUnreachable (one readable line) if no broker answers at ``bootstrap``."""
     admin = _admin(bootstrap, timeout, security)
@@ -86,7 +86,7 @@ def ensure_topics(
     bootstrap: str,
     topics: Iterable[NewTopic],
     timeout: float = 15.0,
-    security: KafkaSecurity = PLAINTEXT,
+    security: KafkaSettings = PLAINTEXT,
 ) -> list[str]:
     """Create the topics that do not exist yet; return the names created."""
     admin = _admin(bootstrap, timeout, security)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.errors import ServiceUnreachable
-from streams.kafka.security import PLAINTEXT, KafkaSecurity
+from streams.kafka.security import PLAINTEXT, KafkaSettings
 
 MAX_IN_FLIGHT = 32
 _M = 0x5BD1E995  # murmur2's mixing constant
@@ -82,7 +82,7 @@ class BatchSender:
         *,
         batch_bytes: int = 512 * 1024,
         linger_ms: int = 20,
-        security: KafkaSecurity = PLAINTEXT,
+        security: KafkaSettings = PLAINTEXT,
     ) -> None:
         self.topic = topic
         self.failures: list[tuple[int, str]] = []
@@ -160,7 +160,7 @@ class BatchSender:
         self._thread.join(timeout=5)
 
 
-def aiokafka_producer(bootstrap: str, security: KafkaSecurity, **overrides: Any) -> Any:
+def aiokafka_producer(bootstrap: str, security: KafkaSettings, **overrides: Any) -> Any:
     """An idempotent aiokafka producer (a retried batch is never stored twice), lz4."""
     from aiokafka import AIOKafkaProducer
 
@@ -195,7 +195,7 @@ class LazyKafkaClient:
     """An aiokafka client made and started on first use, in the event loop that uses it, and
     kept until :meth:`stop`. Subclasses say how to make it (:meth:`_make`)."""
 
-    def __init__(self, bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> None:
+    def __init__(self, bootstrap: str, security: KafkaSettings = PLAINTEXT) -> None:
         self._bootstrap = bootstrap
         self._security = security
         self._client: Any = None

@@ -252,9 +252,7 @@ def publish(
     """
     own = sender is None
     if sender is None:
-        sender = open_sender(
-            settings.kafka_bootstrap, settings.topic_interactions, settings.kafka_security
-        )
+        sender = open_sender(settings.kafka.bootstrap, settings.topic_interactions, settings.kafka)
     pseudonymise = pseudonymiser(settings)
     report = PublishReport()
     started = time.monotonic()

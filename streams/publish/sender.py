@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from streams.kafka.security import PLAINTEXT, KafkaSecurity
+from streams.kafka.security import PLAINTEXT, KafkaSettings
 
 
 class Sender(Protocol):
@@ -19,7 +19,7 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
-def open_sender(bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT) -> Sender:
+def open_sender(bootstrap: str, topic: str, security: KafkaSettings = PLAINTEXT) -> Sender:
     """The fastest sender available: aiokafka batches (see ``streams.kafka.batch_sender``)."""
     from streams.kafka.admin import require_broker
     from streams.kafka.batch_sender import BatchSender
@@ -32,7 +32,7 @@ class KafkaSender:
     """A kafka-python producer tuned for throughput, that remembers failed deliveries."""
 
     def __init__(
-        self, bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT, **overrides: Any
+        self, bootstrap: str, topic: str, security: KafkaSettings = PLAINTEXT, **overrides: Any
     ) -> None:
         from kafka import KafkaProducer
 

@@ -38,7 +38,7 @@ from streams.clickhouse.views import View
 from streams.clickhouse.views import load as load_views
 from streams.decoder import Event
 from streams.errors import JourneyError
-from streams.kafka.security import PLAINTEXT, KafkaSecurity
+from streams.kafka.security import PLAINTEXT, KafkaSettings
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
 from streams.logic.facts import FACT_TYPES, Facts, event_columns
@@ -364,7 +364,7 @@ def compare(
 
 
 def read_partitions(
-    bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT
+    bootstrap: str, topic: str, security: KafkaSettings = PLAINTEXT
 ) -> list[list[SourceRecord]]:
     """Every record of ``topic`` from its first offset to its current end, per partition."""
     from kafka import KafkaConsumer, TopicPartition

@@ -244,7 +244,7 @@ def scale_out_rate(
     finally:
         for worker in workers:
             worker.stop(timeout=30)
-    partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
+    partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
     verdicts = verify.check(client, verify.compute_truth(partitions, Rules()))
     return rate, verdicts
 
@@ -281,7 +281,7 @@ def main() -> None:
         backlog = sim.backfill(
             args.events, datetime(2020, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC)
         )
-        sender = BatchSender(settings.kafka_bootstrap, topic)
+        sender = BatchSender(settings.kafka.bootstrap, topic)
         published_at = time.monotonic()
         report = publish_records(backlog, sender)
         sender.close()
@@ -291,16 +291,16 @@ def main() -> None:
 
         # A ceiling is a maximum: the best of three reads, so one slow read (this machine's
         # speed drifts) cannot flatter every ratio below it.
-        ceiling = max(raw_consume(settings.kafka_bootstrap, topic, total, False) for _ in "abc")
-        ceiling_json = raw_consume(settings.kafka_bootstrap, topic, total, decode=True)
-        partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
+        ceiling = max(raw_consume(settings.kafka.bootstrap, topic, total, False) for _ in "abc")
+        ceiling_json = raw_consume(settings.kafka.bootstrap, topic, total, decode=True)
+        partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
         logic = logic_rate(partitions)
         floor = subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "tests.bench.faust_floor",
-                settings.kafka_bootstrap,
+                settings.kafka.bootstrap,
                 topic,
                 str(total),
                 str(free_port()),
@@ -337,7 +337,7 @@ def main() -> None:
             datetime(2021, 6, 1, tzinfo=UTC),
             datetime(2021, 7, 1, tzinfo=UTC),
         )
-        live_sender = KafkaSender(settings.kafka_bootstrap, topic, linger_ms=5)
+        live_sender = KafkaSender(settings.kafka.bootstrap, topic, linger_ms=5)
         started = time.monotonic()
         for i, record in enumerate(steady):
             wait = started + i / args.live_rate - time.monotonic()
@@ -346,7 +346,7 @@ def main() -> None:
             live_sender.send(record.key, record_bytes(record))
         live_sender.flush()
         live_sender.close()
-        partitions = verify.read_partitions(settings.kafka_bootstrap, topic)
+        partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
         total = sum(len(p) for p in partitions)
         while verify.applied_records(client, topic) < total:
             time.sleep(0.25)
@@ -376,11 +376,11 @@ def main() -> None:
         peer, peer_verdicts = (float("nan"), [])
         if args.peer_python:
             peer, peer_verdicts = peer_rate(
-                args.peer_python, settings.kafka_bootstrap, topic, f"{base}/peer", total,
+                args.peer_python, settings.kafka.bootstrap, topic, f"{base}/peer", total,
                 state / "peer.log",
             )  # fmt: skip
         naive, naive_done = naive_rate(
-            settings.kafka_bootstrap, topic, f"{base}/naive", args.naive_seconds
+            settings.kafka.bootstrap, topic, f"{base}/naive", args.naive_seconds
         )
 
     p50 = statistics.median(fresh) if fresh else float("nan")

@@ -111,7 +111,7 @@ def main() -> None:
         client = connect(lab.url)
         topic = settings.topic_interactions
         env = {**os.environ, **settings_env(settings)}
-        sender = BatchSender(settings.kafka_bootstrap, topic)
+        sender = BatchSender(settings.kafka.bootstrap, topic)
         worker.start([sys.executable, "-m", "streams", "worker"], env=env)
         say(f"# Journey state benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
         say()

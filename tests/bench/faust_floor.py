@@ -22,7 +22,7 @@ from streams.settings import Settings
 def main() -> None:
     bootstrap, topic, total, port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     settings = Settings(
-        kafka_bootstrap=bootstrap,
+        kafka={"bootstrap": bootstrap},
         app_id=f"faust-floor-{os.getpid()}",
         worker_web_port=port,
         state_dir=Path(sys.argv[5]),

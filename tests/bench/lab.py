@@ -48,7 +48,7 @@ def bench_lab(database: str) -> Iterator[BenchLab]:
         worker = ManagedProcess("worker", state / "run")
         try:
             settings = Settings(
-                kafka_bootstrap=broker.bootstrap,
+                kafka={"bootstrap": broker.bootstrap},
                 clickhouse_url=f"{clickhouse.url}/{database}",
                 state_dir=state / "run",
                 cache_dir=CACHE,
@@ -56,7 +56,7 @@ def bench_lab(database: str) -> Iterator[BenchLab]:
                 _env_file=None,
             )
             migrate(settings.clickhouse_url.get_secret_value())
-            ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+            ensure_topics(settings.kafka.bootstrap, project_topics(settings))
             yield BenchLab(state, clickhouse, broker, settings, worker)
         finally:
             worker.stop(timeout=60)

@@ -135,7 +135,7 @@ class Lab:
         """Fresh topics, consumer group and database for one scenario."""
         url = account_url(f"{self.clickhouse.url}/{next(self.databases)}", "admin")
         settings = Settings(
-            kafka_bootstrap=self.broker.bootstrap,
+            kafka={"bootstrap": self.broker.bootstrap},
             clickhouse_url=url,  # type: ignore[arg-type]
             state_dir=self.root / "state" / name,
             cache_dir=CACHE,
@@ -144,7 +144,7 @@ class Lab:
             worker_web_port=free_port(),
         )
         migrate(settings.clickhouse_url.get_secret_value())
-        ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+        ensure_topics(settings.kafka.bootstrap, project_topics(settings))
         return settings
 
     def worker(
@@ -206,7 +206,7 @@ class Traffic:
         # The live generator is lazy (a backfill is built whole, then sorted): event times
         # from now on, journeys interleaved, receipts after their sends.
         records = simulator.live(int(time.time() * 1000), float(self.rate))
-        sender = BatchSender(self.settings.kafka_bootstrap, self.settings.topic_interactions)
+        sender = BatchSender(self.settings.kafka.bootstrap, self.settings.topic_interactions)
         chunk = max(1, self.rate // 10)
         try:
             while not self._stop.is_set():
@@ -229,7 +229,7 @@ class Traffic:
 
 def publish(settings: Settings, records: list[SimRecord] | list[tuple[bytes, bytes]]) -> None:
     """Publish records (simulated ones, or ``(key, value)`` pairs) and wait for the acks."""
-    sender = BatchSender(settings.kafka_bootstrap, settings.topic_interactions)
+    sender = BatchSender(settings.kafka.bootstrap, settings.topic_interactions)
     try:
         for record in records:
             if isinstance(record, SimRecord):
@@ -245,7 +245,7 @@ def judge(
 ) -> None:
     """Wait until every record of the topic is applied, stop the workers (nothing may land
     after the comparison started), then compare with the truth."""
-    partitions = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
+    partitions = verify.read_partitions(settings.kafka.bootstrap, settings.topic_interactions)
     total = sum(len(p) for p in partitions)
     outcome.records = total
     deadline = time.monotonic() + timeout

@@ -36,7 +36,7 @@ def publish_backfill(
     """Publish ``events`` calibrated interactions with disorder; return counts by label."""
     simulator = simulator_for(settings, seed, disorder=DISORDER)
     records = simulator.backfill(events, start, end)
-    sender = BatchSender(settings.kafka_bootstrap, settings.topic_interactions)
+    sender = BatchSender(settings.kafka.bootstrap, settings.topic_interactions)
     try:
         report = publish_records(records, sender)
     finally:
@@ -74,7 +74,7 @@ def wait_applied(
 
 def assert_exact(settings: Settings, client: Client) -> verify.Truth:
     """Every rollup equals the truth recomputed from the topic; return that truth."""
-    partitions = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
+    partitions = verify.read_partitions(settings.kafka.bootstrap, settings.topic_interactions)
     rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
     truth = verify.compute_truth(partitions, rules)
     verdicts = verify.check(client, truth)

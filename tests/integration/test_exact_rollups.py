@@ -39,7 +39,7 @@ pytestmark = pytest.mark.integration
 def total_records(settings: Settings) -> int:
     from streams.tools import verify
 
-    parts = verify.read_partitions(settings.kafka_bootstrap, settings.topic_interactions)
+    parts = verify.read_partitions(settings.kafka.bootstrap, settings.topic_interactions)
     return sum(len(p) for p in parts)
 
 
@@ -234,7 +234,7 @@ def test_a_backfill_spanning_many_months_and_the_health_it_reports(
     """One batch touching 180 monthly partitions of the raw table still lands (ClickHouse's
     default refuses more than 100 in one insert), and the worker reports its health."""
     settings = pipeline_settings
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap)
     for i in range(180):
         year, month = 2005 + i // 12, 1 + i % 12
         value = {

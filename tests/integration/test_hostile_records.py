@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 def publish_hostile(settings: Settings) -> int:
     records = hostile_records()
     producer = KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        bootstrap_servers=settings.kafka.bootstrap,
         acks="all",
         max_request_size=2 * NEAR_BROKER_MAX,
     )
@@ -48,7 +48,7 @@ def publish_hostile(settings: Settings) -> int:
 
 
 def dead_letter_messages(settings: Settings) -> list[dict[str, Any]]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap, enable_auto_commit=False)
     try:
         topic = settings.topic_dead_letters
         tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]

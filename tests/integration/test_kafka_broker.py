@@ -18,10 +18,10 @@ def test_topics_are_created_explicitly_with_partitions(
     settings_factory: Callable[..., Settings],
 ) -> None:
     settings = settings_factory(topic_partitions=4)
-    created = ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+    created = ensure_topics(settings.kafka.bootstrap, project_topics(settings))
     assert sorted(created) == sorted([settings.topic_interactions, settings.topic_dead_letters])
-    assert ensure_topics(settings.kafka_bootstrap, project_topics(settings)) == []
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    assert ensure_topics(settings.kafka.bootstrap, project_topics(settings)) == []
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
     try:
         described = admin.describe_topics([settings.topic_interactions])
     finally:
@@ -31,15 +31,15 @@ def test_topics_are_created_explicitly_with_partitions(
 
 def test_produce_and_consume_round_trip(settings_factory: Callable[..., Settings]) -> None:
     settings = settings_factory()
-    ensure_topics(settings.kafka_bootstrap, project_topics(settings))
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    ensure_topics(settings.kafka.bootstrap, project_topics(settings))
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap)
     for i in range(500):
         producer.send(settings.topic_interactions, key=f"j{i % 37}".encode(), value=b"%d" % i)
     producer.flush()
     producer.close()
     consumer = KafkaConsumer(
         settings.topic_interactions,
-        bootstrap_servers=settings.kafka_bootstrap,
+        bootstrap_servers=settings.kafka.bootstrap,
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
         group_id=settings.app_id,
@@ -51,9 +51,9 @@ def test_produce_and_consume_round_trip(settings_factory: Callable[..., Settings
 
 def test_auto_topic_creation_is_off(settings_factory: Callable[..., Settings]) -> None:
     settings = settings_factory()
-    assert broker_answers(settings.kafka_bootstrap)
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    assert broker_answers(settings.kafka.bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap)
     try:
         consumer.topics()
         assert not consumer.partitions_for_topic("never-created-" + settings.topic_prefix)
@@ -76,13 +76,13 @@ def test_a_topic_reader_reads_end_offsets_and_ranges_outside_any_group(
 
     settings = settings_factory()
     topic = f"{settings.topic_prefix}reader"
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
     try:
         admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
 
         async def run() -> tuple[dict[int, int], list[tuple[int, bytes, bytes | None]], list[Any]]:
-            producer = BatchProducer(settings.kafka_bootstrap)
-            reader = TopicReader(settings.kafka_bootstrap)
+            producer = BatchProducer(settings.kafka.bootstrap)
+            reader = TopicReader(settings.kafka.bootstrap)
             try:
                 records = [(b"k%d" % i, None if i == 7 else b"v%d" % i) for i in range(20)]
                 for delivery in await producer.send(topic, 1, records):

@@ -19,7 +19,7 @@ from streams.clickhouse.migrations import migrate
 from streams.errors import ServiceUnreachable
 from streams.kafka.admin import ensure_topics, project_topics, require_broker
 from streams.kafka.batch_sender import BatchSender
-from streams.kafka.security import KafkaSecurity
+from streams.kafka.security import KafkaSettings
 from streams.settings import Settings
 from streams.tools.verify import read_partitions
 from tests.conftest import CACHE_DIR
@@ -48,8 +48,13 @@ def sasl_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroke
         broker.stop()
 
 
-def sasl(mechanism: str, password: str = PASSWORD) -> KafkaSecurity:
-    return KafkaSecurity("SASL_PLAINTEXT", mechanism, USER, password)
+def sasl(mechanism: str, password: str = PASSWORD) -> KafkaSettings:
+    return KafkaSettings(
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism=mechanism,
+        sasl_username=USER,
+        sasl_password=password,
+    )
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
@@ -70,17 +75,15 @@ def test_publisher_worker_and_verify_run_exactly_over_scram(
     worker_factory: Callable[..., ManagedProcess],
 ) -> None:
     security: dict[str, Any] = {
-        "kafka_bootstrap": sasl_broker.sasl_bootstrap,
-        "kafka_security_protocol": "SASL_PLAINTEXT",
-        "kafka_sasl_mechanism": "SCRAM-SHA-512",
-        "kafka_sasl_username": USER,
-        "kafka_sasl_password": PASSWORD,
+        "bootstrap": sasl_broker.sasl_bootstrap,
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_username": USER,
+        "sasl_password": PASSWORD,
     }
-    settings = settings_factory(**security)
+    settings = settings_factory(kafka=security)
     migrate(settings.clickhouse_url.get_secret_value())
-    ensure_topics(
-        settings.kafka_bootstrap, project_topics(settings), security=settings.kafka_security
-    )
+    ensure_topics(settings.kafka.bootstrap, project_topics(settings), security=settings.kafka)
     env = settings_env(settings)
 
     shown = run_journey("config", env=env)
@@ -104,7 +107,7 @@ def test_publisher_worker_and_verify_run_exactly_over_scram(
     total = sum(
         len(p)
         for p in read_partitions(
-            settings.kafka_bootstrap, settings.topic_interactions, settings.kafka_security
+            settings.kafka.bootstrap, settings.topic_interactions, settings.kafka
         )
     )
     assert total >= 1500
@@ -175,7 +178,13 @@ def test_sasl_over_tls_verifies_the_broker_certificate(
     tls_broker: tuple[KafkaBroker, Path], tmp_path: Path
 ) -> None:
     broker, ca = tls_broker
-    secure = KafkaSecurity("SASL_SSL", "SCRAM-SHA-256", USER, PASSWORD, cafile=str(ca))
+    secure = KafkaSettings(
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-256",
+        sasl_username=USER,
+        sasl_password=PASSWORD,
+        ssl_cafile=str(ca),
+    )
     require_broker(broker.sasl_bootstrap, security=secure)  # kafka-python
     ensure_topics(broker.sasl_bootstrap, [NewTopic("tls-check", 1, 1)], security=secure)
     sender = BatchSender(broker.sasl_bootstrap, "tls-check", security=secure)  # aiokafka
@@ -187,6 +196,12 @@ def test_sasl_over_tls_verifies_the_broker_certificate(
     assert [r.value for r in records] == [b"over tls"]
     # A client that trusts another authority refuses the broker.
     _, other = self_signed(tmp_path, "other")
-    stranger = KafkaSecurity("SASL_SSL", "SCRAM-SHA-256", USER, PASSWORD, cafile=str(other))
+    stranger = KafkaSettings(
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-256",
+        sasl_username=USER,
+        sasl_password=PASSWORD,
+        ssl_cafile=str(other),
+    )
     with pytest.raises(ServiceUnreachable):
         require_broker(broker.sasl_bootstrap, 5.0, stranger)

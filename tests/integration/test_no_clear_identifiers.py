@@ -63,11 +63,11 @@ def careless_records(start: datetime) -> list[bytes]:
 def everything_in_topics(settings: Settings, prefix: str) -> dict[str, bytes]:
     """Every record (key, value and headers) of every topic whose name starts with ``prefix``;
     a dead letter's kept bytes (base64 inside its JSON) decoded too."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
     topics = sorted(t for t in admin.list_topics() if t.startswith(prefix))
     admin.close()
     contents: dict[str, bytes] = {}
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap, enable_auto_commit=False)
     try:
         for topic in topics:
             tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -117,7 +117,7 @@ def test_no_clear_customer_id_reaches_kafka_or_clickhouse(
     simulator = Simulator(seed=5, disorder=DISORDER, pseudonymise=remembering)
     start = datetime(2021, 1, 1, tzinfo=UTC)
     records = list(simulator.backfill(3_000, start, datetime(2021, 7, 1, tzinfo=UTC)))
-    sender = BatchSender(settings.kafka_bootstrap, settings.topic_interactions)
+    sender = BatchSender(settings.kafka.bootstrap, settings.topic_interactions)
     try:
         publish_records(records, sender)
     finally:
@@ -127,7 +127,7 @@ def test_no_clear_customer_id_reaches_kafka_or_clickhouse(
     # badly encoded or followed by what is not JSON (tests/clear_ids.py).
     shaped = sample_careless(300, seed_value=3)
     careless += [record.value for record in shaped]
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap, acks="all")
     for value in careless:
         producer.send(
             settings.topic_interactions,

@@ -71,7 +71,7 @@ def consume_new(settings: Settings, start: dict[int, int]) -> list[bytes]:
     if all(end[p] == start[p] for p in start):
         return []
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        bootstrap_servers=settings.kafka.bootstrap,
         consumer_timeout_ms=10_000,
         enable_auto_commit=False,
     )
@@ -92,7 +92,7 @@ def consume_new(settings: Settings, start: dict[int, int]) -> list[bytes]:
 
 
 def end_offsets(settings: Settings) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap)
     parts = [
         TopicPartition(settings.topic_interactions, p) for p in range(settings.topic_partitions)
     ]
@@ -104,18 +104,18 @@ def end_offsets(settings: Settings) -> dict[int, int]:
 @pytest.fixture(scope="module")
 def broker_settings(services: dict, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(
-        kafka_bootstrap=services["broker"].bootstrap,
+        kafka={"bootstrap": services["broker"].bootstrap},
         state_dir=tmp_path_factory.mktemp("publish"),
         topic_prefix=f"pub{uuid.uuid4().hex[:8]}",
         _env_file=None,
     )
-    ensure_topics(settings.kafka_bootstrap, project_topics(settings))
+    ensure_topics(settings.kafka.bootstrap, project_topics(settings))
     return settings
 
 
 @pytest.fixture(scope="module")
 def sender(broker_settings: Settings) -> Iterator[Sender]:
-    sender = open_sender(broker_settings.kafka_bootstrap, broker_settings.topic_interactions)
+    sender = open_sender(broker_settings.kafka.bootstrap, broker_settings.topic_interactions)
     yield sender
     sender.close()
 

@@ -48,7 +48,7 @@ def test_published_events_reach_clickhouse_exactly(
     pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
 ) -> None:
     settings = pipeline_settings
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap)
     send_events(producer, settings, range(3000))
     producer.send(settings.topic_interactions, key=b"bad", value=b"{not json")
     producer.flush()
@@ -79,7 +79,7 @@ def test_published_events_reach_clickhouse_exactly(
 
     dead = KafkaConsumer(
         settings.topic_dead_letters,
-        bootstrap_servers=settings.kafka_bootstrap,
+        bootstrap_servers=settings.kafka.bootstrap,
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
     )
@@ -93,7 +93,7 @@ def test_restarted_worker_does_not_count_twice(
     pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
 ) -> None:
     settings = pipeline_settings
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap)
     send_events(producer, settings, range(2000))
     producer.flush()
     client = connect(settings.clickhouse_url.get_secret_value())

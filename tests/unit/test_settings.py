@@ -4,12 +4,13 @@ import pytest
 from pydantic import ValidationError
 
 from streams.clickhouse.url import mask_url
+from streams.kafka.security import KafkaSettings
 from streams.settings import Settings
 
 
 def test_defaults_are_local_and_documented() -> None:
     settings = Settings(_env_file=None)
-    assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert settings.kafka.bootstrap == "127.0.0.1:9092"
     assert settings.clickhouse_port == 8123
     assert settings.clickhouse_database == "journey"
     assert settings.topic_partitions == 6
@@ -21,7 +22,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("CLICKHOUSE_URL", "https://u:secret@ch.example:8443/analytics")
     monkeypatch.setenv("JOURNEY_STATE_DIR", str(tmp_path))
     settings = Settings(_env_file=None)
-    assert settings.kafka_host_port == ("k1", 19092)
+    assert settings.kafka.host_port == ("k1", 19092)
     assert settings.clickhouse_port == 8443
     assert settings.clickhouse_database == "analytics"
     assert settings.state_dir == tmp_path
@@ -47,7 +48,7 @@ def test_mask_url_leaves_passwordless_urls_alone() -> None:
 @pytest.mark.parametrize("bad", ["localhost", "host:port", ":9092"])
 def test_bad_bootstrap_is_rejected_with_the_entry(bad: str) -> None:
     with pytest.raises(ValidationError, match="host:port"):
-        Settings(kafka_bootstrap=bad, _env_file=None)
+        Settings(kafka={"bootstrap": bad}, _env_file=None)
 
 
 def test_bad_clickhouse_url_is_rejected() -> None:
@@ -77,14 +78,17 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
 
 def test_journey_config_shows_every_setting_under_its_environment_name() -> None:
     settings = Settings(
-        kafka_security_protocol="SASL_PLAINTEXT",
-        kafka_sasl_mechanism="PLAIN",
-        kafka_sasl_username="u",
-        kafka_sasl_password="pw",
+        kafka={
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "PLAIN",
+            "sasl_username": "u",
+            "sasl_password": "pw",
+        },
         _env_file=None,
     )
     described = settings.describe()
-    assert len(described) == len(Settings.model_fields)  # a new setting needs no listing
+    fields = len(Settings.model_fields) - 1 + len(KafkaSettings.model_fields)
+    assert len(described) == fields  # a new setting needs no listing
     assert described["JOURNEY_STALL_AFTER_S"] == "60"
     assert described["KAFKA_SSL_CHECK_HOSTNAME"] == "true"
     assert described["KAFKA_SASL_PASSWORD"] == "********"  # a secret that is not a URL

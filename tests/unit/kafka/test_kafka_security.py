@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from streams.kafka.security import MASK, KafkaSecurity, KafkaSecurityError
+from streams.kafka.security import MASK, KafkaSecurityError, KafkaSettings
 from streams.settings import Settings
 
 
 def test_plaintext_is_the_default_and_adds_nothing() -> None:
-    security = Settings().kafka_security
+    security = Settings().kafka
     assert security.client_options() == {"security_protocol": "PLAINTEXT"}
     assert security.faust_credentials() is None
 
@@ -18,30 +18,33 @@ def test_plaintext_is_the_default_and_adds_nothing() -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"protocol": "SASL"}, "not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
-        ({"protocol": "SASL_SSL"}, "needs KAFKA_SASL_MECHANISM"),
-        ({"protocol": "SASL_SSL", "sasl_mechanism": "GSSAPI"}, "needs KAFKA_SASL_MECHANISM"),
+        ({"security_protocol": "SASL"}, "not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
+        ({"security_protocol": "SASL_SSL"}, "needs KAFKA_SASL_MECHANISM"),
         (
-            {"protocol": "SASL_SSL", "sasl_mechanism": "PLAIN", "username": "u"},
+            {"security_protocol": "SASL_SSL", "sasl_mechanism": "GSSAPI"},
+            "needs KAFKA_SASL_MECHANISM",
+        ),
+        (
+            {"security_protocol": "SASL_SSL", "sasl_mechanism": "PLAIN", "sasl_username": "u"},
             "KAFKA_SASL_PASSWORD",
         ),
-        ({"protocol": "PLAINTEXT", "username": "u"}, "does not use SASL"),
+        ({"security_protocol": "PLAINTEXT", "sasl_username": "u"}, "does not use SASL"),
         (
             {
-                "protocol": "SASL_PLAINTEXT",
+                "security_protocol": "SASL_PLAINTEXT",
                 "sasl_mechanism": "PLAIN",
-                "username": "u",
-                "password": "p",
-                "cafile": "ca.pem",
+                "sasl_username": "u",
+                "sasl_password": "p",
+                "ssl_cafile": "ca.pem",
             },
             "does not use TLS",
         ),
-        ({"protocol": "SSL", "certfile": "c.pem"}, "go together"),
+        ({"security_protocol": "SSL", "ssl_certfile": "c.pem"}, "go together"),
     ],
 )
 def test_settings_that_do_not_fit_say_what_to_set(values: dict[str, str], message: str) -> None:
     with pytest.raises(KafkaSecurityError, match=message):
-        KafkaSecurity(**values)  # type: ignore[arg-type]
+        KafkaSettings.model_validate(values)
 
 
 def test_the_environment_builds_it_and_the_password_never_prints(
@@ -52,8 +55,8 @@ def test_the_environment_builds_it_and_the_password_never_prints(
     monkeypatch.setenv("KAFKA_SASL_USERNAME", "journey-worker")
     monkeypatch.setenv("KAFKA_SASL_PASSWORD", "hunter2-very-secret")
     settings = Settings()
-    security = settings.kafka_security
-    assert security.protocol == "SASL_SSL" and security.sasl_mechanism == "SCRAM-SHA-512"
+    security = settings.kafka
+    assert security.security_protocol == "SASL_SSL" and security.sasl_mechanism == "SCRAM-SHA-512"
     options = security.client_options()
     assert options["sasl_plain_password"] == "hunter2-very-secret"
     assert options["ssl_context"].verify_mode.name == "CERT_REQUIRED"

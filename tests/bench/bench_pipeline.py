@@ -56,7 +56,7 @@ from streams.simulate.run import publish_records, record_bytes, simulator_for
 from streams.sinks.clickhouse import facts_batch, insert
 from streams.tools import verify
 from tests.bench.lab import bench_lab
-from tests.integration.pipeline import DISORDER
+from tests.integration.pipeline import DISORDER, inserts_running
 from tests.support import free_port, settings_env
 
 CACHE = Path.home() / ".cache" / "journey-telemetry"
@@ -348,7 +348,8 @@ def main() -> None:
         live_sender.close()
         partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
         total = sum(len(p) for p in partitions)
-        while verify.applied_records(client, topic) < total:
+        # Applied, and the insert that said so finished writing every table.
+        while verify.applied_records(client, topic) < total or inserts_running(client):
             time.sleep(0.25)
         lags = []
         for event_id, ingested in client.query(

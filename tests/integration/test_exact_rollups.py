@@ -7,19 +7,14 @@ from the source topic by ``streams.tools.verify`` (the plain way, none of the wo
 from __future__ import annotations
 
 import json
-import random
 import re
-import signal
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clickhouse_connect.driver.client import Client
 from kafka import KafkaProducer
 
 from deploy.local.processes import ManagedProcess
@@ -63,72 +58,17 @@ def test_two_hundred_thousand_events_with_disorder_match_the_truth(
     assert late > 0
 
 
-def _kill_loop(
-    settings: Settings,
-    worker_factory: Callable[..., ManagedProcess],
-    client: Any,
-    kills: int,
-    rng: random.Random,
-) -> ManagedProcess:
-    worker = worker_factory(settings)
-    for _ in range(kills):
-        before = applied_records(client, settings.topic_interactions)
-        # Wait until this incarnation is applying records, then kill it at a random moment.
-        wait_for(
-            lambda b=before: applied_records(client, settings.topic_interactions) > b,
-            timeout=120,
-            what=f"the worker to apply records; {worker.log_tail()}",
-            interval=0.1,
-        )
-        time.sleep(rng.uniform(0.0, 2.0))
-        worker.stop(timeout=0.1, sig=signal.SIGKILL)
-        worker = worker_factory(settings)
-    return worker
-
-
-def test_sigkill_at_random_moments_changes_nothing(
-    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
-) -> None:
-    settings = pipeline_settings
-    client = connect(settings.clickhouse_url.get_secret_value())
-    published = publish_backfill(settings, 60_000, seed=11)
-    # More traffic keeps arriving while the worker is being killed: every incarnation has
-    # records to apply when it is killed (the worker drains a backlog in seconds).
-    done = threading.Event()
-
-    def traffic() -> None:
-        seed = 100
-        while not done.is_set():
-            publish_backfill(settings, 4_000, seed=seed)
-            seed += 1
-            time.sleep(0.5)
-
-    more = threading.Thread(target=traffic)
-    more.start()
-    try:
-        worker = _kill_loop(settings, worker_factory, client, kills=5, rng=random.Random(5))
-    finally:
-        done.set()
-        more.join()
-    total = total_records(settings)
-    assert total > sum(published.values())
-    wait_applied(client, settings.topic_interactions, total, 300, worker.log_tail)
-    assert_exact(settings, client)
-    replays = int(
-        client.command("SELECT countDistinct(worker) FROM pipeline_health")
-    )  # every incarnation wrote progress rows
-    assert replays >= 2
-
-
-def test_clickhouse_stopped_for_thirty_seconds_mid_stream(
+def test_a_clickhouse_outage_shows_as_a_stall_and_clears(
     services: dict[str, Any],
     pipeline_settings: Settings,
     worker_factory: Callable[..., ManagedProcess],
 ) -> None:
+    """The worker waits out ClickHouse (exactness through an outage is the chaos suite's
+    clickhouse_outage); here, what its health says meanwhile and after."""
     # A short stall threshold, so the outage is long enough to be reported as a stall.
-    settings = pipeline_settings.model_copy(update={"stall_after_s": 5.0})
+    settings = pipeline_settings.model_copy(update={"stall_after_s": 4.0})
     client = connect(settings.clickhouse_url.get_secret_value())
-    publish_backfill(settings, 30_000, seed=21)
+    publish_backfill(settings, 10_000, seed=21)
     worker = worker_factory(settings)
     wait_for(
         lambda: applied_records(client, settings.topic_interactions) > 0,
@@ -140,8 +80,8 @@ def test_clickhouse_stopped_for_thirty_seconds_mid_stream(
     clickhouse.stop()
     try:
         # Traffic keeps coming while ClickHouse is away; the worker must wait, not die.
-        publish_backfill(settings, 30_000, seed=22)
-        time.sleep(30)
+        publish_backfill(settings, 10_000, seed=22)
+        time.sleep(12)
         assert worker.is_running(), f"the worker died without ClickHouse: {worker.log_tail()}"
         # Alive, but making no progress with records waiting: its health says so.
         ready = readiness(port)
@@ -178,54 +118,6 @@ def readiness(port: int) -> dict[str, Any]:
 def metrics_text(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         return str(response.read().decode())
-
-
-def test_two_workers_with_one_stopped_and_restarted(
-    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
-) -> None:
-    settings = pipeline_settings
-    client = connect(settings.clickhouse_url.get_secret_value())
-    publish_backfill(settings, 40_000, seed=31)
-    first = worker_factory(settings, name="worker-a")
-    second = worker_factory(settings, name="worker-b")
-    wait_for(
-        lambda: applied_records(client, settings.topic_interactions) > 0,
-        timeout=120,
-        what=f"records applied; {first.log_tail()}",
-    )
-    more = threading.Thread(target=publish_backfill, args=(settings, 40_000), kwargs={"seed": 32})
-    more.start()
-    second.stop(timeout=30)  # a rebalance hands its partitions to the first
-    time.sleep(3)
-    rejoined = datetime.now(UTC)
-    second = worker_factory(settings, name="worker-b")  # and another gives some back
-    more.join()
-    # The engine can drain a 40,000-record backlog before the rejoining worker is assigned
-    # anything, so keep a trickle coming until both workers have flushed since it rejoined:
-    # otherwise the test would prove nothing about two owners.
-    seed = 33
-    deadline = time.monotonic() + 180
-    while flushing_workers(client, rejoined) < 2:
-        assert time.monotonic() < deadline, (
-            f"the rejoined worker never flushed; {second.log_tail()}"
-        )
-        publish_backfill(settings, 1_000, seed=seed)
-        seed += 1
-        time.sleep(2)
-    total = total_records(settings)
-    wait_applied(client, settings.topic_interactions, total, 300, first.log_tail)
-    assert_exact(settings, client)
-
-
-def flushing_workers(client: Client, since: datetime) -> int:
-    """How many worker processes have flushed since ``since``."""
-    return int(
-        client.command(
-            "SELECT countDistinct(worker) FROM pipeline_health"
-            " WHERE flushed_at >= {since:DateTime64(3)}",
-            parameters={"since": since},
-        )
-    )
 
 
 def test_a_backfill_spanning_many_months_and_the_health_it_reports(

@@ -39,7 +39,7 @@ def refusal() -> str | None:
     shown = ", ".join(writes[:4]) + (f" and {len(writes) - 4} more" if len(writes) > 4 else "")
     return (
         f"The dashboard refuses to start: the ClickHouse account in {mask_url(url)} can write "
-        f"({shown}). Give it a read-only account (journey_dashboard, see sql/access and "
+        f"({shown}). Give it a read-only account (journey_dashboard, see streams/sql/access and "
         "README 'Least privilege'), or set JOURNEY_DASHBOARD_ALLOW_WRITE=true if a "
         "write-capable account is really meant."
     )

@@ -19,7 +19,7 @@ CLOSE_ENOUGH = 0.10  # relative distance at which a measured value is "as publis
 
 @dataclass(frozen=True)
 class Cells:
-    """The four cell frames the figures are measured on (see ``sql/queries/report_*``)."""
+    """The four cell frames the figures are measured on (see ``streams/sql/queries/report_*``)."""
 
     interactions: pd.DataFrame  # year, industry, use_case, channel, kind, interactions
     calls: pd.DataFrame  # year, industry, kind, calls, duration_ms

@@ -369,8 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     acc = add(
         "access",
         cmd_access,
-        "least-privilege ClickHouse users: render sql/access, apply it (as an administrator) "
-        "or print it as users.xml",
+        "least-privilege ClickHouse users: render streams/sql/access, apply it (as an "
+        "administrator) or print it as users.xml",
     )
     acc.add_argument("action", choices=["render", "apply", "users-xml"])
     add("config", cmd_config, "print the effective settings (secrets masked)")

@@ -4,7 +4,7 @@ Every field is declared once in ``COMMON_FIELDS`` / ``KIND_FIELDS``; from those 
 compiled decoder the worker and the publisher use (``streams.decoder``), the reference checks
 that explain a rejection, the JSON Schema shipped with the package (``interaction.schema.json``,
 ``journey schema``), the ClickHouse column list of the raw ``interactions`` table (checked by a
-test against ``sql/migrations``), and the field-by-field documentation
+test against ``streams/sql/migrations``), and the field-by-field documentation
 (``docs/event-contract.md``). ``tests/unit/test_contract_agreement.py`` proves that the
 published JSON Schema and the decoder accept exactly the same documents.
 

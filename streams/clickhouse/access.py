@@ -13,7 +13,7 @@ Three accounts, each with only what its process does:
 
 Migrations run as an administrator (the views' definer), never as one of these.
 
-A server with SQL-driven access control takes ``sql/access/*.sql`` (generated from this
+A server with SQL-driven access control takes ``streams/sql/access/*.sql`` (generated from this
 model, checked in, kept equal by a test) through ``journey access apply``: passwords are bound
 parameters, the database is an ``{database:Identifier}`` placeholder checked against a plain
 identifier before it is put in (ClickHouse accepts no parameter in ``GRANT ... ON``). A server
@@ -158,7 +158,8 @@ def _on(database: str, table: str) -> str:
 
 
 def roles_sql() -> str:
-    """``sql/access/0001_roles_and_profiles.sql``: roles, their grants, profiles (no secret)."""
+    """``streams/sql/access/0001_roles_and_profiles.sql``: roles, their grants, profiles (no
+    secret)."""
     lines = [
         GENERATED,
         "-- Roles and settings profiles of the three journey accounts. Run as an administrator:",
@@ -180,7 +181,7 @@ def roles_sql() -> str:
 
 
 def users_sql() -> str:
-    """``sql/access/0002_users_and_quotas.sql``: the users (bound passwords) and quotas."""
+    """``streams/sql/access/0002_users_and_quotas.sql``: the users (bound passwords) and quotas."""
     lines = [
         GENERATED,
         "-- The three journey users; passwords are bound parameters, never written here.",

@@ -17,7 +17,8 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from streams.clickhouse.url import ClickHouseUrl, mask_url
 from streams.errors import JourneyError, ServiceUnreachable, first_line
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# The SQL ships inside the package (package data): an installed wheel finds it too.
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 
 def parse_url(url: str) -> ClickHouseUrl:
@@ -67,5 +68,5 @@ def _first_line(exc: BaseException) -> str:
 
 
 def read_sql(relative: str) -> str:
-    """Text of a file under ``sql/``."""
+    """Text of a file under ``streams/sql/``."""
     return (SQL_DIR / relative).read_text()

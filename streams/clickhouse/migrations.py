@@ -1,4 +1,5 @@
-"""Schema migrations: ``sql/migrations/NNNN_verb_object.sql`` applied in order, recorded once.
+"""Schema migrations: ``streams/sql/migrations/NNNN_verb_object.sql`` applied in order, recorded
+once.
 
 An applied file is never edited: its checksum is recorded, and a changed checksum stops
 ``journey migrate`` with an error naming the file. A change to the schema is a new file.
@@ -161,7 +162,7 @@ def migrate(
     views_directory: Path = VIEWS_DIR,
 ) -> list[Migration]:
     """Create the database if needed, apply pending migrations, then install the views whose
-    definitions (``sql/views/``, streams/clickhouse/views.py) changed; return the migrations
+    definitions (``streams/sql/views/``, streams/clickhouse/views.py) changed; return the migrations
     applied.
 
     ``cluster`` (``JOURNEY_CLICKHOUSE_CLUSTER``) names a ClickHouse cluster: the database is

@@ -1,4 +1,5 @@
-"""Named queries: ``sql/queries/<name>.sql``, one metric a file, shared by dashboard and analysts.
+"""Named queries: ``streams/sql/queries/<name>.sql``, one metric a file, shared by dashboard and
+analysts.
 
 A file starts with ``-- description: ...`` (one line); its parameters are the ClickHouse
 ``{name:Type}`` placeholders in the text, bound by the client, never formatted in.

@@ -1,11 +1,11 @@
-"""The materialised views, each declared once in ``sql/views/``, and their installation.
+"""The materialised views, each declared once in ``streams/sql/views/``, and their installation.
 
 Every row the worker writes goes into ``ingest_facts`` (one insert per flush, stored
 nowhere); ``mv_fenced_facts`` lets through the rows written under the partition's newest
 lease into ``fenced_facts``; every other view reads ``fenced_facts`` and writes one table.
 So the lease fence is applied in one place, and a view body says only what its table holds.
 
-A file ``sql/views/NAME.sql`` declares the view ``mv_NAME`` writing table ``NAME``:
+A file ``streams/sql/views/NAME.sql`` declares the view ``mv_NAME`` writing table ``NAME``:
 
 - comment lines first: what the table holds, then two headers
   - ``-- grains: hour, day`` (optional): one view per grain, writing ``NAME_hourly`` and

@@ -1,6 +1,6 @@
 """``journey sql``: the named queries (and any read-only SQL) for analysts, from the shell.
 
-The same files the dashboard runs (``sql/queries``), with parameters bound by ClickHouse
+The same files the dashboard runs (``streams/sql/queries``), with parameters bound by ClickHouse
 (``--param industry=telecom``), never formatted into the text. Output as an aligned table,
 CSV or JSON Lines.
 """

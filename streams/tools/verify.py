@@ -7,7 +7,7 @@ The truth is computed in two steps, each from one source of truth:
    contract, de-duplicate, join, in memory. Same documented semantics, none of the worker's
    machinery (no offsets in state, no replays, no batches, no fence).
 2. **The tables**, from the fact rows, by the very view definitions the server runs
-   (``sql/views/``, streams/clickhouse/views.py): each view's SELECT runs on ClickHouse over
+   (``streams/sql/views/``, streams/clickhouse/views.py): each view's SELECT runs on ClickHouse over
    the truth's rows, sent with the query as external data. A new rollup is checked as soon as
    its view file says how (``-- verify:``), with no code here.
 
@@ -209,7 +209,7 @@ class Comparison:
 
 
 def comparisons(client: Client, views: list[View] | None = None) -> list[Comparison]:
-    """What to compare, from the view definitions (sql/views/): every view that declares a
+    """What to compare, from the view definitions (streams/sql/views/): every view that declares a
     check; for ``sums`` the dimensions are the table's sorting key (the summing key)."""
     out = []
     for view in load_views() if views is None else views:

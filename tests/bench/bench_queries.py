@@ -9,7 +9,7 @@ read-latency histograms from the calibrated distributions, the last two days per
 the Live page, and a week of per-batch health rows. The volume is 10 billion interactions in
 the last year, the earlier years scaled down by the calibrated growth.
 
-Then it runs each named query (`sql/queries/*.sql`) as the dashboard does, over HTTP with
+Then it runs each named query (`streams/sql/queries/*.sql`) as the dashboard does, over HTTP with
 clickhouse-connect, for the last full year compared with the one before, once with no filter
 and once filtered to one brand, and prints p50/p95 per query (the dashboard's aim: p95 under
 100 ms). With `--browser` it also starts the dashboard on that data and times each page until

@@ -3,8 +3,8 @@ grants, settings constraints and quotas from a users.xml, so the journey account
 ``streams/clickhouse/access.py`` run there exactly as they would on a production server. The
 session's server is started that way (tests/conftest.py), as ``journey up`` starts the demo's.
 
-(clickhouse-local has no SQL-driven access storage, so ``sql/access/*.sql`` cannot be applied
-here: its statements are parsed by the server instead, and both renderings share one model.)
+(clickhouse-local has no SQL-driven access storage, so ``streams/sql/access/*.sql`` cannot be
+applied here: its statements are parsed by the server instead, and both renderings share one model.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The server-side fence (sql/views/fenced_facts.sql): rows written under a stale lease stop
+"""The server-side fence (streams/sql/views/fenced_facts.sql): rows written under a stale lease stop
 before any view, so a worker that lost its partitions cannot count a batch the new owner
 counts; and an insert retried under its token lands once in every table behind the fence, even
 when the first attempt failed half-way."""

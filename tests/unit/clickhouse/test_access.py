@@ -10,7 +10,7 @@ from streams.clickhouse import access
 def test_the_checked_in_access_sql_is_the_rendered_model() -> None:
     for name, build in access.RENDERED.items():
         on_disk = (access.ACCESS_DIR / name).read_text()
-        assert on_disk == build(), f"sql/access/{name} is stale: run journey access render"
+        assert on_disk == build(), f"streams/sql/access/{name} is stale: run journey access render"
 
 
 def test_passwords_are_bound_parameters_never_text() -> None:

@@ -23,7 +23,7 @@ def code(statement: str) -> str:
 
 def cluster_statements() -> list[str]:
     """Every statement ``journey migrate`` may run on a cluster: the histories, the
-    migrations, then the views (sql/views/) as installed."""
+    migrations, then the views (streams/sql/views/) as installed."""
     tables: set[str] = set()
     history = rewrite(SCHEMA_MIGRATIONS_DDL, CLUSTER, set()) + rewrite(
         SCHEMA_VIEWS_DDL, CLUSTER, set()
@@ -72,7 +72,7 @@ def test_a_partitions_facts_and_leases_go_to_the_same_shard() -> None:
 
 def test_the_views_hang_on_the_shard_local_tables() -> None:
     views = [s for s in cluster_statements() if "CREATE MATERIALIZED VIEW" in s]
-    # created by 0002/0004, re-created by 0005 and 0006, then those of sql/views (the fence too)
+    # made by 0002/0004, re-made by 0005 and 0006, then those of streams/sql/views (the fence too)
     assert len(views) == 15 + 15 + 1 + len(load())
     for view in views:
         target = re.search(r"\bTO\s+(\w+)", view)

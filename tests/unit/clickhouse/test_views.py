@@ -1,4 +1,5 @@
-"""The view files (sql/views/): one definition per table, grains expanded, checks declared."""
+"""The view files (streams/sql/views/): one definition per table, grains expanded, checks
+declared."""
 
 from __future__ import annotations
 

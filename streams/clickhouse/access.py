@@ -31,6 +31,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from streams.clickhouse.client import SQL_DIR
+from streams.clickhouse.statements import split_statements
 from streams.clickhouse.url import IDENTIFIER
 from streams.errors import JourneyError, first_line
 
@@ -217,8 +218,6 @@ RENDERED = {
 
 def statements(database: str, directory: Path = ACCESS_DIR) -> list[str]:
     """Every statement of the access files, in order, for ``database``."""
-    from streams.clickhouse.migrations import split_statements
-
     if not IDENTIFIER.fullmatch(database):
         raise AccessError(f"database {database!r} is not a plain identifier")
     found: list[str] = []

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
 from streams.clickhouse.client import SQL_DIR, connect, parse_url
+from streams.clickhouse.statements import split_statements
 from streams.clickhouse.url import IDENTIFIER
 from streams.clickhouse.views import VIEWS_DIR
 from streams.clickhouse.views import install as install_views
@@ -79,50 +79,6 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
             )
         found[version] = Migration(version, match.group(2), path)
     return [found[v] for v in sorted(found)]
-
-
-def split_statements(sql: str) -> list[str]:
-    """Split a file into statements on ``;`` outside quotes and comments."""
-    statements: list[str] = []
-    current: list[str] = []
-    for chunk in _tokens(sql):
-        if chunk == ";":
-            text = "".join(current).strip()
-            if _has_code(text):
-                statements.append(text)
-            current = []
-        else:
-            current.append(chunk)
-    tail = "".join(current).strip()
-    if _has_code(tail):
-        statements.append(tail)
-    return statements
-
-
-def _has_code(text: str) -> bool:
-    without_comments = re.sub(r"--[^\n]*", "", text)
-    return bool(without_comments.strip())
-
-
-def _tokens(sql: str) -> Iterator[str]:
-    i = 0
-    n = len(sql)
-    while i < n:
-        ch = sql[i]
-        if ch == "-" and sql.startswith("--", i):
-            end = sql.find("\n", i)
-            end = n if end == -1 else end
-            yield sql[i:end]
-            i = end
-        elif ch in ("'", '"', "`"):
-            j = i + 1
-            while j < n and sql[j] != ch:
-                j += 2 if sql[j] == "\\" else 1
-            yield sql[i : j + 1]
-            i = j + 1
-        else:
-            yield ch
-            i += 1
 
 
 def applied_versions(client: Client) -> dict[int, str]:

@@ -36,6 +36,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from streams.clickhouse.client import SQL_DIR
+from streams.clickhouse.statements import split_statements
 from streams.errors import JourneyError, first_line
 
 VIEWS_DIR = SQL_DIR / "views"
@@ -163,8 +164,6 @@ def _filled(path: Path, sql: str, values: dict[str, str]) -> str:
 
 def parse(path: Path) -> list[View]:
     """The views one file declares (one per grain, or one)."""
-    from streams.clickhouse.migrations import split_statements
-
     if not FILE_NAME.match(path.name):
         raise ViewError(f"{path}: view files are named after their table: NAME.sql")
     text = path.read_text()

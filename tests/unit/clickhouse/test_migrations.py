@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.clickhouse.migrations import MIGRATIONS_DIR, MigrationError, discover, split_statements
+from streams.clickhouse.migrations import MIGRATIONS_DIR, MigrationError, discover
+from streams.clickhouse.statements import split_statements
 
 
 def test_versions_are_unique_and_contiguous() -> None:

@@ -402,6 +402,18 @@ def register(
         exc = task.exception()
         if isinstance(exc, PermanentSinkError):
             stop_worker(f"stopping: {exc}")
+        elif isinstance(exc, KafkaError):
+            # The broker did not take the flush's changelog or dead letters (a broker that is
+            # restarting answers LeaderNotAvailable until it leads its partitions again). They
+            # are awaited before the insert, so nothing of the flush reached ClickHouse and
+            # nothing is acknowledged: a fresh process resumes exactly from what ClickHouse
+            # holds, as after a SIGKILL before an insert. Waiting in this process instead would
+            # need the changelog batch resent in order with the ones after it.
+            stop_worker(
+                f"restarting: the broker did not take a flush's changelog or dead letters "
+                f"({type(exc).__name__}: {exc})",
+                RESTART_EXIT_CODE,
+            )
         elif exc is not None:
             log.error("a flush failed", exc_info=exc)
             stop_worker(f"stopping: a flush failed ({type(exc).__name__}: {exc})")

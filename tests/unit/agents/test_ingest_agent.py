@@ -232,6 +232,37 @@ def test_a_changelog_the_broker_cannot_serve_yet_is_retried_before_anything_is_d
     assert list(insert.data[FACT_COLUMNS.index("fact")]).count("interaction") == 1
 
 
+def test_a_changelog_the_broker_refuses_restarts_the_worker_with_nothing_inserted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Right after a broker restart the changelog's partitions have no leader yet: the delivery
+    # fails. The flush must not reach ClickHouse, nothing may be acknowledged, and the process
+    # asks its supervisor for a fresh start (which resumes from what ClickHouse holds).
+    from aiokafka.errors import LeaderNotAvailableError
+
+    from streams.errors import RESTART_EXIT_CODE
+    from tests.support import MemoryProducer
+
+    stops: list[tuple[str, int]] = []
+    monkeypatch.setattr(interactions, "stop_worker", lambda why, code=0: stops.append((why, code)))
+
+    from streams.kafka.batch_sender import Delivery
+
+    async def refused(self: MemoryProducer, topic: str, partition: int, records: Any) -> list[Any]:
+        records = list(records)
+        self.sent.append((topic, partition, records))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_exception(LeaderNotAvailableError())
+        return [Delivery(topic, partition, len(records), future)]
+
+    monkeypatch.setattr(MemoryProducer, "send", refused)
+    run = drive_agent(tmp_path, monkeypatch, [event(1)], MemoryTail())
+    assert [code for _, code in stops] == [RESTART_EXIT_CODE], stops
+    assert "LeaderNotAvailableError" in stops[0][0]
+    assert [b.table for b in run.sink.batches] == ["partition_leases"]  # no insert
+    assert not run.sent[0].acked and not run.committed[1:]
+
+
 def test_first_gap_finds_records_kafka_never_delivered() -> None:
     def batch(partition: int, *offsets: int) -> PartitionBatch:
         return PartitionBatch(

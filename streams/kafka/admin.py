@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
 
+# How long to wait for a broker to answer at all: a broker that is there answers a metadata
+# request on first contact, and nobody should wait 15 s to learn that none is.
+CONNECT_TIMEOUT_S = 5.0
+
+
 def _admin(bootstrap: str, timeout: float, security: KafkaSettings) -> KafkaAdminClient:
     try:
         return KafkaAdminClient(
@@ -26,7 +31,7 @@ def _admin(bootstrap: str, timeout: float, security: KafkaSettings) -> KafkaAdmi
             **security.client_options(),
             client_id="journey-admin",
             request_timeout_ms=int(timeout * 1000),
-            bootstrap_timeout_ms=int(timeout * 1000),
+            bootstrap_timeout_ms=int(min(timeout, CONNECT_TIMEOUT_S) * 1000),
         )
     except (KafkaError, OSError) as exc:
         raise ServiceUnreachable("Kafka", bootstrap, exc) from exc

@@ -144,13 +144,12 @@ def migrate(
 
     # On a cluster, an insert through a Distributed table returns once the shard holds it.
     client = connect(url, distributed_foreground_insert=1) if cluster else connect(url)
+
+    def cluster_form(statement: str) -> list[str]:
+        return rewrite(statement, cluster, tables, replicated) if cluster else [statement]
+
     try:
-        history = (
-            rewrite(SCHEMA_MIGRATIONS_DDL, cluster, set(), replicated)
-            if cluster
-            else [SCHEMA_MIGRATIONS_DDL]
-        )
-        for statement in history:
+        for statement in cluster_form(SCHEMA_MIGRATIONS_DDL):
             client.command(statement)
         done = applied_versions(client)
         applied: list[Migration] = []
@@ -175,10 +174,6 @@ def migrate(
                 column_names=["version", "name", "checksum"],
             )
             applied.append(migration)
-
-        def cluster_form(statement: str) -> list[str]:
-            return rewrite(statement, cluster, tables, replicated) if cluster else [statement]
-
         install_views(client, views, cluster_form)
         return applied
     finally:

@@ -183,23 +183,21 @@ def parse(path: Path) -> list[View]:
     for grain in grains:
         if grain not in GRAINS:
             raise ViewError(f"{path.name}: unknown grain {grain!r} (known: {', '.join(GRAINS)})")
-    if not grains:
-        return [View(stem, _filled(path, select, {}), check, tuple(ddl), path)]
-    views = []
-    for grain in grains:
-        g = GRAINS[grain]
-        table = f"{stem}_{g.suffix}"
-        values = {"table": table, "grain": g.column, "grain_type": g.type, "period": g.period}
-        views.append(
-            View(
-                table,
-                _filled(path, select, values),
-                check,
-                tuple(_filled(path, s, values) for s in ddl),
-                path,
-            )
+    # One view per grain, or one view writing ``stem`` (only ``{table}`` to fill).
+    variants = [
+        {"table": f"{stem}_{g.suffix}", "grain": g.column, "grain_type": g.type, "period": g.period}
+        for g in (GRAINS[grain] for grain in grains)
+    ] or [{"table": stem}]
+    return [
+        View(
+            values["table"],
+            _filled(path, select, values),
+            check,
+            tuple(_filled(path, s, values) for s in ddl),
+            path,
         )
-    return views
+        for values in variants
+    ]
 
 
 def load(directory: Path = VIEWS_DIR) -> list[View]:

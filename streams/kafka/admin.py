@@ -38,7 +38,7 @@ def _admin(bootstrap: str, timeout: float, security: KafkaSettings) -> KafkaAdmi
 
 
 def broker_answers(
-    bootstrap: str, timeout: float = 5.0, security: KafkaSettings = PLAINTEXT
+    bootstrap: str, timeout: float = CONNECT_TIMEOUT_S, security: KafkaSettings = PLAINTEXT
 ) -> bool:
     """True if a broker at ``bootstrap`` answers a metadata request."""
     try:
@@ -55,7 +55,7 @@ def broker_answers(
 
 
 def require_broker(
-    bootstrap: str, timeout: float = 5.0, security: KafkaSettings = PLAINTEXT
+    bootstrap: str, timeout: float = CONNECT_TIMEOUT_S, security: KafkaSettings = PLAINTEXT
 ) -> None:
     """Raise ServiceUnreachable (one readable line) if no broker answers at ``bootstrap``."""
     admin = _admin(bootstrap, timeout, security)

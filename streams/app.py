@@ -8,6 +8,10 @@ import faust
 
 from streams.settings import Settings
 
+# The most records one fetch hands over (Faust's broker_max_poll_records): a fetched partition
+# batch, one event of the ingest agent's stream, holds at most this many.
+MAX_POLL_RECORDS = 5_000
+
 # Faust's aiokafka transport delivering an agent's topics one partition batch at a time
 # (streams/agents/faust_batches.py, registered as the ``journey`` transport in pyproject.toml).
 TRANSPORT = "journey"
@@ -42,7 +46,7 @@ def create_app(settings: Settings) -> faust.App:
         # One event per fetched partition batch: the agent's queue holds a few batches, each of
         # at most broker_max_poll_records records (memory stays bounded while it inserts).
         stream_buffer_maxsize=16,
-        broker_max_poll_records=5_000,
+        broker_max_poll_records=MAX_POLL_RECORDS,
         consumer_max_fetch_size=4 * 1024 * 1024,
         web_enabled=True,
         web_bind="127.0.0.1",

@@ -11,7 +11,7 @@ import functools
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import altair as alt
@@ -32,6 +32,8 @@ class PageContext:
     years: list[int]
     last_day: datetime | None
     last_flush_at: datetime | None
+    # Unacknowledged records the topic deleted before they were applied (``lost_offsets``).
+    losses: pd.DataFrame | None = None
 
 
 def prepare() -> None:
@@ -49,7 +51,12 @@ def prepare() -> None:
     chosen = filters.sidebar(start, end)
     last_day = _timestamp(span["last_day"].max())
     last_flush = _timestamp(span["last_flush_at"].iloc[0])
-    st.session_state[STATE_KEY] = PageContext(chosen, years, last_day, last_flush)
+    try:
+        found = data.run("lost_offsets", {})
+        losses = found[~found["acknowledged"].astype(bool)] if not found.empty else None
+    except data.DataUnavailable:  # a schema older than the losses table: nothing to warn of
+        losses = None
+    st.session_state[STATE_KEY] = PageContext(chosen, years, last_day, last_flush, losses)
 
 
 def require(title: str) -> PageContext:
@@ -65,7 +72,39 @@ def require(title: str) -> PageContext:
         st.stop()
     assert isinstance(state, PageContext)  # for mypy: st.stop() does not return
     st.caption(freshness_line(state))
+    for warning in loss_warnings(state.losses, state.filters):
+        st.warning(warning)
     return state
+
+
+# A lost record's event time is unknown: it was published after the records its partition had
+# applied (their watermark, less the lateness the contract allows) and before the gap was found
+# (plus the day of clock skew the publisher accepts).
+LOSS_EARLIEST = timedelta(days=1)
+LOSS_LATEST = timedelta(days=1)
+
+
+def loss_warnings(losses: pd.DataFrame | None, chosen: filters.Filters) -> list[str]:
+    """One warning per unacknowledged loss whose possible event times touch the period shown
+    or its comparison period."""
+    if losses is None or losses.empty:
+        return []
+    out = []
+    for row in losses.to_dict("records"):
+        after = _timestamp(row["after_watermark"])
+        detected = _timestamp(row["detected_at"])
+        first = (after - LOSS_EARLIEST).date() if after else date.min
+        last = (detected + LOSS_LATEST).date() if detected else date.max
+        periods = [(chosen.start, chosen.end), (chosen.compare_start, chosen.compare_end)]
+        if any(start <= last and end > first for start, end in periods):
+            out.append(
+                f"{int(row['lost']):,} records of {row['kafka_topic']} partition "
+                f"{row['kafka_partition']} (offsets {row['first_offset']}-{row['last_offset']}) "
+                "were deleted from Kafka before "
+                f"they were counted: figures from {first:%Y-%m-%d} on may be short. An operator "
+                "acknowledges this with `journey losses --acknowledge`."
+            )
+    return out
 
 
 def freshness_line(ctx: PageContext) -> str:

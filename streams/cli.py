@@ -323,6 +323,31 @@ def cmd_access(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_losses(args: argparse.Namespace, settings: Settings) -> int:
+    """List the records the topic deleted before any worker applied them; exit 1 while any is
+    unacknowledged, unless ``--acknowledge`` marks them all as seen."""
+    from streams.clickhouse import losses
+    from streams.clickhouse.client import connect
+
+    client = connect(url_for(settings, "admin"))
+    if args.acknowledge:
+        count = losses.acknowledge(client)
+        print(f"{count} loss(es) acknowledged")
+        return 0
+    rows = losses.read(client)
+    if not rows:
+        print("no records were lost: every record the topics deleted had been applied")
+        return 0
+    for topic, p, first, last, lost, after, detected, worker, acknowledged in rows:
+        state = "acknowledged" if acknowledged else "NOT ACKNOWLEDGED"
+        print(
+            f"{topic} partition {p}: offsets {first}-{last} ({lost:,} records) lost, found "
+            f"{detected:%Y-%m-%d %H:%M:%S} by {worker}; events after {after:%Y-%m-%d %H:%M} "
+            f"[{state}]"
+        )
+    return 1 if losses.pending(rows) else 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key}={value}")
@@ -374,6 +399,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     acc.add_argument("action", choices=["render", "apply", "users-xml"])
     add("config", cmd_config, "print the effective settings (secrets masked)")
+    lost = add(
+        "losses",
+        cmd_losses,
+        "records the topic deleted before any worker applied them (exit 1 while unacknowledged)",
+    )
+    lost.add_argument(
+        "--acknowledge", action="store_true", help="mark every loss listed as seen by an operator"
+    )
     sql = add("sql", cmd_sql, "run a named query, a .sql file or a statement (read-only)")
     sql.add_argument("target", nargs="?", help="a named query (see --list) or a SQL statement")
     sql.add_argument("--file", type=Path, help="run the SQL in this file")

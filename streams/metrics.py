@@ -26,6 +26,9 @@ class WorkerMetrics:
     skipped: Counter[int] = field(default_factory=Counter)
     dead_letters: Counter[str] = field(default_factory=Counter)
     lag: dict[int, int] = field(default_factory=dict)
+    # Unacknowledged records the topic deleted before they were applied, per owned partition
+    # (read from ingest_losses when the partitions were assigned).
+    lost: dict[int, int] = field(default_factory=dict)
     watermark_ms: dict[int, int] = field(default_factory=dict)
     last_flush: dict[int, float] = field(default_factory=dict)
     flushes: int = 0
@@ -107,6 +110,13 @@ class WorkerMetrics:
             "counter",
             "Records that broke the contract, by reason code.",
             [(f'{{code="{_escape(c)}"}}', float(n)) for c, n in sorted(self.dead_letters.items())],
+        )
+        family(
+            "lost_offsets",
+            "gauge",
+            "Records the topic deleted (retention, delete-records) before any worker applied "
+            "them, not yet acknowledged (journey losses --acknowledge).",
+            per_partition(self.lost),
         )
         family(
             "consumer_lag",

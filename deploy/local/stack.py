@@ -178,6 +178,25 @@ class PartStatus:
     detail: str
 
 
+def records_status(settings: Settings) -> PartStatus:
+    """Unhealthy while records the topic deleted before any worker applied them are not
+    acknowledged (``journey losses``)."""
+    from streams.clickhouse import losses
+    from streams.clickhouse.client import connect
+    from streams.clickhouse.local_accounts import url_for
+    from streams.errors import first_line
+    from streams.logic.health import loss_reasons
+
+    try:
+        found = losses.pending(losses.read(connect(url_for(settings, "analyst"))))
+    except Exception as exc:  # not migrated yet, or no right to read it: say so, do not fail
+        return PartStatus("records", True, f"losses not checked ({first_line(exc, 120)})")
+    if not found:
+        return PartStatus("records", True, "none lost before they were applied")
+    by_partition = {p: n for (_t, p), n in found.items()}
+    return PartStatus("records", False, "; ".join(loss_reasons(by_partition)))
+
+
 def status(settings: Settings) -> list[PartStatus]:
     """Health of every part: is it running, and does it answer."""
     out: list[PartStatus] = []
@@ -205,6 +224,8 @@ def status(settings: Settings) -> list[PartStatus]:
             f"{settings.masked_clickhouse_url()} {'answers' if ch_ok else 'does not answer'}",
         )
     )
+    if ch_ok:
+        out.append(records_status(settings))
     worker = worker_process(settings)
     pid = worker.pid()
     if pid is None:

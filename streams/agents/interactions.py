@@ -44,7 +44,7 @@ from streams.agents.faust_batches import (
 )
 from streams.agents.journey_store import ChangelogTail, JourneyStates, Staged, Sweeper
 from streams.app import MAX_POLL_RECORDS
-from streams.clickhouse import queries
+from streams.clickhouse import losses, queries
 from streams.errors import RESTART_EXIT_CODE, STOP_EXIT_CODE, first_line
 from streams.kafka.batch_sender import BatchProducer, Delivery
 from streams.logic.aggregate import (
@@ -56,7 +56,13 @@ from streams.logic.aggregate import (
     plan_flush,
 )
 from streams.logic.facts import Facts
-from streams.logic.health import PartitionHealth, partition_health, stall_reasons
+from streams.logic.health import (
+    LostOffsets,
+    PartitionHealth,
+    lost_offsets,
+    partition_health,
+    stall_reasons,
+)
 from streams.logic.ingest import dead_letter_value
 from streams.logic.journey_state import Expiry
 from streams.logic.times import to_ms
@@ -86,6 +92,12 @@ PROGRESS_QUERY = queries.load("partition_progress")
 LEASE_QUERY = queries.load("partition_leases")
 LEASE_COLUMNS = ("kafka_topic", "kafka_partition", "epoch", "worker", "leased_at")
 LEASE_TYPES = ("String", "UInt16", "UInt64", "String", "DateTime64(3, 'UTC')")
+LOSS_COLUMNS = (
+    "kafka_topic", "kafka_partition", "first_offset", "last_offset", "lost", "after_watermark",
+    "detected_at", "worker", "updated_at",
+)  # fmt: skip
+MS = LEASE_TYPES[4]  # a time in UTC milliseconds
+LOSS_TYPES = ("String", "UInt16", "UInt64", "UInt64", "UInt64", MS, MS, "String", MS)
 UNSEEN = PartitionProgress()
 
 
@@ -154,12 +166,14 @@ def first_gap(
     decided: dict[int, PartitionProgress],
     starts: dict[int, int],
 ) -> str | None:
-    """``partition:first-last`` of offsets missing between what is decided (or, for a
-    partition with nothing decided, the log start seen on assignment) and the first new record
-    of that partition, or None. Offsets of a partition are consecutive (no transactional
-    producer writes to the interactions topic)."""
+    """``partition:first-last`` of offsets missing between what is decided (or where the
+    partition was sought on assignment, if that is later: the log start, when retention
+    deleted records no worker applied) and the first new record of that partition, or None.
+    Offsets of a partition are consecutive (no transactional producer writes to the
+    interactions topic)."""
     expected = dict(starts)
-    expected.update({p: pp.offset + 1 for p, pp in decided.items()})
+    for p, pp in decided.items():
+        expected[p] = max(expected.get(p, 0), pp.offset + 1)
     for batch in batches:
         p = batch.partition
         first = batch.offsets[0]
@@ -255,6 +269,13 @@ def register(
             for tp in mine
         }
         progress.starts.update({tp.partition: offset for tp, offset in offsets.items()})
+        lost = lost_offsets(
+            {tp.partition: progress.confirmed.get(tp.partition, UNSEEN).offset + 1 for tp in mine},
+            {tp.partition: int(earliest.get(tp) or 0) for tp in mine},
+        )
+        if lost:
+            await record_losses(lost)
+        await read_losses()
         await batch_consumer(app).commit_offsets(offsets)
         progress.stale = True  # reread after the seek, in the agent
 
@@ -274,6 +295,32 @@ def register(
         await sink.write(Batch("partition_leases", LEASE_COLUMNS, columns, token, LEASE_TYPES))
         progress.epochs.update(epochs)
         log.info("leased partitions %s", ", ".join(f"{p}@{e}" for p, e in epochs.items()))
+
+    async def record_losses(found: list[LostOffsets]) -> None:
+        """Say, in ClickHouse and the log, which records the topic deleted before any worker
+        applied them: the worker resumes after them (nothing else can be done), loudly."""
+        now = int(clock() * 1000)
+        columns: list[list[Any]] = [[] for _ in LOSS_COLUMNS]
+        for loss in found:
+            watermark = progress.confirmed.get(loss.partition, UNSEEN).watermark_ms
+            row = (topic, loss.partition, loss.first, loss.last, loss.count, max(0, watermark),
+                   now, name, now)  # fmt: skip
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+            log.error(
+                "records lost: partition %d offsets %d-%d (%d records) were deleted from the "
+                "topic before any worker applied them (retention shorter than the worker was "
+                "stopped, or delete-records); resuming at offset %d",
+                loss.partition, loss.first, loss.last, loss.count, loss.last + 1,
+            )  # fmt: skip
+        gaps = ",".join(f"{x.partition}:{x.first}-{x.last}" for x in found)
+        token = f"loss/{topic}/{gaps}"
+        await sink.write(Batch("ingest_losses", LOSS_COLUMNS, columns, token, LOSS_TYPES))
+
+    async def read_losses() -> None:
+        """The unacknowledged losses of the owned partitions, for /metrics."""
+        found = losses.pending(await sink.read(losses.LOSSES.sql))
+        metrics.lost = {p: n for (t, p), n in found.items() if t == topic and p in progress.owned}
 
     @app.page("/ready")
     async def _ready(web: Any, request: Any) -> Any:

@@ -104,6 +104,9 @@ WRITER = Role(
         ("INSERT", "partition_leases"),
         ("SELECT", "partition_leases"),
         ("SELECT", "ingest_progress"),
+        # Records the topic deleted before they were applied, found on assignment.
+        ("INSERT", "ingest_losses"),
+        ("SELECT", "ingest_losses"),
     ),
 )
 READER = Role("journey_reader", (("SELECT", "*"),))

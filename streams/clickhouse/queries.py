@@ -15,6 +15,8 @@ from streams.clickhouse.client import SQL_DIR
 from streams.errors import JourneyError
 
 QUERIES_DIR = SQL_DIR / "queries"
+# Statements an operator runs through a command (they write): same form, not named queries.
+OPERATIONS_DIR = SQL_DIR / "operations"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([^}]+)\}")
 
 

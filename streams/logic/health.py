@@ -51,3 +51,40 @@ def stall_reasons(health: list[PartitionHealth], stall_after_s: float) -> list[s
         for h in health
         if h.stalled
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class LostOffsets:
+    """Offsets ``first`` to ``last`` of a partition: records the topic no longer holds (its
+    retention, or delete-records, removed them) that no worker applied."""
+
+    partition: int
+    first: int
+    last: int
+
+    @property
+    def count(self) -> int:
+        """How many records were lost."""
+        return self.last - self.first + 1
+
+
+def lost_offsets(resume: Mapping[int, int], log_start: Mapping[int, int]) -> list[LostOffsets]:
+    """Per partition (the keys of ``resume``): the offsets between where the worker resumes
+    (the next offset ClickHouse does not hold) and the partition's log start, when the log
+    start is past it. Seeking to the log start skips them without a gap the gap guard could
+    see: they were never fetched."""
+    return [
+        LostOffsets(p, resume[p], log_start[p] - 1)
+        for p in sorted(resume)
+        if log_start.get(p, 0) > resume[p]
+    ]
+
+
+def loss_reasons(losses: Mapping[int, int]) -> list[str]:
+    """One line per partition with unacknowledged lost records, for ``journey status``."""
+    return [
+        f"partition {p}: {n:,} records deleted from the topic before any worker applied them "
+        "(`journey losses` lists them)"
+        for p, n in sorted(losses.items())
+        if n
+    ]

@@ -119,3 +119,94 @@ def test_restarted_worker_does_not_count_twice(
 
     time.sleep(3)
     assert int(client.command("SELECT count() FROM interactions")) == 2600
+
+
+def test_records_deleted_while_the_worker_was_stopped_are_reported_not_skipped_silently(
+    pipeline_settings: Settings, worker_factory: Callable[..., ManagedProcess]
+) -> None:
+    """Retention (here Kafka's delete-records) removes records a stopped worker never applied:
+    the worker resumes after them, and says so in ClickHouse, /metrics, `journey losses`,
+    the status check, until an operator acknowledges it."""
+    import time
+    import urllib.request
+
+    from kafka import KafkaAdminClient, TopicPartition
+
+    from deploy.local.stack import records_status
+    from streams.tools import verify
+    from tests.support import run_journey, settings_env, worker_web_port
+
+    settings = pipeline_settings
+    topic = settings.topic_interactions
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap)
+    send_events(producer, settings, range(1000))
+    producer.flush()
+    client = connect(settings.clickhouse_url.get_secret_value())
+    worker = worker_factory(settings)
+    wait_for(lambda: verify.applied_records(client, topic) >= 1000, 120, "the first 1000")
+    worker.stop(timeout=30)
+    applied = {
+        int(p): int(o) + 1
+        for p, o in client.query(
+            "SELECT kafka_partition, max(kafka_offset) FROM ingest_progress GROUP BY 1"
+        ).result_rows
+    }
+    send_events(producer, settings, range(1000, 1600))
+    producer.flush()
+    producer.close()
+
+    # While it is stopped, the topic drops all but the last 10 records of each partition.
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
+    reader = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap)
+    partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic)]
+    ends = {tp.partition: int(o) for tp, o in reader.end_offsets(partitions).items()}
+    reader.close()
+    cut = {p: max(0, end - 10) for p, end in ends.items()}
+    admin.delete_records({TopicPartition(topic, p): o for p, o in cut.items() if o > 0})
+    admin.close()
+    expected = {p: (applied.get(p, 0), cut[p] - 1) for p in cut if cut[p] > applied.get(p, 0)}
+    assert expected, "the test must delete records the worker never applied"
+    lost_total = sum(last - first + 1 for first, last in expected.values())
+
+    worker = worker_factory(settings)
+    remaining = sum(ends.values()) - sum(cut.values())
+    wait_for(
+        lambda: int(client.command("SELECT count() FROM interactions")) >= 1600 - lost_total,
+        120,
+        f"the records the topic still holds; {worker.log_tail()}",
+    )
+    time.sleep(2)  # anything extra would have landed by now
+    assert int(client.command("SELECT count() FROM interactions")) == 1600 - lost_total
+    assert remaining <= 600 - lost_total + 10 * len(ends)
+
+    rows = client.query(
+        "SELECT kafka_partition, first_offset, last_offset, lost FROM ingest_losses FINAL "
+        "ORDER BY kafka_partition"
+    ).result_rows
+    assert {int(p): (int(a), int(b)) for p, a, b, _ in rows} == expected
+    assert all(int(n) == b - a + 1 for _, a, b, n in rows)
+    assert "records lost: partition" in worker.log_tail()
+
+    metrics = (
+        urllib.request.urlopen(f"http://127.0.0.1:{worker_web_port(worker)}/metrics", timeout=5)
+        .read()
+        .decode()
+    )
+    shown = {
+        int(line.split('partition="')[1].split('"')[0]): int(float(line.rsplit(" ", 1)[1]))
+        for line in metrics.splitlines()
+        if line.startswith("journey_lost_offsets{")
+    }
+    assert shown == {p: last - first + 1 for p, (first, last) in expected.items()}
+
+    env = settings_env(settings)
+    listed = run_journey("losses", env=env)
+    assert listed.returncode == 1, listed.stdout + listed.stderr
+    assert "NOT ACKNOWLEDGED" in listed.stdout
+    status = records_status(settings)
+    assert not status.healthy and "deleted from the topic" in status.detail
+
+    assert run_journey("losses", "--acknowledge", env=env).returncode == 0
+    after = run_journey("losses", env=env)
+    assert after.returncode == 0 and "[acknowledged]" in after.stdout
+    assert records_status(settings).healthy

@@ -8,6 +8,8 @@ GRANT SELECT ON {database:Identifier}.`fenced_facts` TO journey_writer;
 GRANT INSERT ON {database:Identifier}.`partition_leases` TO journey_writer;
 GRANT SELECT ON {database:Identifier}.`partition_leases` TO journey_writer;
 GRANT SELECT ON {database:Identifier}.`ingest_progress` TO journey_writer;
+GRANT INSERT ON {database:Identifier}.`ingest_losses` TO journey_writer;
+GRANT SELECT ON {database:Identifier}.`ingest_losses` TO journey_writer;
 CREATE ROLE IF NOT EXISTS journey_reader;
 GRANT SELECT ON {database:Identifier}.* TO journey_reader;
 CREATE SETTINGS PROFILE OR REPLACE journey_dashboard_profile SETTINGS readonly = 2 CONST, max_execution_time = 30 MAX 30, max_memory_usage = 2147483648 MAX 2147483648, max_result_rows = 1000000 MAX 1000000, max_result_bytes = 268435456 MAX 268435456, result_overflow_mode = 'throw' CONST, timeout_overflow_mode = 'throw' CONST;

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from dashboard.context import csv_with_context
+from dashboard.context import csv_with_context, loss_warnings
 from dashboard.filters import Filters, comparison_period, default_period
 
 
@@ -75,3 +75,38 @@ def test_csv_rows_carry_the_filter_context() -> None:
         "all",
         "sms",
     ]
+
+
+def test_a_loss_warns_on_the_periods_its_records_could_belong_to() -> None:
+    losses = pd.DataFrame(
+        [
+            {
+                "kafka_topic": "interactions",
+                "kafka_partition": 4,
+                "first_offset": 100,
+                "last_offset": 149,
+                "lost": 50,
+                "after_watermark": datetime(2021, 3, 10, 12),
+                "detected_at": datetime(2021, 3, 20, 8),
+                "acknowledged": False,
+            }
+        ]
+    )
+
+    def chosen(start: date, end: date, compare: tuple[date, date]) -> Filters:
+        return Filters(start, end, compare[0], compare[1], "", "", "", "")
+
+    year_2020 = (date(2020, 1, 1), date(2021, 1, 1))
+    in_2021 = chosen(date(2021, 1, 1), date(2022, 1, 1), year_2020)
+    [warning] = loss_warnings(losses, in_2021)
+    assert "50 records of interactions partition 4 (offsets 100-149)" in warning
+    assert "from 2021-03-09 on" in warning  # the watermark less a day of lateness
+    assert loss_warnings(losses, chosen(*year_2020, (date(2019, 1, 1), date(2020, 1, 1)))) == []
+    # The comparison period is shown too: a loss there warns as well.
+    assert loss_warnings(losses, chosen(date(2022, 1, 1), date(2023, 1, 1), in_2021_span()))
+    assert loss_warnings(losses.iloc[0:0], in_2021) == []
+    assert loss_warnings(None, in_2021) == []
+
+
+def in_2021_span() -> tuple[date, date]:
+    return date(2021, 1, 1), date(2022, 1, 1)

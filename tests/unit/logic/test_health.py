@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from streams.logic.health import partition_health, stall_reasons
+from streams.clickhouse.losses import pending
+from streams.logic.health import (
+    LostOffsets,
+    loss_reasons,
+    lost_offsets,
+    partition_health,
+    stall_reasons,
+)
 from streams.metrics import WorkerMetrics
 
 
@@ -40,3 +47,36 @@ def test_metric_values_are_written_in_full() -> None:
     text = metrics.render("t")
     assert 'journey_records_total{topic="t",partition="0"} 12345678' in text
     assert "journey_flush_seconds_total 0.125" in text
+
+
+def test_offsets_the_log_start_passed_before_the_worker_resumed_are_lost() -> None:
+    lost = lost_offsets(
+        resume={0: 100, 1: 50, 2: 0, 3: 7},
+        log_start={0: 100, 1: 80, 2: 5, 3: 3},
+    )
+    # 0: resumes at the log start; 3: the log start is behind what ClickHouse holds.
+    assert lost == [LostOffsets(1, 50, 79), LostOffsets(2, 0, 4)]
+    assert [x.count for x in lost] == [30, 5]
+    assert lost_offsets({0: 0}, {}) == []  # a partition with no known start lost nothing
+
+
+def test_losses_are_shown_until_acknowledged_per_topic_and_partition() -> None:
+    rows = [
+        ("t", 1, 50, 79, 30, 0, 0, "w:1", False),
+        ("t", 1, 200, 209, 10, 0, 0, "w:1", False),
+        ("t", 2, 0, 4, 5, 0, 0, "w:1", True),
+        ("u", 1, 0, 0, 1, 0, 0, "w:2", False),
+    ]
+    assert pending(rows) == {("t", 1): 40, ("u", 1): 1}
+    assert loss_reasons({1: 40, 2: 0}) == [
+        "partition 1: 40 records deleted from the topic before any worker applied them "
+        "(`journey losses` lists them)"
+    ]
+
+
+def test_metrics_show_the_unacknowledged_lost_offsets() -> None:
+    metrics = WorkerMetrics()
+    metrics.lost = {3: 12}
+    text = metrics.render("t")
+    assert "# TYPE journey_lost_offsets gauge" in text
+    assert 'journey_lost_offsets{topic="t",partition="3"} 12' in text

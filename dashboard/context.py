@@ -19,8 +19,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters
+from streams.clickhouse import queries
 
 STATE_KEY = "journey_page_context"
+DECLARED_KEY = "journey_filters_declared"  # the filter lines this page run has shown
 T = TypeVar("T")
 
 
@@ -72,6 +74,7 @@ def require(title: str) -> PageContext:
         st.stop()
     assert isinstance(state, PageContext)  # for mypy: st.stop() does not return
     st.caption(freshness_line(state))
+    st.session_state[DECLARED_KEY] = set()
     for warning in loss_warnings(state.losses, state.filters):
         st.warning(warning)
     return state
@@ -132,9 +135,44 @@ def freshness_line(ctx: PageContext) -> str:
     )
 
 
-def run(name: str, params: Mapping[str, object]) -> pd.DataFrame:
-    """A named query for the page; an unreachable store stops the page with a readable message."""
+# The sidebar's filters, as the named queries name their parameters, and as readers name them.
+FILTER_LABELS = {"tenant": "tenant", "industry": "industry", "use_case": "use case",
+                 "channel": "channel"}  # fmt: skip
+
+
+def run(
+    name: str, params: Mapping[str, object], why: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """A named query for the page; an unreachable store stops the page with a readable message.
+
+    Every filter the reader chose reaches the query, or the page says, before the figure, that
+    it does not apply and why (``why``, by filter, else: the data has no such breakdown)."""
+    shown = st.session_state.setdefault(DECLARED_KEY, set())
+    for line in unapplied_filters(name, params, why or {}):
+        if line not in shown:  # once a page: several figures may share the reason
+            shown.add(line)
+            st.caption(line)
     return available(data.run, name, dict(params))
+
+
+def unapplied_filters(name: str, params: Mapping[str, object], why: Mapping[str, str]) -> list[str]:
+    """One line per filter the reader chose (a non-empty value in ``params``) that the named
+    query ``name`` takes no parameter for: ``why[filter]``, else ``UNDECLARED`` (a page test
+    fails on it: a query that can take a filter should, and one that cannot says why)."""
+    taken = _parameters(name)
+    return [
+        f"Not filtered by {label} ({params[key]}): {why.get(key, UNDECLARED)}."
+        for key, label in FILTER_LABELS.items()
+        if params.get(key) and key not in taken
+    ]
+
+
+UNDECLARED = "this figure does not take it"
+
+
+@functools.cache
+def _parameters(name: str) -> frozenset[str]:
+    return frozenset(queries.load(name).parameters)
 
 
 def available(fetch: Callable[..., T], *args: Any) -> T:

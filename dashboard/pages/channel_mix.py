@@ -7,7 +7,9 @@ import streamlit as st
 from dashboard import charts, context
 
 ctx = context.require("Channel mix")
-by_industry = context.run("channel_mix_by_industry", ctx.filters.both_params())
+# The mix is the share of each channel: filtering by one would make it 100%.
+MIX = {"channel": "the chart compares the channels"}
+by_industry = context.run("channel_mix_by_industry", ctx.filters.both_params(), why=MIX)
 context.chart(by_industry, charts.channel_mix_stacked, "channel_mix_by_industry", ctx)
 
 st.subheader("Shift versus the comparison period")
@@ -15,6 +17,7 @@ comparison = ctx.filters.params(comparison=True)
 shift = context.run(
     "channel_mix_shift",
     ctx.filters.params() | {"compare_start": comparison["start"], "compare_end": comparison["end"]},
+    why=MIX,
 )
 context.chart(shift, charts.share_shift_bars, "channel_mix_shift", ctx)
 if not shift.empty:

@@ -8,9 +8,9 @@ from dashboard import charts, context
 
 ctx = context.require("Journeys")
 both = ctx.filters.both_params()
-journeys = context.run("channels_per_journey", both)
-if ctx.filters.industry and not journeys.empty:
-    journeys = journeys[journeys["industry"] == ctx.filters.industry]
+journeys = context.run(
+    "channels_per_journey", both, why={"channel": "a journey's channels are what is counted"}
+)
 context.chart(
     journeys,
     lambda f: charts.grouped_bars(

@@ -9,12 +9,23 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, context, data
 from dashboard import settings as config
 
 REFRESH_S = 10
 
 st.title("Live")
+state = st.session_state.get(context.STATE_KEY)
+# The sidebar's filters (the period aside: Live is always the last hour).
+SCOPE = (
+    {k: getattr(state.filters, k) for k in context.FILTER_LABELS}
+    if isinstance(state, context.PageContext)
+    else dict.fromkeys(context.FILTER_LABELS, "")
+)
+for line in context.unapplied_filters(
+    "live_interactions_per_minute", SCOPE, {"channel": "the chart compares the channels"}
+):
+    st.caption(line)
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -24,10 +35,11 @@ def live() -> None:
     hour_ago = (now - timedelta(hours=1)).replace(second=0, microsecond=0)
     topic = config.settings().topic_interactions
     try:
-        per_minute = data.run("live_interactions_per_minute", {"since": hour_ago, "tenant": ""})
+        minutes = {k: v for k, v in SCOPE.items() if k != "channel"}
+        per_minute = data.run("live_interactions_per_minute", {"since": hour_ago, **minutes})
         freshness = data.run("pipeline_freshness", {"topic": topic})
         dead = data.run("dead_letters_by_reason", {"since": now - timedelta(days=1)})
-        recent = data.run("recent_interactions", {"since": hour_ago, "limit": 20})
+        recent = data.run("recent_interactions", {"since": hour_ago, "limit": 20, **SCOPE})
     except data.DataUnavailable as exc:
         st.error(f"The data store is unreachable right now. {exc}")
         return
@@ -55,7 +67,7 @@ def live() -> None:
             "Download the last hour per minute (CSV, with its window)",
             per_minute.assign(
                 filter_window=f"{hour_ago:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC",
-                filter_tenant="all",
+                **{f"filter_{k}": v or "all" for k, v in SCOPE.items() if k != "channel"},
             ).to_csv(index=False),
             file_name="live_per_minute.csv",
             mime="text/csv",
@@ -69,11 +81,13 @@ def live() -> None:
         else:
             st.table(recent.set_index("event_id"))
     st.subheader("Freshness per partition")
+    st.caption("The whole pipeline's, whatever the filters: a partition holds every tenant.")
     if freshness.empty:
         st.info("The worker has not flushed yet.")
     else:
         st.table(freshness.set_index("kafka_partition"))
     st.subheader("Dead letters in the last 24 hours, by reason")
+    st.caption("Not filtered: a record that broke the contract has no tenant to trust.")
     if dead.empty:
         st.success("No record broke the contract in the last 24 hours.")
     else:

@@ -8,8 +8,6 @@ from dashboard import charts, context
 
 ctx = context.require("Messaging")
 reads = context.run("read_within_3_minutes", ctx.filters.both_params())
-if ctx.filters.channel and not reads.empty:
-    reads = reads[reads["channel"] == ctx.filters.channel]
 context.chart(
     reads,
     lambda f: charts.grouped_bars(f, "channel", "sends", "year", "Messages sent per year"),
@@ -38,6 +36,4 @@ st.caption(
     "Messaging apps report true read receipts. Coverage is the share of sends with any signal."
 )
 coverage = context.run("read_signal_coverage", ctx.filters.params())
-if ctx.filters.channel and not coverage.empty:
-    coverage = coverage[coverage["channel"] == ctx.filters.channel]
 context.chart(coverage, charts.coverage_bars, "read_signal_coverage", ctx)

@@ -160,6 +160,52 @@ def test_sidebar_filters_apply_to_the_page(
     assert "industry retail" in app.caption[0].value
 
 
+# Every filter set at once: each query must take each one, or the page must say it does not.
+CHOSEN = {"tenant": "acme", "industry": "retail", "use_case": "personalized_onboarding",
+          "channel": "email"}  # fmt: skip
+# Figures of the pipeline itself, not of interactions: the data's span, lost records,
+# freshness per partition, dead letters (a record that broke the contract has no tenant the
+# product can trust). The pages say so where they show them.
+PIPELINE_QUERIES = {"data_years", "lost_offsets", "pipeline_freshness", "dead_letters_by_reason"}
+
+
+@pytest.mark.parametrize("page", (*PAGES, "live"))
+def test_every_filter_reaches_every_query_or_the_page_says_it_does_not_apply(
+    loaded: tuple[str, Client],
+    monkeypatch: pytest.MonkeyPatch,
+    page: str,
+) -> None:
+    from dashboard import data
+    from dashboard.context import FILTER_LABELS, UNDECLARED
+    from streams.clickhouse import queries
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+    real = data.run
+
+    def spy(name: str, params: dict[str, Any]) -> pd.DataFrame:
+        calls.append((name, dict(params)))
+        return real(name, params)
+
+    monkeypatch.setattr(data, "run", spy)
+    app = open_page(loaded[0], page, monkeypatch, **{f"filter_{k}": v for k, v in CHOSEN.items()})
+    assert not app.exception, app.exception
+    captions = [c.value for c in app.caption]
+    ran = [(name, params) for name, params in calls if name not in PIPELINE_QUERIES]
+    assert ran or page == "report", calls
+    for name, params in ran:
+        taken = queries.load(name).parameters
+        for key, value in CHOSEN.items():
+            if key in taken:
+                assert params.get(key) == value, (page, name, key, params)
+            else:
+                said = f"Not filtered by {FILTER_LABELS[key]} ({value})"
+                assert any(said in c for c in captions), (page, name, key, captions)
+    # Each with its reason: a query that could take a filter takes it.
+    assert not [c for c in captions if UNDECLARED in c], captions
+    if page == "report":  # its table is per finding: the page says which filter applies
+        assert any("Tenant filter applies" in c for c in captions), captions
+
+
 @pytest.mark.parametrize("hostile", ["x' OR 1=1 --", "acme'; DROP TABLE interactions; --"])
 def test_a_hostile_tenant_filter_finds_nothing_and_breaks_nothing(
     loaded: tuple[str, Client],

@@ -90,25 +90,33 @@ def test_ivr_duration_and_outcomes(loaded: tuple[str, Client]) -> None:
     (month,) = run(client, "ivr_duration_by_month", **YEARS, **ALL)
     assert month[1:] == (3, 90.0, 40, 200)
     assert str(month[0]).startswith("2021-03-01")
-    outcomes = run(client, "ivr_outcomes", **YEARS, tenant="", industry="")
+    outcomes = run(client, "ivr_outcomes", **YEARS, tenant="", industry="", use_case="")
     assert outcomes == [(2021, "abandoned", 1, 0.333333), (2021, "self_served", 2, 0.666667)]
 
 
 def test_read_within_three_minutes_and_coverage(loaded: tuple[str, Client]) -> None:
     _, client = loaded
-    rows = run(client, "read_within_3_minutes", **YEARS, tenant="", industry="", use_case="")
+    rows = run(
+        client, "read_within_3_minutes", **YEARS, tenant="", industry="", use_case="", channel=""
+    )
     assert rows == [(2020, "sms", 1, 1, 1.0, 0.0), (2021, "sms", 2, 1, 0.5, 1.0)]
+    email = dict(tenant="", industry="", use_case="", channel="email")
+    assert not run(client, "read_within_3_minutes", **YEARS, **email)
+    assert not run(client, "read_signal_coverage", **YEARS, **email)
 
 
 def test_channels_per_journey(loaded: tuple[str, Client]) -> None:
     _, client = loaded
-    rows = run(client, "channels_per_journey", **YEARS, tenant="", use_case="")
+    rows = run(client, "channels_per_journey", **YEARS, tenant="", industry="", use_case="")
     assert rows == [
         (2020, "telecom", 1, 1.0),
         (2021, "financial_services", 1, 1.0),
         (2021, "retail", 2, 1.5),
         (2021, "telecom", 1, 1.0),
     ]
+    # The industry filter is the query's own (it was the page's, after the query, before).
+    retail = run(client, "channels_per_journey", **YEARS, tenant="", industry="retail", use_case="")
+    assert retail == [(2021, "retail", 2, 1.5)]
 
 
 def test_dead_letters_by_reason(loaded: tuple[str, Client]) -> None:
@@ -122,17 +130,33 @@ def test_dead_letters_by_reason(loaded: tuple[str, Client]) -> None:
 
 def test_notification_calls_and_chatbot_handoff(loaded: tuple[str, Client]) -> None:
     _, client = loaded
-    calls = run(client, "notification_calls_by_purpose", **Y2019, tenant="", industry="")
+    calls = run(
+        client, "notification_calls_by_purpose", **Y2019, tenant="", industry="", use_case=""
+    )
     assert calls == [(2019, "appointment", 2, 45.0), (2019, "delivery", 1, 40.0)]
-    bots = run(client, "chatbot_handoff", **Y2019, tenant="", industry="")
+    bots = run(client, "chatbot_handoff", **Y2019, tenant="", industry="", use_case="", channel="")
     assert bots == [(2019, 3, 1, 0.333333)]
+    # Every filter the pages show reaches these queries: none of these sessions was by e-mail.
+    assert not run(
+        client, "chatbot_handoff", **Y2019, tenant="", industry="", use_case="", channel="email"
+    )
 
 
 def test_read_latency_and_the_signals_it_rests_on(loaded: tuple[str, Client]) -> None:
     _, client = loaded
-    latency = run(client, "read_latency_distribution", **YEARS, tenant="", industry="", channel="")
+    latency = run(
+        client,
+        "read_latency_distribution",
+        **YEARS,
+        tenant="",
+        industry="",
+        use_case="",
+        channel="",
+    )
     assert latency == [(60, 1, 0.5), (300, 1, 0.5)]
-    coverage = run(client, "read_signal_coverage", **YEARS, tenant="", industry="")
+    coverage = run(
+        client, "read_signal_coverage", **YEARS, tenant="", industry="", use_case="", channel=""
+    )
     assert coverage == [
         ("sms", 3, "click_proxy", 1, 0.333333),
         ("sms", 3, "read_receipt", 1, 0.333333),
@@ -142,7 +166,9 @@ def test_read_latency_and_the_signals_it_rests_on(loaded: tuple[str, Client]) ->
 def test_live_minutes_and_pipeline_freshness(loaded: tuple[str, Client]) -> None:
     _, client = loaded
     since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
-    live = run(client, "live_interactions_per_minute", since=since, tenant="")
+    live = run(
+        client, "live_interactions_per_minute", since=since, tenant="", industry="", use_case=""
+    )
     assert [(channel, n, late) for _, channel, n, late in live] == [("web", 1, 0)]
     (fresh,) = run(client, "pipeline_freshness", topic="fixture")
     partition, _flushed, _watermark, lag, events, dead, late = fresh

@@ -7,6 +7,7 @@ SELECT
 FROM rollup_journeys_daily
 WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
   AND ({tenant:String} = '' OR tenant = {tenant:String})
+  AND ({industry:String} = '' OR industry = {industry:String})
   AND ({use_case:String} = '' OR use_case = {use_case:String})
 GROUP BY year, industry
 ORDER BY year, industry

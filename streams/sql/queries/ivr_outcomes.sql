@@ -8,6 +8,7 @@ FROM
       AND kind = 'ivr_call'
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})
+      AND ({use_case:String} = '' OR use_case = {use_case:String})
     GROUP BY year, outcome
 )
 ORDER BY year, outcome

@@ -1,4 +1,4 @@
--- description: Interactions per minute and channel since a time (the minute rollup keeps the last two days), receipts excluded, with how many arrived late.
+-- description: Interactions per minute and channel since a time (the minute rollup keeps the last two days), receipts excluded, with how many arrived late, for a tenant, industry and use case ('' = all).
 SELECT
     minute,
     channel,
@@ -8,5 +8,7 @@ FROM rollup_interactions_minute
 WHERE minute >= {since:DateTime}
   AND kind != 'message_receipt'
   AND ({tenant:String} = '' OR tenant = {tenant:String})
+  AND ({industry:String} = '' OR industry = {industry:String})
+  AND ({use_case:String} = '' OR use_case = {use_case:String})
 GROUP BY minute, channel
 ORDER BY minute, channel

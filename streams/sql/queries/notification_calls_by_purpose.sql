@@ -9,5 +9,6 @@ WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
   AND kind = 'notification_call'
   AND ({tenant:String} = '' OR tenant = {tenant:String})
   AND ({industry:String} = '' OR industry = {industry:String})
+  AND ({use_case:String} = '' OR use_case = {use_case:String})
 GROUP BY year, purpose
 ORDER BY year, purpose

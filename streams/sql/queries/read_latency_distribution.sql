@@ -8,6 +8,7 @@ FROM
       AND read_signal != '' AND status = ''
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})
+      AND ({use_case:String} = '' OR use_case = {use_case:String})
       AND ({channel:String} = '' OR channel = {channel:String})
     GROUP BY latency_bin_s
     HAVING read_pairs > 0

@@ -12,6 +12,8 @@ FROM
     WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})
+      AND ({use_case:String} = '' OR use_case = {use_case:String})
+      AND ({channel:String} = '' OR channel = {channel:String})
     GROUP BY channel
 ) AS s
 INNER JOIN
@@ -22,6 +24,8 @@ INNER JOIN
       AND read_signal != '' AND status = ''
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({industry:String} = '' OR industry = {industry:String})
+      AND ({use_case:String} = '' OR use_case = {use_case:String})
+      AND ({channel:String} = '' OR channel = {channel:String})
     GROUP BY channel, read_signal
     HAVING read_pairs > 0
 ) AS r ON r.channel = s.channel

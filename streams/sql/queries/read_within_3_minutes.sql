@@ -11,5 +11,6 @@ WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
   AND ({tenant:String} = '' OR tenant = {tenant:String})
   AND ({industry:String} = '' OR industry = {industry:String})
   AND ({use_case:String} = '' OR use_case = {use_case:String})
+  AND ({channel:String} = '' OR channel = {channel:String})
 GROUP BY year, channel
 ORDER BY year, channel

@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dashboard.labels import label
+
 
 def channel_bars(frame: pd.DataFrame) -> alt.Chart:
     """Interactions per channel, largest first."""
@@ -35,6 +37,9 @@ def minute_lines(frame: pd.DataFrame) -> alt.Chart:
 
 def channel_mix_stacked(frame: pd.DataFrame) -> alt.FacetChart:
     """Channel mix per industry and year, each bar stacked to 100%."""
+    # A facet header's label expression is not applied where Streamlit draws it (seen in the
+    # browser test's screenshot): the panels are named by a label column instead.
+    frame = frame.assign(panel=[label("industry", i) for i in frame["industry"]])
     return (
         alt.Chart(frame)
         .mark_bar()
@@ -52,7 +57,7 @@ def channel_mix_stacked(frame: pd.DataFrame) -> alt.FacetChart:
             ],
         )
         .properties(width=140, height=220)
-        .facet(facet=alt.Facet("industry:N", title=None), columns=5)
+        .facet(facet=alt.Facet("panel:N", title=None), columns=5)
         .properties(title="Channel mix per industry and year (100% each)")
     )
 

@@ -18,7 +18,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters
+from dashboard import data, filters, labels
 from streams.clickhouse import queries
 
 STATE_KEY = "journey_page_context"
@@ -120,7 +120,7 @@ def freshness_line(ctx: PageContext) -> str:
     )
     events = f"events up to {ctx.last_day:%Y-%m-%d}" if ctx.last_day else "no events"
     chosen = [
-        f"{name.replace('_', ' ')} {context[name]}"
+        f"{name.replace('_', ' ')} {labels.label(name, context[name])}"
         for name in ("tenant", "industry", "use_case", "channel")
         if context[name] != "all"
     ]
@@ -252,7 +252,7 @@ def altair_spec(chart: alt.Chart | alt.FacetChart) -> dict[str, Any]:
     here only."""
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-    return dict(_convert_altair_to_vega_lite_spec(chart))
+    return labels.readable(dict(_convert_altair_to_vega_lite_spec(chart)))
 
 
 def download(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:

@@ -6,11 +6,13 @@ earlier), so a Monday is compared with a Monday.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import streamlit as st
 
+from dashboard import labels
 from streams import vocabulary as v
 
 ALIGNED_YEAR = timedelta(days=364)
@@ -129,14 +131,17 @@ def sidebar(default_start: date, default_end: date) -> Filters:
         st.caption(f"Comparison: {compare_start} to {compare_end - timedelta(days=1)}")
         tenant = st.text_input("Tenant (empty = all)", "", key="filter_tenant").strip()
         industry = st.selectbox(
-            "Industry", ("", *v.INDUSTRIES), format_func=_all, key="filter_industry"
+            "Industry", ("", *v.INDUSTRIES), format_func=_all("industry"), key="filter_industry"
         )
         use_case = st.selectbox(
-            "Use case", ("", *v.USE_CASES), format_func=_all, key="filter_use_case"
+            "Use case", ("", *v.USE_CASES), format_func=_all("use_case"), key="filter_use_case"
         )
-        channel = st.selectbox("Channel", ("", *v.CHANNELS), format_func=_all, key="filter_channel")
+        channel = st.selectbox(
+            "Channel", ("", *v.CHANNELS), format_func=_all("channel"), key="filter_channel"
+        )
     return Filters(start, end, compare_start, compare_end, tenant, industry, use_case, channel)
 
 
-def _all(value: str) -> str:
-    return value or "all"
+def _all(field: str) -> Callable[[str], str]:
+    """How a filter's options read: their labels, and "all" for none."""
+    return lambda value: labels.label(field, value) if value else "all"

@@ -62,7 +62,9 @@ def live() -> None:
             "live traffic shows here within seconds of being published."
         )
     else:
-        st.altair_chart(charts.minute_lines(per_minute), width="stretch")
+        st.vega_lite_chart(
+            spec=context.altair_spec(charts.minute_lines(per_minute)), width="stretch"
+        )
         st.download_button(
             "Download the last hour per minute (CSV, with its window)",
             per_minute.assign(
@@ -74,7 +76,9 @@ def live() -> None:
             key="download_live_per_minute",
         )
         by_channel = per_minute.groupby("channel")["interactions"].sum().reset_index()
-        st.altair_chart(charts.channel_bars(by_channel), width="stretch")
+        st.vega_lite_chart(
+            spec=context.altair_spec(charts.channel_bars(by_channel)), width="stretch"
+        )
         st.subheader("Newest events (receipts included)")
         if recent.empty:
             st.info("The raw events of the last hour are not in the store (yet).")

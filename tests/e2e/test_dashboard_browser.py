@@ -77,13 +77,13 @@ def test_sidebar_filters_follow_the_reader_across_pages(dashboard: str, browser:
     try:
         open_and_wait(page, dashboard, "Overview")
         page.get_by_test_id("stSelectbox").filter(has_text="Industry").click()
-        page.get_by_role("option", name="retail", exact=True).click()
-        page.get_by_text("filtered to industry retail").wait_for()
+        page.get_by_role("option", name="Retail", exact=True).click()
+        page.get_by_text("filtered to industry Retail").wait_for()
         page.get_by_test_id("stSidebarNav").get_by_text("Channel mix").click()
         import time
 
         drawn = wait_drawn(page, "Channel mix", time.monotonic())
         assert drawn.exceptions == []
-        assert page.get_by_text("filtered to industry retail").count() == 1
+        assert page.get_by_text("filtered to industry Retail").count() == 1
     finally:
         page.close()

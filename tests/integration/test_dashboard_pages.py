@@ -157,7 +157,7 @@ def test_sidebar_filters_apply_to_the_page(
     app = open_page(loaded[0], "channel_mix", monkeypatch, filter_industry="retail")
     by_industry, _ = chart_frames(app)
     assert set(by_industry["industry"]) == {"retail"}
-    assert "industry retail" in app.caption[0].value
+    assert "industry Retail" in app.caption[0].value
 
 
 # Every filter set at once: each query must take each one, or the page must say it does not.

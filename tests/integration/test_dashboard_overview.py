@@ -35,6 +35,9 @@ def test_overview_cards_with_change_versus_the_aligned_year(
     assert cards["IVR mean call duration (s)"].value == "90.0"
     # 2020 (aligned) had 1 interaction (one SMS send): +800%.
     assert cards["Interactions"].delta == "+800.0%"
+    # A share moves in percentage points (all of 2021's timed reads within 3 minutes, none of
+    # 2020's).
+    assert cards["Read within 3 minutes"].delta == "+100.0 pts"
     assert any("compared with" in c.value for c in app.caption)
 
 

@@ -37,3 +37,17 @@ st.caption(
 )
 coverage = context.run("read_signal_coverage", ctx.filters.params())
 context.chart(coverage, charts.coverage_bars, "read_signal_coverage", ctx)
+
+st.subheader("Two-way messaging: sends the customer replied to, by purpose")
+st.caption(
+    "A send counts once however many replies it got; the reply rate is replied sends over "
+    "sends of that purpose."
+)
+replies = context.run("replied_sends_by_purpose", ctx.filters.both_params())
+context.chart(
+    replies,
+    lambda f: charts.grouped_bars(f, "purpose", "reply_rate", "year", "Reply rate per year"),
+    "replied_sends_by_purpose",
+    ctx,
+    empty="No message was sent with a purpose in this period.",
+)

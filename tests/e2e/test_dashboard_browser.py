@@ -26,7 +26,7 @@ CHARTS = {
     "Channel mix": 2,
     "Use cases": 2,
     "Voice": 2,
-    "Messaging": 4,
+    "Messaging": 5,
     "Journeys": 1,
     "Live": 2,
     "Report": 1,

@@ -115,12 +115,17 @@ def test_voice_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch)
 
 def test_messaging_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "messaging", monkeypatch)
-    volume, read_fast, latency, coverage = chart_frames(app)
+    volume, read_fast, latency, coverage, replies = chart_frames(app)
     assert rows(volume, "year", "channel", "sends") == [(2020, "sms", 1), (2021, "sms", 2)]
     assert rows(read_fast, "year", "read_within_3_min_share") == [(2020, 0.0), (2021, 1.0)]
     assert rows(latency, "latency_bin_s", "read_pairs") == [(60, 1)]
     assert rows(coverage, "channel", "read_signal", "share_of_sends") == [
         ("sms", "read_receipt", 0.5)
+    ]
+    # The page fixture holds sends but no reply (EVERY_TABLE adds one, for the views' tests).
+    assert rows(replies, "year", "purpose", "sends", "replied_sends") == [
+        (2020, "delivery", 1, 0),
+        (2021, "delivery", 2, 0),
     ]
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from deploy.local.processes import LaunchError
 from streams.clickhouse.local_accounts import url_for
-from streams.errors import JourneyError, first_line
+from streams.errors import JourneyError, LaunchError, first_line
 from streams.settings import Settings, env_name_at, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]

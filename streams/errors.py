@@ -16,6 +16,12 @@ class JourneyError(Exception):
     """Base of the errors that carry a message meant for the person at the terminal."""
 
 
+class LaunchError(RuntimeError):
+    """A local part could not be started; the message says what and where its log is (raised
+    by ``deploy.local``, reported by the CLI: declared here so the CLI needs nothing of the
+    local stack until a command uses it)."""
+
+
 class ServiceUnreachable(JourneyError):
     """An external system (Kafka, ClickHouse) could not be reached."""
 

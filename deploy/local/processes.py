@@ -16,9 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class LaunchError(RuntimeError):
-    """A local part could not be started; the message says what and where its log is."""
+# Re-exported: the local parts raise it from here; it lives with the CLI's other errors.
+from streams.errors import LaunchError as LaunchError
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,12 @@ COMPARISONS = {
 
 
 def aligned_comparison(start: date, end: date) -> tuple[date, date]:
-    """The same period a year earlier, on the same weekdays."""
-    return start - ALIGNED_YEAR, end - ALIGNED_YEAR
+    """The same period a year earlier, on the same weekdays: 52 weeks earlier, or 53 for a
+    period longer than 52 weeks (a whole year is 365 or 366 days), so the two never overlap
+    and have the same length."""
+    weeks = max(ALIGNED_YEAR.days // 7, -(-(end - start).days // 7))
+    shift = timedelta(weeks=weeks)
+    return start - shift, end - shift
 
 
 def comparison_period(start: date, end: date, mode: str) -> tuple[date, date]:

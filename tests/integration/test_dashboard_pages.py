@@ -65,7 +65,7 @@ def test_every_page_draws_says_how_fresh_and_offers_csv(
     assert not app.error, [e.value for e in app.error]
     freshness = app.caption[0].value
     assert "last updated" in freshness and "Showing 2021-01-01 to 2021-12-31" in freshness
-    assert "compared with 2020-01-03 to 2021-01-01" in freshness
+    assert "compared with 2019-12-27 to 2020-12-25" in freshness
     assert download_labels(app), "every page offers its figures as CSV"
     assert all("with the filters" in label for label in download_labels(app))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -110,3 +110,15 @@ def test_a_loss_warns_on_the_periods_its_records_could_belong_to() -> None:
 
 def in_2021_span() -> tuple[date, date]:
     return date(2021, 1, 1), date(2022, 1, 1)
+
+
+def test_an_aligned_full_year_does_not_overlap_the_year_it_is_compared_with() -> None:
+    start, end = date(2021, 1, 1), date(2022, 1, 1)
+    compare_start, compare_end = comparison_period(start, end, "aligned_year")
+    assert compare_end <= start  # it ended at 2021-01-02 (one day inside 2021) before
+    assert (compare_start, compare_end) == (date(2019, 12, 27), date(2020, 12, 26))
+    assert compare_end - compare_start == end - start
+    assert compare_start.weekday() == start.weekday()
+    # A leap year: 366 days, still 53 weeks back.
+    leap = comparison_period(date(2020, 1, 1), date(2021, 1, 1), "aligned_year")
+    assert leap[1] <= date(2020, 1, 1) and leap[1] - leap[0] == timedelta(days=366)

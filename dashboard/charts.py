@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from dashboard.labels import COUNTS, label
+from dashboard.labels import label
 
 
 def channel_bars(frame: pd.DataFrame) -> alt.Chart:
@@ -151,12 +151,6 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, color: str, title: str) ->
 
     Shares and rates (a ``y`` ending in ``share`` or ``rate``) read as percentages."""
     percent = y.endswith(("share", "rate"))
-    if percent:
-        axis = alt.Axis(format="%")
-    elif y in COUNTS:  # whole numbers: no tick at half a call
-        axis = alt.Axis(format=",d", tickMinStep=1)
-    else:
-        axis = alt.Axis(format=",~r")
     return (
         alt.Chart(frame, title=title)
         .mark_bar()
@@ -166,7 +160,7 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, color: str, title: str) ->
             y=alt.Y(
                 f"{y}:Q",
                 title=y.replace("_", " ").capitalize(),
-                axis=axis,
+                axis=alt.Axis(format="%" if percent else ",~r"),
             ),
             color=alt.Color(f"{color}:N", title=color.replace("_", " ").capitalize()),
             tooltip=[

@@ -186,5 +186,5 @@ def _encode(channel: str, enc: dict[str, Any]) -> None:
         and enc.get("stack") != "normalize"  # a share, shown as one
     ):
         axis = _guide(enc, "axis")
-        if axis is not None and "format" not in axis:
+        if axis is not None and "%" not in axis.get("format", ""):
             axis.update({"format": ",d", "tickMinStep": 1})

@@ -193,7 +193,9 @@ def records_status(settings: Settings) -> PartStatus:
         return PartStatus("records", True, f"losses not checked ({first_line(exc, 120)})")
     if not found:
         return PartStatus("records", True, "none lost before they were applied")
-    by_partition = {p: n for (_t, p), n in found.items()}
+    by_partition: dict[int, int] = {}
+    for (_topic, p), n in found.items():
+        by_partition[p] = by_partition.get(p, 0) + n
     return PartStatus("records", False, "; ".join(loss_reasons(by_partition)))
 
 

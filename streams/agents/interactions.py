@@ -261,18 +261,13 @@ def register(
         await take_leases(sorted(tp.partition for tp in mine))
         await progress.reload(sink)
         earliest = await app.consumer.earliest_offsets(*mine)
-        offsets = {
-            tp: max(
-                progress.confirmed.get(tp.partition, UNSEEN).offset + 1,
-                int(earliest.get(tp) or 0),
-            )
-            for tp in mine
-        }
+        # Per partition: the next offset ClickHouse does not hold, and the log start.
+        resume = {tp.partition: progress.confirmed.get(tp.partition, UNSEEN).offset + 1
+                  for tp in mine}  # fmt: skip
+        log_start = {tp.partition: int(earliest.get(tp) or 0) for tp in mine}
+        offsets = {tp: max(resume[tp.partition], log_start[tp.partition]) for tp in mine}
         progress.starts.update({tp.partition: offset for tp, offset in offsets.items()})
-        lost = lost_offsets(
-            {tp.partition: progress.confirmed.get(tp.partition, UNSEEN).offset + 1 for tp in mine},
-            {tp.partition: int(earliest.get(tp) or 0) for tp in mine},
-        )
+        lost = lost_offsets(resume, log_start)
         if lost:
             await record_losses(lost)
         await read_losses()

@@ -228,6 +228,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         late_fraction=args.late,
         duplicate_fraction=args.duplicates,
         receipt_first_fraction=args.receipts_first,
+        overtaken_fraction=args.overtaken,
         malformed_fraction=args.malformed,
     )
     sim = simulator_for(settings, args.seed, disorder=disorder)
@@ -460,6 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="fraction of receipts published before their send",
+    )
+    sim.add_argument(
+        "--overtaken",
+        type=float,
+        default=0.0,
+        help="fraction of read messages with a later signal too, published before the earlier",
     )
     sim.add_argument(
         "--malformed", type=float, default=0.0, help="fraction of malformed records added"

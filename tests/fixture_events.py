@@ -179,8 +179,8 @@ def load_fixture(
         )
         for i, e in enumerate(events)
     ]
-    # ingest_facts as migrations before 0005 made it lacks the columns 0005 and 0006 added
-    later = frozenset({"epoch", "original_size", "original_sha256"})
+    # ingest_facts as migrations before 0005 made it lacks the columns 0005, 0006 and 0009 added
+    later = frozenset({"epoch", "original_size", "original_sha256", "sign"})
     write_like_the_worker(
         client,
         records,

@@ -149,12 +149,13 @@ class _Decided:
     offsets: list[int] = field(default_factory=list)
     stamps: list[int] = field(default_factory=list)  # Kafka timestamps, ms
     late: list[int] = field(default_factory=list)
-    # (event, first-seen, partition, offset, stamp, new journey, new channel)
-    journeys: list[tuple[Event, First, int, int, int, int, int]] = field(default_factory=list)
-    # (event, send, read, partition, offset, stamp)
-    pairs: list[tuple[Event, Send, Read, int, int, int]] = field(default_factory=list)
-    # (event, send, reply, partition, offset, stamp): the same for a send and its first reply
-    replies: list[tuple[Event, Send, Read, int, int, int]] = field(default_factory=list)
+    # (event, first, partition, offset, stamp, journeys, channels, sign): sign -1 retracts
+    # what an earlier count put in a cell the journey left (a correction)
+    journeys: list[tuple[Event, First, int, int, int, int, int, int]] = field(default_factory=list)
+    # (event, send, read, partition, offset, stamp, sign)
+    pairs: list[tuple[Event, Send, Read, int, int, int, int]] = field(default_factory=list)
+    # (event, send, reply, partition, offset, stamp, sign): the same for a send and its reply
+    replies: list[tuple[Event, Send, Read, int, int, int, int]] = field(default_factory=list)
 
 
 def plan_flush(
@@ -272,41 +273,57 @@ def _apply(
         if ms > state.t:
             state.t = ms
 
+        # The journey: counted once, with its channels, in the cell of its earliest event.
         first = state.first
-        new_journey = 0
+        channel = event.channel
+        new_channel = channel not in state.channels
+        if new_channel:
+            state.channels[channel] = offset
         if first is None:
             first = state.first = First(offset, ms, event.tenant, event.industry, event.use_case)
-            new_journey = 1
-        channel = event.channel
-        new_channel = 0
-        if channel not in state.channels:
-            state.channels[channel] = offset
-            new_channel = 1
-        if new_journey or new_channel:
-            journeys.append((event, first, p, offset, stamps[i], new_journey, new_channel))
+            journeys.append((event, first, p, offset, stamps[i], 1, 1, 1))
+        elif ms <= first.occurred_ms and _earlier_first(ms, event, first):
+            # An earlier event arrived late: the journey moves to its cell (a correction).
+            state.firsts.append(first)
+            moved = state.first = First(offset, ms, event.tenant, event.industry, event.use_case)
+            counted = len(state.channels)
+            journeys.append((event, first, p, offset, stamps[i], 1, counted - new_channel, -1))
+            journeys.append((event, moved, p, offset, stamps[i], 1, counted, 1))
+        elif new_channel:
+            journeys.append((event, first, p, offset, stamps[i], 0, 1, 1))
 
         kind = event.kind
         if kind == "message_sent":
             message = _message(state, event)
-            if message.send is None:
-                message.send = Send(
+            old_send = message.send
+            if old_send is None or (ms <= old_send.sent_ms and _earlier_send(ms, event, old_send)):
+                send = message.send = Send(
                     offset, ms, event.purpose, channel, event.tenant, event.industry,
                     event.use_case,
                 )  # fmt: skip
-                if message.read is not None:
-                    pairs.append((event, message.send, message.read, p, offset, stamps[i]))
-                if message.reply is not None:
-                    replies.append((event, message.send, message.reply, p, offset, stamps[i]))
+                if old_send is not None:
+                    message.sends.append(old_send)
+                for half, found in ((message.read, pairs), (message.reply, replies)):
+                    if half is not None:
+                        if old_send is not None:
+                            found.append((event, old_send, half, p, offset, stamps[i], -1))
+                        found.append((event, send, half, p, offset, stamps[i], 1))
         elif kind == "message_receipt" and event.read_signal:
             message = _message(state, event)
-            if message.read is None:
-                message.read = Read(offset, ms, event.read_signal)
-                if message.send is not None:
-                    pairs.append((event, message.send, message.read, p, offset, stamps[i]))
-            if event.read_signal == "reply_proxy" and message.reply is None:
-                message.reply = Read(offset, ms, event.read_signal)
-                if message.send is not None:
-                    replies.append((event, message.send, message.reply, p, offset, stamps[i]))
+            signal = event.read_signal
+            old_read = message.read
+            if _earlier_read(ms, signal, old_read):
+                read = message.read = Read(offset, ms, signal)
+                if old_read is not None:
+                    message.reads.append(old_read)
+                _pair(message.send, old_read, read, pairs, event, p, offset, stamps[i])
+            if signal == "reply_proxy":
+                old_reply = message.reply
+                if _earlier_read(ms, signal, old_reply):
+                    reply = message.reply = Read(offset, ms, signal)
+                    if old_reply is not None:
+                        message.replies.append(old_reply)
+                    _pair(message.send, old_reply, reply, replies, event, p, offset, stamps[i])
     part.watermark_ms = watermark
     st.duplicates += len(events) - len(kept)
     st.events += len(kept)
@@ -331,6 +348,57 @@ def _message(state: JourneyState, event: Event) -> Message:
     if message is None:
         message = state.messages[key] = Message()
     return message
+
+
+# ---- "first" is first by event time ------------------------------------------------------
+# Of two candidates, the earlier by event time wins; in the same millisecond, the one whose
+# counted fields sort first. Candidates alike in every counted field are interchangeable, so
+# whichever arrives first may stay. Callers test ``ms <=`` the current one's time first (the
+# common case, an event later than the current first, costs one comparison).
+
+
+def _earlier_first(ms: int, event: Event, first: First) -> bool:
+    """Whether ``event`` at ``ms`` is a journey's first event rather than ``first``."""
+    if ms < first.occurred_ms:
+        return True
+    return (event.tenant, event.industry, event.use_case) < (
+        first.tenant, first.industry, first.use_case,
+    )  # fmt: skip
+
+
+def _earlier_send(ms: int, event: Event, send: Send) -> bool:
+    """Whether ``event`` at ``ms`` is a message's send rather than ``send`` (one message id
+    sent twice)."""
+    if ms < send.sent_ms:
+        return True
+    return (event.purpose, event.channel, event.tenant, event.industry, event.use_case) < (
+        send.purpose, send.channel, send.tenant, send.industry, send.use_case,
+    )  # fmt: skip
+
+
+def _earlier_read(ms: int, signal: str, read: Read | None) -> bool:
+    """Whether a signal at ``ms`` is a message's first read signal (or reply) rather than
+    ``read``."""
+    return read is None or ms < read.read_ms or (ms == read.read_ms and signal < read.signal)
+
+
+def _pair(
+    send: Send | None,
+    old: Read | None,
+    new: Read,
+    found: list[tuple[Event, Send, Read, int, int, int, int]],
+    event: Event,
+    p: int,
+    offset: int,
+    stamp: int,
+) -> None:
+    """A message's signal became ``new`` (it was ``old``): with a send, the pair it made
+    with ``old`` is retracted (a correction) and the pair with ``new`` counted."""
+    if send is None:
+        return
+    if old is not None:
+        found.append((event, send, old, p, offset, stamp, -1))
+    found.append((event, send, new, p, offset, stamp, 1))
 
 
 # ---- the facts of a flush, column by column -----------------------------------------------
@@ -366,8 +434,9 @@ def _interaction_facts(topic: str, d: _Decided, facts: Facts) -> None:
 
 
 def _journey_facts(topic: str, d: _Decided, facts: Facts) -> None:
-    """A journey first seen (``journeys`` = 1) and/or a channel new to it, counted in the
-    hour and cell of the journey's first-seen event."""
+    """A journey new (``journeys`` = 1) and/or a channel new to it, counted in the hour and
+    cell of the journey's earliest event; a journey whose earliest event changed is retracted
+    from its old cell (``sign`` -1, with the channels counted there) and counted in the new."""
     rows = d.journeys
     n = len(rows)
     facts.add(
@@ -391,16 +460,17 @@ def _journey_facts(topic: str, d: _Decided, facts: Facts) -> None:
             "kafka_timestamp": _clamped([r[4] for r in rows]),
             "journeys": [r[5] for r in rows],
             "journey_channels": [r[6] for r in rows],
+            "sign": [r[7] for r in rows],
         },
     )
 
 
 def _pair_facts(
-    topic: str, fact: str, rows: list[tuple[Event, Send, Read, int, int, int]], facts: Facts
+    topic: str, fact: str, rows: list[tuple[Event, Send, Read, int, int, int, int]], facts: Facts
 ) -> None:
     """A send and its first read signal (``read_pair``) or first reply (``reply``), in the
     send's hour and cell; latency in ``duration_ms`` (a signal stamped before its send, clock
-    skew, counts as 0)."""
+    skew, counts as 0). ``sign`` -1 retracts a pair an earlier signal (or send) replaced."""
     n = len(rows)
     latencies = [max(0, r[2].read_ms - r[1].sent_ms) for r in rows]
     facts.add(
@@ -427,6 +497,7 @@ def _pair_facts(
             "kafka_timestamp": _clamped([r[5] for r in rows]),
             "duration_ms": latencies,
             "bucket_s": [latency_bucket(ms) for ms in latencies],
+            "sign": [r[6] for r in rows],
         },
     )
 

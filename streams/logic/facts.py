@@ -1,7 +1,9 @@
 """The rows of one insert into ``ingest_facts``, built column by column, every column by name.
 
-A flush is one insert (docs/exactly-once.md). Its rows are of five kinds (the ``fact``
-column): ``interaction``, ``journey``, ``read_pair``, ``dead_letter`` and ``progress``. Each
+A flush is one insert (docs/exactly-once.md). Its rows are of six kinds (the ``fact``
+column): ``interaction``, ``journey``, ``read_pair``, ``reply``, ``dead_letter`` and
+``progress``; a ``journey``, ``read_pair`` or ``reply`` row with ``sign`` -1 retracts one
+counted before (a correction: a later-arriving event was the earlier one). Each
 kind fills the columns it has and leaves the others at their defaults. Rows are never built as
 Python lists of 41 values: each kind adds a *block*, a few named columns of equal length built
 by list comprehensions over the decided records, and :meth:`Facts.columns` lays the blocks end
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from streams.decoder import Event
 
-# Column → type as sent. Order is the table's (migrations 0002, 0005, 0006).
+# Column → type as sent. Order is the table's (migrations 0002, 0005, 0006, 0009).
 FACT_TYPES: dict[str, str] = {
     "fact": "String",
     "event_id": "String",
@@ -65,13 +67,15 @@ FACT_TYPES: dict[str, str] = {
     "lag": "Int64",
     "worker": "String",
     "epoch": "UInt64",  # the writer's lease on the partition (migration 0005)
+    # +1 counts a row, -1 retracts one counted before (a correction, migration 0009)
+    "sign": "Int8",
 }
 FACT_COLUMNS: tuple[str, ...] = tuple(FACT_TYPES)
 # Times are sent as milliseconds since the epoch (DateTime64(3) ticks): no datetime objects.
 _DEFAULTS: dict[str, Any] = {"String": "", "Float64": 0.0, "Bool": False}
 # A String column is sent either as text or as bytes, never a mix: ``original`` holds the
 # bytes of rejected records.
-_COLUMN_DEFAULTS: dict[str, Any] = {"original": b""}
+_COLUMN_DEFAULTS: dict[str, Any] = {"original": b"", "sign": 1}
 
 
 def default(column: str) -> Any:

@@ -7,6 +7,14 @@ other half (read pairs). Every entry carries the Kafka offset of the record that
 replay can ask for the state *as it was* before a record (``as_of``): the state may be ahead of
 ClickHouse (written before an insert that never landed), never behind it.
 
+"First" always means first by event time, never first to arrive: a journey's first event, a
+message's send, its first read signal and its first reply are each the *earliest* by
+``occurred_at``, and of two in the same millisecond the one whose counted fields sort first
+(``earliest`` in streams/logic/aggregate.py): the answer does not depend on the order the
+events arrive in. An entry that a later-arriving, earlier event displaces is kept in a short
+list beside it (``firsts``, ``sends``, ``reads``, ``replies``), so ``as_of`` can restore it
+for a replay; those lists are empty (one byte each) when events arrive in order.
+
 Stored as MessagePack arrays (msgspec, encoded and decoded in C), keyed by the journey id in
 the worker's RocksDB store and its changelog topic. Event and message ids are kept as 64-bit
 XXH3 hashes: for a journey of n distinct ids the chance that two share a hash is at most
@@ -19,12 +27,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 import xxhash
 
 id_hash = xxhash.xxh3_64_intdigest
+
+
+# Every struct is stored as an array: a field added at the end with a default keeps every
+# stored state readable.
 
 
 class Send(msgspec.Struct, array_like=True):
@@ -40,7 +52,7 @@ class Send(msgspec.Struct, array_like=True):
 
 
 class Read(msgspec.Struct, array_like=True):
-    """A message's first read signal."""
+    """A message's first read signal (or first reply)."""
 
     offset: int
     read_ms: int
@@ -50,18 +62,24 @@ class Read(msgspec.Struct, array_like=True):
 class Message(msgspec.Struct, array_like=True):
     """The two halves of a read pair, either may come first; and the first reply to the
     message (a ``reply_proxy`` signal, read first or not), which with the send makes a replied
-    send. (A state stored before replies were kept decodes with ``reply`` None.)"""
+    send. (A state stored before replies were kept decodes with ``reply`` None.)
+
+    ``sends``, ``reads`` and ``replies`` hold what an earlier event displaced, in the order it
+    happened (offsets rising), so ``as_of`` can restore it."""
 
     send: Send | None = None
     read: Read | None = None
     reply: Read | None = None
+    sends: list[Send] = msgspec.field(default_factory=list)
+    reads: list[Read] = msgspec.field(default_factory=list)
+    replies: list[Read] = msgspec.field(default_factory=list)
 
 
 _NOTHING = Message()
 
 
 class First(msgspec.Struct, array_like=True):
-    """The journey's first-seen event: where (which hour and cell) the journey is counted."""
+    """The journey's earliest event: where (which hour and cell) the journey is counted."""
 
     offset: int
     occurred_ms: int
@@ -76,7 +94,8 @@ class JourneyState(msgspec.Struct, array_like=True):
     ``h`` is the highest offset that wrote to it (how far it has seen: recovery keeps, per
     journey, the state that has seen the most), ``t`` the latest event time (for expiry).
     ``events`` maps event-id hash to the offset that counted it, ``channels`` each channel to
-    the offset that first used it, ``messages`` message-id hash to its send and read."""
+    the offset that first used it, ``messages`` message-id hash to its send and read,
+    ``firsts`` the earliest events that an even earlier one displaced (offsets rising)."""
 
     h: int = -1
     t: int = 0
@@ -84,13 +103,14 @@ class JourneyState(msgspec.Struct, array_like=True):
     channels: dict[str, int] = msgspec.field(default_factory=dict)
     first: First | None = None
     messages: dict[int, Message] = msgspec.field(default_factory=dict)
+    firsts: list[First] = msgspec.field(default_factory=list)
 
 
 class _Head(msgspec.Struct, array_like=True):
     """The first two fields only: what recovery and the expiry sweep need."""
 
-    h: int
-    t: int
+    h: int = -1
+    t: int = 0
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -125,22 +145,38 @@ def supersedes(incoming: bytes | None, current: bytes | None) -> bool:
     return head(incoming)[0] >= head(current)[0]
 
 
+class _Versioned(Protocol):
+    offset: int
+
+
+_V = TypeVar("_V", bound=_Versioned)
+
+
+def _before(current: _V | None, displaced: list[_V], offset: int) -> tuple[_V | None, list[_V]]:
+    """The entry in force before ``offset`` and the ones it had displaced (``displaced`` and
+    then ``current`` were written at rising offsets)."""
+    if current is None or current.offset < offset:
+        return current, displaced
+    kept = [v for v in displaced if v.offset < offset]
+    return (kept[-1], kept[:-1]) if kept else (None, [])
+
+
 def as_of(state: JourneyState, offset: int) -> JourneyState:
     """The state as it was before ``offset`` was processed (entries written at or after it,
-    by a pass whose insert never reached ClickHouse, are dropped)."""
+    by a pass whose insert never reached ClickHouse, are dropped, and what they displaced is
+    restored)."""
     if state.h < offset:
         return state
     messages: dict[int, Message] = {}
     for key, message in state.messages.items():
-        kept = Message(
-            message.send if message.send is not None and message.send.offset < offset else None,
-            message.read if message.read is not None and message.read.offset < offset else None,
-            message.reply if message.reply is not None and message.reply.offset < offset else None,
-        )
+        send, sends = _before(message.send, message.sends, offset)
+        read, reads = _before(message.read, message.reads, offset)
+        reply, replies = _before(message.reply, message.replies, offset)
+        kept = Message(send, read, reply, sends, reads, replies)
         if kept != _NOTHING:
             messages[key] = kept
     events = {k: o for k, o in state.events.items() if o < offset}
-    first = state.first if state.first is not None and state.first.offset < offset else None
+    first, firsts = _before(state.first, state.firsts, offset)
     return JourneyState(
         h=max(events.values(), default=-1),
         t=state.t,
@@ -148,6 +184,7 @@ def as_of(state: JourneyState, offset: int) -> JourneyState:
         channels={k: o for k, o in state.channels.items() if o < offset},
         first=first,
         messages=messages,
+        firsts=firsts,
     )
 
 

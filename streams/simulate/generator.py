@@ -53,6 +53,10 @@ class Disorder:
     duplicate_fraction: float = 0.0  # published twice with the same event_id
     receipt_first_fraction: float = 0.0  # a receipt published before its send
     malformed_fraction: float = 0.0  # records that break the contract
+    # of read messages: a later signal too (a click or reply after the read) whose record
+    # overtakes the earlier one's, so the worker first pairs the send with the wrong signal
+    # and corrects it when the earlier one arrives (docs/exactly-once.md)
+    overtaken_fraction: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +353,10 @@ class Simulator:
                     publish = sent_at - int(rng.uniform(1, 5000))  # overtakes its send
                 else:
                     publish = max(publish, sent_at + 1)
+                if ev.get("read_signal") and rng.random() < d.overtaken_fraction:
+                    later = self._later_signal(ev)
+                    overtakes = publish - int(rng.uniform(1, 2000))
+                    fixed.append(SimRecord(overtakes, rec.key, later, None, "valid"))
             fixed.append(SimRecord(publish, rec.key, ev, None, "valid"))
             if ev["kind"] != "message_receipt" and rng.random() < d.duplicate_fraction:
                 again = publish + int(rng.uniform(1000, 3_600_000))
@@ -357,6 +365,18 @@ class Simulator:
                 fixed.append(SimRecord(publish + 1, rec.key, None, malformed(rng, ev), "malformed"))
         fixed.sort(key=lambda r: r.publish_ms)
         return fixed
+
+    def _later_signal(self, receipt: dict[str, Any]) -> dict[str, Any]:
+        """A second read signal of the message ``receipt`` is about, 5 s to 10 min after it:
+        a click after a read receipt, a reply after a click or a read."""
+        signal = "click_proxy" if receipt["read_signal"] == "read_receipt" else "reply_proxy"
+        return {
+            **receipt,
+            "event_id": self._next_id("r"),
+            "occurred_at": receipt["occurred_at"] + int(self.rng.uniform(5, 600) * 1000),
+            "status": {"click_proxy": "clicked", "reply_proxy": "replied"}[signal],
+            "read_signal": signal,
+        }
 
     # ---- live ----------------------------------------------------------------------------
     def live(self, now_ms: int, rate: float, max_span_ms: int = 10 * 60_000) -> Iterator[SimRecord]:

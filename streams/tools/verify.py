@@ -17,10 +17,11 @@ wrong is wrong on both sides: what a metric *means* is proven by the unit tests 
 and the named queries' tests, not here.)
 
 Semantics (docs/exactly-once.md): an event counts once per (journey_id, event_id); lateness
-is against the partition's event-time watermark of first-seen events; a journey is attributed
-to the hour of its first-seen event; a send and its first read signal make one read pair in
-the send's hour, latency clamped at zero; a send and its first reply (``reply_proxy``, the
-first read signal or a later one) make one replied send, the same way.
+is against the partition's event-time watermark of first-seen events; "first" is first by
+event time, never by arrival: a journey is attributed to the hour of its earliest event; a
+send and its earliest read signal make one read pair in the send's hour, latency clamped at
+zero; a send and its earliest reply (``reply_proxy``, the first read signal or a later one)
+make one replied send, the same way.
 """
 
 from __future__ import annotations
@@ -61,16 +62,21 @@ class Truth:
 
 
 def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) -> Truth:
-    """The fact rows implied by the records, each partition given in offset order."""
+    """The fact rows implied by the records, each partition given in offset order.
+
+    "First" is first by event time (docs/exactly-once.md): a journey's earliest event, a
+    message's earliest send, earliest read signal and earliest reply, each the minimum of
+    (event time, the fields counted) over every event, whatever order they arrived in. So
+    the truth is one net row per journey and per pair, where the worker writes corrections
+    as it goes (the views sum both the same)."""
     truth = Truth()
     seen: set[tuple[str, str]] = set()
-    first_seen: dict[str, tuple[int, str, str, str]] = {}
+    firsts: dict[str, tuple[int, str, str, str, Event]] = {}
     channels: dict[str, set[str]] = defaultdict(set)
-    sends: dict[tuple[str, str], tuple[Event, int]] = {}
-    reads: dict[tuple[str, str], tuple[int, str]] = {}
-    replies: dict[tuple[str, str], tuple[int, str]] = {}
+    sends: dict[tuple[str, str], tuple[int, str, str, str, str, str, Event]] = {}
+    reads: dict[tuple[str, str], tuple[int, str, Event]] = {}
+    replies: dict[tuple[str, str], tuple[int, str, Event]] = {}
     events: list[tuple[Event, int, int, SourceRecord]] = []  # event, time, late, record
-    journeys: list[tuple[Event, int, int, int]] = []  # event, first-seen time, journeys, channels
     rejected: list[Rejected] = []
     for records in partitions:
         watermark = 0
@@ -85,31 +91,34 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
                 truth.duplicates += 1
                 continue
             seen.add((e.journey_id, e.event_id))
+            # Lateness is about arrival by definition: behind the partition's watermark.
             events.append((e, at, int(at < watermark - rules.grace_ms), record))
             watermark = max(watermark, at)
-            new_journey = e.journey_id not in first_seen
-            if new_journey:
-                first_seen[e.journey_id] = (at, e.tenant, e.industry, e.use_case)
-            new_channel = e.channel not in channels[e.journey_id]
+            _keep_min(firsts, e.journey_id, (at, e.tenant, e.industry, e.use_case, e))
             channels[e.journey_id].add(e.channel)
-            if new_journey or new_channel:
-                journeys.append(
-                    (e, first_seen[e.journey_id][0], int(new_journey), int(new_channel))
-                )
             message = (e.journey_id, e.message_id)
-            if e.kind == "message_sent" and message not in sends:
-                sends[message] = (e, at)
+            if e.kind == "message_sent":
+                counted = (e.purpose, e.channel, e.tenant, e.industry, e.use_case)
+                _keep_min(sends, message, (at, *counted, e))
             elif e.kind == "message_receipt" and e.read_signal:
-                reads.setdefault(message, (at, e.read_signal))
+                _keep_min(reads, message, (at, e.read_signal, e))
                 if e.read_signal == "reply_proxy":
-                    replies.setdefault(message, (at, e.read_signal))
+                    _keep_min(replies, message, (at, e.read_signal, e))
     _interaction_rows(truth.facts, events)
-    _journey_rows(truth.facts, journeys, first_seen)
+    _journey_rows(truth.facts, firsts, channels)
     for fact, signals in (("read_pair", reads), ("reply", replies)):
-        pairs = [(send, at, signals[m]) for m, (send, at) in sends.items() if m in signals]
+        pairs = [(send[-1], send[0], signals[m]) for m, send in sends.items() if m in signals]
         _pair_rows(truth.facts, fact, pairs)
     _dead_rows(truth.facts, rejected)
     return truth
+
+
+def _keep_min(found: dict[Any, Any], key: Any, candidate: tuple[Any, ...]) -> None:
+    """Keep the smallest candidate per key by its counted fields (the last item, the event
+    itself, never takes part: candidates alike in every counted field are interchangeable)."""
+    current = found.get(key)
+    if current is None or candidate[:-1] < current[:-1]:
+        found[key] = candidate
 
 
 def _interaction_rows(facts: Facts, rows: list[tuple[Event, int, int, SourceRecord]]) -> None:
@@ -131,29 +140,31 @@ def _interaction_rows(facts: Facts, rows: list[tuple[Event, int, int, SourceReco
 
 def _journey_rows(
     facts: Facts,
-    rows: list[tuple[Event, int, int, int]],
-    first_seen: dict[str, tuple[int, str, str, str]],
+    firsts: dict[str, tuple[int, str, str, str, Event]],
+    channels: dict[str, set[str]],
 ) -> None:
-    """A journey first seen and/or a channel new to it, in the journey's first-seen cell."""
-    firsts = [first_seen[e.journey_id] for e, *_ in rows]
+    """Each journey once, with the channels it used, in the cell of its earliest event."""
+    rows = list(firsts.items())
     facts.add(
         "journey",
         len(rows),
         {
-            "kind": [e.kind for e, *_ in rows],
-            "occurred_at": [at for _, at, _, _ in rows],
-            "tenant": [f[1] for f in firsts],
-            "industry": [f[2] for f in firsts],
-            "use_case": [f[3] for f in firsts],
-            "channel": [e.channel for e, *_ in rows],
-            "journey_id": [e.journey_id for e, *_ in rows],
-            "journeys": [j for _, _, j, _ in rows],
-            "journey_channels": [c for *_, c in rows],
+            "kind": [first[-1].kind for _, first in rows],
+            "occurred_at": [first[0] for _, first in rows],
+            "tenant": [first[1] for _, first in rows],
+            "industry": [first[2] for _, first in rows],
+            "use_case": [first[3] for _, first in rows],
+            "channel": [first[-1].channel for _, first in rows],
+            "journey_id": [journey for journey, _ in rows],
+            "journeys": [1] * len(rows),
+            "journey_channels": [len(channels[journey]) for journey, _ in rows],
         },
     )
 
 
-def _pair_rows(facts: Facts, fact: str, rows: list[tuple[Event, int, tuple[int, str]]]) -> None:
+def _pair_rows(
+    facts: Facts, fact: str, rows: list[tuple[Event, int, tuple[int, str, Event]]]
+) -> None:
     """A send and its first read signal (or reply), in the send's cell; latency clamped at
     zero."""
     latencies = [max(0, read[0] - at) for _, at, read in rows]

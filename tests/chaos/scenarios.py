@@ -42,7 +42,12 @@ from tests.support import TEST_ACCOUNTS, account_url, free_port, settings_env, u
 CACHE = Path.home() / ".cache" / "journey-telemetry"
 LAB_DATABASES = 64  # more than the scenarios of a run need
 CLEAN = Disorder()
-MESSY = Disorder(late_fraction=0.05, duplicate_fraction=0.03, receipt_first_fraction=0.10)
+MESSY = Disorder(
+    late_fraction=0.05,
+    duplicate_fraction=0.03,
+    receipt_first_fraction=0.10,
+    overtaken_fraction=0.05,  # corrections in the stream: read pairs moved to earlier signals
+)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ DISORDER = Disorder(
     late_fraction=0.05,
     duplicate_fraction=0.03,
     receipt_first_fraction=0.10,
+    overtaken_fraction=0.05,  # corrections in the stream: read pairs moved to earlier signals
     malformed_fraction=0.01,
 )
 

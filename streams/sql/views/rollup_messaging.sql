@@ -1,5 +1,6 @@
--- Sends (by purpose), receipts (by status and signal) and read pairs (a send and its first
--- read signal, in the send's period and cell, by latency bucket).
+-- Sends (by purpose), receipts (by status and signal) and read pairs (a send and its earliest
+-- read signal, in the send's period and cell, by latency bucket; a pair an earlier signal
+-- displaced is retracted, sign -1).
 -- grains: hour, day
 -- verify: sums
 SELECT
@@ -10,9 +11,9 @@ SELECT
     if(fact = 'read_pair', bucket_s, 0) AS latency_bucket_s,
     countIf(fact = 'interaction' AND kind = 'message_sent') AS sends,
     countIf(fact = 'interaction' AND kind = 'message_receipt') AS receipts,
-    countIf(fact = 'read_pair') AS read_pairs,
-    sumIf(duration_ms, fact = 'read_pair') AS read_latency_ms,
-    countIf(fact = 'read_pair' AND duration_ms <= 180000) AS read_within_3_min
+    sumIf(sign, fact = 'read_pair') AS read_pairs,
+    sumIf(sign * duration_ms, fact = 'read_pair') AS read_latency_ms,
+    sumIf(sign, fact = 'read_pair' AND duration_ms <= 180000) AS read_within_3_min
 FROM fenced_facts
 WHERE (fact = 'interaction' AND kind IN ('message_sent', 'message_receipt'))
     OR fact = 'read_pair'

@@ -105,14 +105,16 @@ def test_alter_reaches_the_local_and_the_distributed_table() -> None:
     pairs = [s.split()[2] for s in altered]
     assert pairs[:2] == ["ingest_facts_local", "ingest_facts"]  # 0005
     assert (
-        pairs[2:]
-        == ["ingest_facts_local", "ingest_facts"] * 2
-        + [
-            "dead_letters_local",
-            "dead_letters",
-        ]
-        * 2
+        pairs[2:10]
+        == ["ingest_facts_local", "ingest_facts"] * 2 + ["dead_letters_local", "dead_letters"] * 2
     )  # 0006
+    signed = [f"rollup_{r}_{g}" for r in ("journeys", "messaging") for g in ("hourly", "daily")]
+    signed += ["rollup_replies_hourly", "rollup_replies_daily"]
+    assert pairs[10:] == [
+        name
+        for table in ["ingest_facts", "fenced_facts", *signed]
+        for name in (f"{table}_local", table)
+    ]  # 0009
 
 
 def test_the_database_is_replicated_and_no_statement_says_on_cluster() -> None:

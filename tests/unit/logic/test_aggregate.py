@@ -305,6 +305,34 @@ def test_as_of_drops_entries_written_at_or_after_an_offset() -> None:
     assert not Expiry(RULES.journey_ttl_ms).expired(encode(JourneyState(t=1)), RULES.journey_ttl_ms)
 
 
+def test_as_of_restores_what_a_correction_displaced() -> None:
+    """A replay from before a correction must see the entry the correction replaced, or it
+    would count the journey (or the pair) anew instead of moving it."""
+    first = First(2, 500, "acme", "retail", "smart_notification")
+    earlier = First(7, 100, "acme", "retail", "retention")
+    earliest = First(9, 50, "acme", "retail", "retention")
+    click, read = Read(4, 30, "click_proxy"), Read(8, 10, "read_receipt")
+    send = Send(3, 1, "order", "sms", "acme", "retail", "x")
+    state = JourneyState(
+        h=9,
+        events={1: 2, 2: 3, 3: 4, 4: 7, 5: 8, 6: 9},
+        channels={"email": 2, "sms": 3},
+        first=earliest,
+        firsts=[first, earlier],
+        messages={21: Message(send, read, reads=[click])},
+    )
+    assert (as_of(state, 9).first, as_of(state, 9).firsts) == (earlier, [first])
+    assert (as_of(state, 7).first, as_of(state, 7).firsts) == (first, [])
+    assert as_of(state, 2).first is None
+    assert as_of(state, 8).messages == {21: Message(send, click)}
+    assert as_of(state, 4).messages == {21: Message(send, None)}
+    assert as_of(state, 3).messages == {}
+    # Stored and read back, with the lists (empty ones included) as they were.
+    from streams.logic.journey_state import decode, encode
+
+    assert decode(encode(state)) == state
+
+
 def test_buckets_are_lower_bounds_of_fixed_bins() -> None:
     assert call_bucket(0) == 0 and call_bucket(4_999) == 0 and call_bucket(35_000) == 35
     assert call_bucket(400_000) == 360 and call_bucket(10**9) == 7200

@@ -51,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         "message_sent": "Message sent",
         "message_receipt": "Message receipt",
         "chatbot_session": "Chatbot session",
+        "message_received": "Message received",
     },
     "outcome": {
         "self_served": "Self-served",
@@ -73,6 +74,16 @@ LABELS: dict[str, dict[str, str]] = {
         "read": "Read",
         "clicked": "Clicked",
         "replied": "Replied",
+        "failed": "Failed",
+        "undelivered": "Undelivered",
+    },
+    "exit_reason": {
+        "completed": "Completed in the menus",
+        "agent_requested": "Asked for an agent",
+        "hung_up": "Hung up",
+        "no_input": "No input",
+        "retries_exhausted": "Not understood",
+        "system_error": "System error",
     },
     "read_signal": {
         "read_receipt": "Read receipt",
@@ -90,6 +101,7 @@ _VOCABULARIES = {
     "purpose": v.MESSAGE_PURPOSES,
     "status": v.RECEIPT_STATUSES,
     "read_signal": v.READ_SIGNALS,
+    "exit_reason": v.IVR_EXIT_REASONS,
 }
 _MISSING = {f: set(vals) - set(LABELS[f]) for f, vals in _VOCABULARIES.items()}
 if any(_MISSING.values()):

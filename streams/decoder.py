@@ -29,6 +29,7 @@ from streams.events import (
     COMMON_FIELDS,
     EMPTY_VALUES,
     KIND_CHANNELS,
+    KIND_CONDITIONS,
     KIND_DIRECTION,
     KIND_FIELDS,
     KIND_SPECIFIC_FIELDS,
@@ -73,6 +74,16 @@ class Event(Protocol):
     status: str
     read_signal: str | None
     handed_off: bool
+    # 1.1: absent (None) where the event leaves them out or its kind lacks them
+    agent_requested: bool | None
+    exit_reason: str | None
+    contact_reason: str | None
+    reply_enabled: bool | None
+    error_code: str | None
+    handoff_requested: bool | None
+    resolved: bool | None
+    in_reply_to: str | None
+    conversation_id: str | None
 
 
 # ---- the compiled types --------------------------------------------------------------------
@@ -204,6 +215,10 @@ FIELD_CHECKS: dict[str, Callable[[str], bool]] = {
     "message_id": is_id,
     "tenant": is_slug,
     "customer_id": is_pseudonym,
+    "error_code": is_id,
+    "in_reply_to": is_id,
+    "conversation_id": is_id,
+    "contact_reason": is_slug,
 }
 _PATTERNED = {s.name for s in (*COMMON_FIELDS, *KIND_SPECIFIC_FIELDS) if s.pattern is not None}
 if _PATTERNED - set(FIELD_CHECKS) - {"occurred_at"}:
@@ -211,6 +226,43 @@ if _PATTERNED - set(FIELD_CHECKS) - {"occurred_at"}:
 _MESSAGE_KINDS = frozenset(
     k for k, specs in KIND_FIELDS.items() if "message_id" in {s.name for s in specs}
 )
+
+
+def _kind_rule(kind: str) -> Callable[[Any], bool] | None:
+    """The rules of one kind beyond its types: its optional patterned fields match their
+    patterns when present, and each conditional field (``KIND_CONDITIONS``) is present only
+    where its condition holds (and there, if required, present). None when there are none."""
+    patterned = tuple(
+        (s.name, FIELD_CHECKS[s.name])
+        for s in KIND_FIELDS[kind]
+        if s.pattern is not None and not s.required
+    )
+    conditions = tuple(
+        (c.name, c.field, frozenset(c.values), c.required) for c in KIND_CONDITIONS.get(kind, ())
+    )
+    if not patterned and not conditions:
+        return None
+
+    def holds(event: Any) -> bool:
+        for name, check in patterned:
+            value = getattr(event, name)
+            if value is not None and not check(value):
+                return False
+        for name, field, values, required in conditions:
+            present = getattr(event, name) is not None
+            if getattr(event, field) in values:
+                if required and not present:
+                    return False
+            elif present:
+                return False
+        return True
+
+    return holds
+
+
+_KIND_RULES: dict[str, Callable[[Any], bool]] = {
+    kind: rule for kind in KIND_FIELDS if (rule := _kind_rule(kind)) is not None
+}
 
 
 def _valid_fields(event: Any, customer_checked: bool = False) -> bool:
@@ -262,10 +314,9 @@ def _checked(event: Any, not_after_ms: int | None, customer_checked: bool = Fals
     """The rules a type cannot state; ValueError when one is broken (``explain`` says how)."""
     if event.schema_version != SCHEMA_VERSION:  # 1.0 is 1; else newer, or not an integer
         raise ValueError("version")
-    if event.kind == "message_receipt" and (event.status == "delivered") == (
-        event.read_signal is not None
-    ):
-        raise ValueError("read signal")
+    rule = _KIND_RULES.get(event.kind)
+    if rule is not None and not rule(event):
+        raise ValueError("kind rule")
     if not _valid_fields(event, customer_checked):
         raise ValueError("pattern")
     ms = _time_ms(event.occurred_at)
@@ -322,7 +373,7 @@ def decode_batch(values: Sequence[bytes], not_after_ms: Sequence[int], start: in
     decode_exact, decode_json = _EXACT_DECODER.decode, _DECODER.decode
     days, hours, minutes, millis = _DAY_MS, _HOUR_MS, _MINUTE_SECOND_MS, _MILLIS
     slugs, message_kinds, pseudonym = _VALID_SLUGS, _MESSAGE_KINDS, _PSEUDONYM.match
-    version = SCHEMA_VERSION
+    version, kind_rules = SCHEMA_VERSION, _KIND_RULES
     for i in range(start, len(values)):
         value = values[i]
         try:
@@ -336,10 +387,9 @@ def decode_batch(values: Sequence[bytes], not_after_ms: Sequence[int], start: in
             kind = event.kind
             if event.schema_version != version:
                 raise ValueError("version")
-            if kind == "message_receipt" and (event.status == "delivered") == (
-                event.read_signal is not None
-            ):
-                raise ValueError("read signal")
+            rule = kind_rules.get(kind)
+            if rule is not None and not rule(event):
+                raise ValueError("kind rule")
             eid, jid = event.event_id, event.journey_id
             if not (
                 eid.isascii()
@@ -693,12 +743,19 @@ def _explain(obj: Any, not_after_ms: int | None) -> None:
     direction = KIND_DIRECTION.get(kind)
     if direction is not None and obj["direction"] != direction:
         raise ContractError(f"a {kind} is {direction}", "direction")
-    if kind == "message_receipt":
-        delivered = values["status"] == "delivered"
-        if delivered and values.get("read_signal"):
-            raise ContractError("a delivery receipt carries no read_signal", "read_signal")
-        if not delivered and not values.get("read_signal"):
-            raise ContractError(f"is required when status is {values['status']}", "read_signal")
+    for condition in KIND_CONDITIONS.get(kind, ()):
+        value = values.get(condition.field, obj.get(condition.field))
+        present = values.get(condition.name) is not None
+        if condition.holds(value):
+            if condition.required and not present:
+                raise ContractError(
+                    f"is required when {condition.field} is {value}", condition.name
+                )
+        elif present:
+            raise ContractError(
+                f"a {kind} whose {condition.field} is {value!r} carries no {condition.name}",
+                condition.name,
+            )
     ms = parse_time(obj["occurred_at"])
     if not_after_ms is not None and ms > not_after_ms:
         raise ContractError(f"{format_ms(ms)} is in the future", "occurred_at")

@@ -1,4 +1,4 @@
-"""The interaction event contract, version 1: the single source of truth.
+"""The interaction event contract, version 1.1: the single source of truth.
 
 Every field is declared once in ``COMMON_FIELDS`` / ``KIND_FIELDS``; from those come the
 compiled decoder the worker and the publisher use (``streams.decoder``), the reference checks
@@ -16,6 +16,9 @@ Rules beyond field types:
   made by the publisher (``streams/publish/pseudonymise.py``).
 - Unknown extra fields are tolerated and dropped. A ``schema_version`` newer than
   ``SCHEMA_VERSION`` is rejected with a reason that says so.
+- How the contract evolves (``EVOLUTION`` below, and docs/event-contract.md): ``schema_version``
+  is the major version; a minor version (``CONTRACT_VERSION``) only adds, so every event of an
+  earlier minor version stays valid and means the same.
 - Two rules no static schema can state: an event stamped more than a day after its Kafka record
   (after now, for the publisher) is rejected as in the future, and JSON nested more than
   ``MAX_NESTING`` levels deep is rejected.
@@ -31,7 +34,31 @@ from typing import Any, Literal
 
 from streams import vocabulary as v
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # the major version: what producers write in schema_version
+CONTRACT_MINOR = 1  # the minor version of this reader: 1.1
+CONTRACT_VERSION = f"{SCHEMA_VERSION}.{CONTRACT_MINOR}"
+EVOLUTION = """\
+`schema_version` is the contract's **major** version, the only version an event carries. A
+**minor** version (1.1 after 1.0) is additive and backwards compatible; a reader of it accepts
+every event of an earlier minor version and gives it the same meaning. A minor version may add:
+
+- an optional field to a kind (absent means what the field's description says);
+- a new kind;
+- a new value of an enumeration (a status, an outcome, a reason);
+- a rule about a field it adds (which channels or directions carry it).
+
+It may never remove or rename a field, make an optional field required, narrow what a field
+accepts, or change what a value means: those need a new **major** version, published to a new
+topic (`<prefix>.interactions.v2`) beside the old one, both read until the producers have
+moved.
+
+A reader of an older minor version drops the fields it does not know (extra fields are
+tolerated) and counts the event without them. A new kind or a new enumeration value is
+unknown to it: the event becomes a dead letter whose reason names the value, never a silent
+loss. So upgrade the workers (and `journey publish`) before producers send what a new minor
+version adds; the dead letters of a producer that moved first can be replayed once the workers
+are upgraded.
+"""
 SCHEMA_PATH = Path(__file__).resolve().parent / "interaction.schema.json"
 MAX_EVENT_BYTES = 16 * 1024
 # Events are flat; a producer's extra fields may nest, but not without bound: past this the
@@ -75,6 +102,28 @@ class FieldSpec:
     # A personal value: an error never quotes it (errors reach the dead letters, the
     # publisher's rejects file and logs).
     sensitive: bool = False
+    since: str = "1.0"  # the contract version that added the field
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A field only some events of its kind carry: present (required, if ``required``) when
+    the event's ``field`` is one of ``values``, and absent (or null) otherwise."""
+
+    name: str
+    field: str
+    values: tuple[str, ...]
+    required: bool = False
+
+    def holds(self, value: Any) -> bool:
+        """Whether an event whose ``field`` is ``value`` may carry the field."""
+        return value in self.values
+
+    def describe(self) -> str:
+        """The rule in words, for the contract's documentation."""
+        values = ", ".join(f"`{x}`" for x in self.values)
+        when = f"only when `{self.field}` is {values}"
+        return f"`{self.name}` {when}" + (", and required then" if self.required else "")
 
 
 def _id(name: str, description: str) -> FieldSpec:
@@ -82,9 +131,40 @@ def _id(name: str, description: str) -> FieldSpec:
     return FieldSpec(name, "string", description, "String", pattern=ID_PATTERN)
 
 
-def _duration(name: str, description: str) -> FieldSpec:
+def _duration(name: str, description: str, **more: Any) -> FieldSpec:
     """A duration in seconds, up to a day."""
-    return FieldSpec(name, "number", description, "Float64", minimum=0.0, maximum=86_400.0)
+    return FieldSpec(name, "number", description, "Float64", minimum=0.0, maximum=86_400.0, **more)
+
+
+def _added(spec: FieldSpec, required: bool = False) -> FieldSpec:
+    """A field contract version 1.1 added: optional, as every field a minor version adds to
+    an existing kind (a kind it adds may require its own fields)."""
+    return FieldSpec(**{**spec.__dict__, "required": required, "since": "1.1"})
+
+
+def _flag(name: str, description: str) -> FieldSpec:
+    """An optional yes/no field of 1.1; absent is stored as false."""
+    return _added(FieldSpec(name, "boolean", description + " Absent means false.", "Bool"))
+
+
+_CONVERSATION = _added(
+    _id(
+        "conversation_id",
+        "The thread a social or chat message belongs to, as the platform names it: pairs a "
+        "brand's reply with the customer's message.",
+    )
+)
+_CONTACT_REASON = _added(
+    FieldSpec(
+        "contact_reason",
+        "string",
+        "Why the customer got in touch, a lower-case slug of the brand's own reasons "
+        "(billing, delivery...): inbound contacts only.",
+        "LowCardinality(String)",
+        pattern=SLUG_PATTERN,
+        max_length=64,
+    )
+)
 
 
 COMMON_FIELDS: tuple[FieldSpec, ...] = (
@@ -162,7 +242,7 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
-    "touch": (),
+    "touch": (_CONVERSATION, _CONTACT_REASON),
     "ivr_call": (
         _duration("duration_s", "Call duration in seconds."),
         FieldSpec(
@@ -172,6 +252,17 @@ KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
             "LowCardinality(String)",
             enum=v.IVR_OUTCOMES,
         ),
+        _flag("agent_requested", "Whether the caller asked for a person."),
+        _added(
+            FieldSpec(
+                "exit_reason",
+                "string",
+                "How the caller left the IVR's menus.",
+                "LowCardinality(String)",
+                enum=v.IVR_EXIT_REASONS,
+            )
+        ),
+        _CONTACT_REASON,
     ),
     "notification_call": (
         _duration("duration_s", "Call duration in seconds."),
@@ -192,13 +283,15 @@ KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
             "LowCardinality(String)",
             enum=v.MESSAGE_PURPOSES,
         ),
+        _flag("reply_enabled", "Whether the customer can answer the message (two-way)."),
     ),
     "message_receipt": (
         _id("message_id", "The message this receipt is about."),
         FieldSpec(
             "status",
             "string",
-            "delivered, read, clicked or replied.",
+            "delivered, read, clicked or replied; failed (the provider could not send it) or "
+            "undelivered (the carrier could not deliver it).",
             "LowCardinality(String)",
             enum=v.RECEIPT_STATUSES,
         ),
@@ -211,12 +304,51 @@ KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
             enum=v.READ_SIGNALS,
             required=False,
         ),
+        _added(
+            FieldSpec(
+                "error_code",
+                "string",
+                "The provider's error code of a failed or undelivered message (Twilio's 30003, "
+                "Vonage's 1-ABC...), as the provider gives it.",
+                "LowCardinality(String)",
+                pattern=ID_PATTERN,
+            )
+        ),
     ),
     "chatbot_session": (
         FieldSpec(
             "handed_off", "boolean", "Whether the bot handed the customer to a human.", "Bool"
         ),
+        _flag("handoff_requested", "Whether the customer asked for a human."),
+        _flag("resolved", "Whether the bot resolved what the customer came for."),
+        _added(_duration("duration_s", "Session duration in seconds.")),
+        _CONTACT_REASON,
     ),
+    "message_received": (
+        _added(
+            _id(
+                "message_id",
+                "Provider id of the customer's message (an inbound SMS, a WhatsApp message, a "
+                "social post or direct message, a chat line).",
+            ),
+            required=True,
+        ),
+        _added(_id("in_reply_to", "The message_id of the brand's message this one answers.")),
+        _CONVERSATION,
+        _CONTACT_REASON,
+    ),
+}
+# Which of a kind's optional fields only some of its events carry.
+KIND_CONDITIONS: dict[str, tuple[Condition, ...]] = {
+    "touch": (
+        Condition("conversation_id", "channel", v.CONVERSATION_CHANNELS),
+        Condition("contact_reason", "direction", ("inbound",)),
+    ),
+    "message_receipt": (
+        Condition("read_signal", "status", v.READ_STATUSES, required=True),
+        Condition("error_code", "status", v.FAILED_STATUSES),
+    ),
+    "chatbot_session": (Condition("contact_reason", "direction", ("inbound",)),),
 }
 
 KIND_CHANNELS: dict[str, tuple[str, ...]] = {
@@ -225,21 +357,25 @@ KIND_CHANNELS: dict[str, tuple[str, ...]] = {
     "message_sent": v.MESSAGE_CHANNELS,
     "message_receipt": v.MESSAGE_CHANNELS,
     "chatbot_session": v.CHATBOT_CHANNELS,
+    "message_received": v.RECEIVED_CHANNELS,
 }
 KIND_DIRECTION: dict[str, str] = {
     "ivr_call": "inbound",
     "notification_call": "outbound",
     "message_sent": "outbound",
     "message_receipt": "outbound",
+    "message_received": "inbound",
 }
 
 
 def _all_optional_fields() -> tuple[FieldSpec, ...]:
+    """Every kind-specific field once, in the order versions added them (a new version's
+    columns come after the old ones in the raw table), the first declaration of each."""
     seen: dict[str, FieldSpec] = {}
     for specs in KIND_FIELDS.values():
         for spec in specs:
             seen.setdefault(spec.name, spec)
-    return tuple(seen.values())
+    return tuple(sorted(seen.values(), key=lambda spec: spec.since))
 
 
 KIND_SPECIFIC_FIELDS = _all_optional_fields()
@@ -359,6 +495,7 @@ def json_schema() -> dict[str, Any]:
 
     branches = []
     for kind, specs in KIND_FIELDS.items():
+        specs_by_name = {spec.name: spec for spec in specs}
         branch: dict[str, Any] = {
             "title": kind,
             "properties": {"kind": {"const": kind}, **{s.name: prop(s) for s in specs}},
@@ -368,22 +505,33 @@ def json_schema() -> dict[str, Any]:
             branch["properties"]["channel"] = {"enum": list(KIND_CHANNELS[kind])}
         if kind in KIND_DIRECTION:
             branch["properties"]["direction"] = {"const": KIND_DIRECTION[kind]}
-        if kind == "message_receipt":
-            # A delivery receipt carries no read signal; every other receipt needs one.
-            branch["if"] = {"properties": {"status": {"const": "delivered"}}}
-            branch["then"] = {"properties": {"read_signal": {"type": "null"}}}
-            branch["else"] = {
-                "required": ["read_signal"],
-                "properties": {"read_signal": {"type": "string"}},
+        # A field only some events of the kind carry (a delivery receipt has no read signal).
+        conditions = [
+            {
+                "if": {"properties": {c.field: {"enum": list(c.values)}}},
+                "then": (
+                    {
+                        "required": [c.name],
+                        "properties": {c.name: {"type": prop(specs_by_name[c.name])["type"][0]}},
+                    }
+                    if c.required
+                    else {}
+                ),
+                "else": {"properties": {c.name: {"type": "null"}}},
             }
+            for c in KIND_CONDITIONS.get(kind, ())
+        ]
+        if conditions:
+            branch["allOf"] = conditions
         branches.append(branch)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://journey-telemetry.invalid/schemas/interaction/v1.json",
         "title": "Interaction event",
         "description": "One touch between a brand and a customer on one channel (version "
-        f"{SCHEMA_VERSION}). Extra fields are tolerated. Validate with format assertion "
-        "(date-time). Beyond this schema: occurred_at may be at most one day after the Kafka "
+        f"{CONTRACT_VERSION}: schema_version {SCHEMA_VERSION}). Extra fields are tolerated. "
+        "Validate with format assertion (date-time). Beyond this schema: occurred_at may be "
+        "at most one day after the Kafka "
         f"record's timestamp, and values may nest at most {MAX_NESTING} levels deep.",
         "type": "object",
         "properties": {s.name: prop(s) for s in COMMON_FIELDS}

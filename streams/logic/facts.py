@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from streams.decoder import Event
 
-# Column → type as sent. Order is the table's (migrations 0002, 0005, 0006, 0009).
+# Column → type as sent. Order is the table's (migrations 0002, 0005, 0006, 0009, 0010).
 FACT_TYPES: dict[str, str] = {
     "fact": "String",
     "event_id": "String",
@@ -69,6 +69,16 @@ FACT_TYPES: dict[str, str] = {
     "epoch": "UInt64",  # the writer's lease on the partition (migration 0005)
     # +1 counts a row, -1 retracts one counted before (a correction, migration 0009)
     "sign": "Int8",
+    # contract 1.1's fields (migration 0010)
+    "conversation_id": "String",
+    "contact_reason": "String",
+    "agent_requested": "Bool",
+    "exit_reason": "String",
+    "reply_enabled": "Bool",
+    "error_code": "String",
+    "handoff_requested": "Bool",
+    "resolved": "Bool",
+    "in_reply_to": "String",
 }
 FACT_COLUMNS: tuple[str, ...] = tuple(FACT_TYPES)
 # Times are sent as milliseconds since the epoch (DateTime64(3) ticks): no datetime objects.
@@ -163,4 +173,14 @@ def event_columns(events: Sequence[Event]) -> dict[str, list[Any]]:
         "status": [e.status or "" for e in events],
         "read_signal": [e.read_signal or "" for e in events],
         "handed_off": [bool(e.handed_off) for e in events],
+        # 1.1: absent (None, or a kind without the field) is '' or false
+        "conversation_id": [e.conversation_id or "" for e in events],
+        "contact_reason": [e.contact_reason or "" for e in events],
+        "agent_requested": [bool(e.agent_requested) for e in events],
+        "exit_reason": [e.exit_reason or "" for e in events],
+        "reply_enabled": [bool(e.reply_enabled) for e in events],
+        "error_code": [e.error_code or "" for e in events],
+        "handoff_requested": [bool(e.handoff_requested) for e in events],
+        "resolved": [bool(e.resolved) for e in events],
+        "in_reply_to": [e.in_reply_to or "" for e in events],
     }

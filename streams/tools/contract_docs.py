@@ -6,7 +6,10 @@ import json
 
 from streams.events import (
     COMMON_FIELDS,
+    CONTRACT_VERSION,
+    EVOLUTION,
     KIND_CHANNELS,
+    KIND_CONDITIONS,
     KIND_DIRECTION,
     KIND_FIELDS,
     MAX_EVENT_BYTES,
@@ -28,13 +31,14 @@ def _row(spec: FieldSpec) -> str:
     kind = "RFC 3339 date-time with offset" if spec.type == "timestamp" else spec.type
     required = "yes" if spec.required else "no"
     allowed = allowed.replace("|", "\\|")  # a pipe would end the table's cell
-    return f"| `{spec.name}` | {kind} | {required} | {allowed} | {spec.description} |"
+    added = f" (added in {spec.since})" if spec.since != "1.0" else ""
+    return f"| `{spec.name}` | {kind} | {required} | {allowed} | {spec.description}{added} |"
 
 
 def markdown() -> str:
     """The whole contract page."""
     lines = [
-        f"# Interaction event contract, version {SCHEMA_VERSION}",
+        f"# Interaction event contract, version {CONTRACT_VERSION}",
         "",
         "Generated from `streams/events.py` by `python -m streams.tools.contract_docs`; "
         "`tests/unit/tools/test_contract_docs.py` fails if this page is stale. The same fields "
@@ -56,6 +60,13 @@ def markdown() -> str:
         f"than {MAX_NESTING} levels deep is rejected. Optional fields may be `null`, which "
         "means absent. Times are cut, not rounded, to the millisecond.",
         "",
+        "## Versions: how the contract evolves",
+        "",
+        f"This is version {CONTRACT_VERSION}. Producers write `schema_version: "
+        f"{SCHEMA_VERSION}`; the fields and values 1.1 added say so in their meaning.",
+        "",
+        EVOLUTION.rstrip("\n"),
+        "",
         "## Fields of every event",
         "",
         "| field | type | required | allowed | meaning |",
@@ -74,8 +85,7 @@ def markdown() -> str:
             rules.append("channel: " + ", ".join(f"`{c}`" for c in KIND_CHANNELS[kind]))
         if kind in KIND_DIRECTION:
             rules.append(f"direction: `{KIND_DIRECTION[kind]}`")
-        if kind == "message_receipt":
-            rules.append("`read_signal` is absent for `delivered` and required otherwise")
+        rules += [condition.describe() for condition in KIND_CONDITIONS.get(kind, ())]
         if rules:
             lines += ["Rules: " + "; ".join(rules) + ".", ""]
         if specs:

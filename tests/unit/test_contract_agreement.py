@@ -127,8 +127,14 @@ EDGES: dict[str, list[Any]] = {
     ],
     "channel": ["sms", "messaging", "email", "fax", None],
     "direction": ["outbound", "inbound"],
-    "kind": ["message_receipt", "message_sent", "touch", "fax", None],
-    "status": ["read", "delivered", "clicked", "bounced", None],
+    "kind": ["message_receipt", "message_sent", "touch", "message_received", "fax", None],
+    "status": ["read", "delivered", "clicked", "failed", "undelivered", "bounced", None],
+    # contract 1.1's fields: allowed on some kinds, some values, some channels only
+    "error_code": ["30003", "1-ABC", "", "a b", 30003, None],
+    "conversation_id": ["c-1", "", "c 1", None],
+    "contact_reason": ["billing", "Billing", "", None],
+    "in_reply_to": ["m-0", "", None],
+    "reply_enabled": [True, False, "yes", 1, None],
     "read_signal": ["read_receipt", "click_proxy", None, "", "proxy"],
     "message_id": ["m", "m\n", "", None],
     "industry": ["retail", "Retail", ""],
@@ -161,8 +167,8 @@ def test_valid_events_changed_the_ways_producers_get_them_wrong(changes: dict[st
 # ---- documents read off the schema --------------------------------------------------------
 KNOWN = {
     "description", "type", "enum", "const", "pattern", "minLength", "maxLength", "minimum",
-    "maximum", "format", "title", "properties", "required", "oneOf", "if", "then", "else",
-    "additionalProperties", "$schema", "$id",
+    "maximum", "format", "title", "properties", "required", "oneOf", "allOf", "if", "then",
+    "else", "additionalProperties", "$schema", "$id",
 }  # fmt: skip
 
 
@@ -230,8 +236,9 @@ def _value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 @st.composite
 def from_schema(draw: Any, schema: dict[str, Any] = SCHEMA) -> dict[str, Any]:
     """An object as the schema describes it: a ``oneOf`` branch, its properties over the
-    common ones, the optional ones present or not, ``if``/``then``/``else`` followed or not
-    (either way is a document worth judging), an unknown field now and then."""
+    common ones, the optional ones present or not, each of its ``allOf`` rules
+    (``if``/``then``/``else``) followed or not (either way is a document worth judging), an
+    unknown field now and then."""
     branch = draw(st.sampled_from(schema["oneOf"]))
     properties = dict(schema["properties"])
     for name, sub in branch["properties"].items():
@@ -241,10 +248,12 @@ def from_schema(draw: Any, schema: dict[str, Any] = SCHEMA) -> dict[str, Any]:
     for name, sub in properties.items():
         if name in required or draw(st.booleans()):
             doc[name] = draw(_value(sub))
-    if "if" in branch and draw(st.integers(0, 3)):  # mostly as the schema says
-        condition = branch["if"]["properties"]
-        holds = all(doc.get(k) == v.get("const") for k, v in condition.items())
-        rule = branch["then"] if holds else branch["else"]
+    for conditional in branch.get("allOf", []):
+        if not draw(st.integers(0, 3)):  # mostly as the schema says
+            continue
+        condition = conditional["if"]["properties"]
+        holds = all(doc.get(k) in v["enum"] for k, v in condition.items())
+        rule = conditional["then"] if holds else conditional["else"]
         for name in rule.get("required", []):
             doc.setdefault(name, draw(_value(properties[name] | rule["properties"][name])))
         for name, sub in rule.get("properties", {}).items():

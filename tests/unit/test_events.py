@@ -173,7 +173,7 @@ def test_newer_schema_version_is_rejected_with_a_clear_reason() -> None:
                 "read_signal": "click_proxy",
             },
             "read_signal",
-            "a delivery receipt carries no",
+            "whose status is 'delivered' carries no read_signal",
         ),
         (
             {"kind": "chatbot_session", "channel": "chat", "handed_off": "yes"},
@@ -260,8 +260,16 @@ def test_a_trailing_newline_or_space_is_rejected_in_every_id_and_slug(
         "customer_id": "ph:k1:" + "ab" * 16,
         "direction": "outbound",
     }
-    if kind == "message_sent":
-        base |= {"kind": kind, "message_id": "m1", "purpose": "delivery"}
+    base |= {
+        "message_sent": {"kind": kind, "message_id": "m1", "purpose": "delivery"},
+        # contract 1.1's patterned fields, each on an event that may carry it
+        "touch": {"channel": "social", "direction": "inbound", "conversation_id": "c1",
+                  "contact_reason": "billing"},
+        "message_receipt": {"kind": kind, "message_id": "m1", "status": "failed",
+                            "error_code": "30003"},
+        "message_received": {"kind": kind, "direction": "inbound", "message_id": "m1",
+                             "in_reply_to": "m0"},
+    }.get(kind, {})  # fmt: skip
     validate(base)  # the event is valid as it is
     with pytest.raises(ContractError) as error:
         validate(base | {name: str(base[name]) + ending})
@@ -270,7 +278,10 @@ def test_a_trailing_newline_or_space_is_rejected_in_every_id_and_slug(
 
 def test_the_trailing_newline_test_covers_every_id_and_slug() -> None:
     names = {name for name, _ in _patterned_fields()}
-    assert names == {"event_id", "journey_id", "tenant", "customer_id", "message_id", "occurred_at"}
+    assert names == {
+        "event_id", "journey_id", "tenant", "customer_id", "message_id", "occurred_at",
+        "conversation_id", "contact_reason", "error_code", "in_reply_to",
+    }  # fmt: skip
 
 
 def test_a_pseudonym_with_a_trailing_newline_is_not_a_pseudonym() -> None:

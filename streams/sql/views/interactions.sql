@@ -3,6 +3,8 @@
 SELECT
     event_id, schema_version, kind, occurred_at, tenant, industry, use_case, channel,
     journey_id, customer_id, direction, duration_s, outcome, purpose, message_id, status,
-    read_signal, handed_off, kafka_partition, kafka_offset
+    read_signal, handed_off, conversation_id, contact_reason, agent_requested, exit_reason,
+    reply_enabled, error_code, handoff_requested, resolved, in_reply_to, kafka_partition,
+    kafka_offset
 FROM fenced_facts
 WHERE fact = 'interaction'

@@ -110,11 +110,18 @@ def test_alter_reaches_the_local_and_the_distributed_table() -> None:
     )  # 0006
     signed = [f"rollup_{r}_{g}" for r in ("journeys", "messaging") for g in ("hourly", "daily")]
     signed += ["rollup_replies_hourly", "rollup_replies_daily"]
-    assert pairs[10:] == [
+    assert pairs[10:26] == [
         name
         for table in ["ingest_facts", "fenced_facts", *signed]
         for name in (f"{table}_local", table)
     ]  # 0009
+    added = 9  # contract 1.1's fields
+    assert pairs[26:] == [
+        name
+        for table in ["interactions", "ingest_facts", "fenced_facts"]
+        for _ in range(added)
+        for name in (f"{table}_local", table)
+    ]  # 0010
 
 
 def test_the_database_is_replicated_and_no_statement_says_on_cluster() -> None:

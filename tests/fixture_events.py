@@ -179,8 +179,12 @@ def load_fixture(
         )
         for i, e in enumerate(events)
     ]
-    # ingest_facts as migrations before 0005 made it lacks the columns 0005, 0006 and 0009 added
-    later = frozenset({"epoch", "original_size", "original_sha256", "sign"})
+    # ingest_facts as migrations before 0005 made it lacks the columns 0005 and 0006 added, and
+    # every column from 0009's on
+    from streams.logic.facts import FACT_COLUMNS
+
+    since_0009 = FACT_COLUMNS[FACT_COLUMNS.index("sign") :]
+    later = frozenset({"epoch", "original_size", "original_sha256", *since_0009})
     write_like_the_worker(
         client,
         records,

@@ -333,7 +333,13 @@ KIND_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
             ),
             required=True,
         ),
-        _added(_id("in_reply_to", "The message_id of the brand's message this one answers.")),
+        _added(
+            _id(
+                "in_reply_to",
+                "The message_id of the brand's message this one answers: the reply to it "
+                "(publish it in that message's journey).",
+            )
+        ),
         _CONVERSATION,
         _CONTACT_REASON,
     ),

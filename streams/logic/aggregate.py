@@ -294,12 +294,12 @@ def _apply(
 
         kind = event.kind
         if kind == "message_sent":
-            message = _message(state, event)
+            message = _message(state, event.message_id)
             old_send = message.send
             if old_send is None or (ms <= old_send.sent_ms and _earlier_send(ms, event, old_send)):
                 send = message.send = Send(
                     offset, ms, event.purpose, channel, event.tenant, event.industry,
-                    event.use_case,
+                    event.use_case, bool(event.reply_enabled),
                 )  # fmt: skip
                 if old_send is not None:
                     message.sends.append(old_send)
@@ -309,7 +309,7 @@ def _apply(
                             found.append((event, old_send, half, p, offset, stamps[i], -1))
                         found.append((event, send, half, p, offset, stamps[i], 1))
         elif kind == "message_receipt" and event.read_signal:
-            message = _message(state, event)
+            message = _message(state, event.message_id)
             signal = event.read_signal
             old_read = message.read
             if _earlier_read(ms, signal, old_read):
@@ -318,12 +318,11 @@ def _apply(
                     message.reads.append(old_read)
                 _pair(message.send, old_read, read, pairs, event, p, offset, stamps[i])
             if signal == "reply_proxy":
-                old_reply = message.reply
-                if _earlier_read(ms, signal, old_reply):
-                    reply = message.reply = Read(offset, ms, signal)
-                    if old_reply is not None:
-                        message.replies.append(old_reply)
-                    _pair(message.send, old_reply, reply, replies, event, p, offset, stamps[i])
+                _reply(message, ms, signal, replies, event, p, offset, stamps[i])
+        elif kind == "message_received" and event.in_reply_to:
+            # The customer's own message answering the brand's (contract 1.1): a reply.
+            message = _message(state, event.in_reply_to)
+            _reply(message, ms, kind, replies, event, p, offset, stamps[i])
     part.watermark_ms = watermark
     st.duplicates += len(events) - len(kept)
     st.events += len(kept)
@@ -342,8 +341,8 @@ def _apply(
     out.late.extend(late)
 
 
-def _message(state: JourneyState, event: Event) -> Message:
-    key = id_hash(event.message_id.encode())
+def _message(state: JourneyState, message_id: str) -> Message:
+    key = id_hash(message_id.encode())
     message = state.messages.get(key)
     if message is None:
         message = state.messages[key] = Message()
@@ -371,8 +370,11 @@ def _earlier_send(ms: int, event: Event, send: Send) -> bool:
     sent twice)."""
     if ms < send.sent_ms:
         return True
-    return (event.purpose, event.channel, event.tenant, event.industry, event.use_case) < (
-        send.purpose, send.channel, send.tenant, send.industry, send.use_case,
+    return (
+        event.purpose, event.channel, event.tenant, event.industry, event.use_case,
+        bool(event.reply_enabled),
+    ) < (
+        send.purpose, send.channel, send.tenant, send.industry, send.use_case, send.reply_enabled,
     )  # fmt: skip
 
 
@@ -380,6 +382,26 @@ def _earlier_read(ms: int, signal: str, read: Read | None) -> bool:
     """Whether a signal at ``ms`` is a message's first read signal (or reply) rather than
     ``read``."""
     return read is None or ms < read.read_ms or (ms == read.read_ms and signal < read.signal)
+
+
+def _reply(
+    message: Message,
+    ms: int,
+    signal: str,
+    replies: list[tuple[Event, Send, Read, int, int, int, int]],
+    event: Event,
+    p: int,
+    offset: int,
+    stamp: int,
+) -> None:
+    """A reply to ``message`` at ``ms`` (a ``reply_proxy`` receipt, or the customer's own
+    message): the message's reply if it is the earliest."""
+    old = message.reply
+    if _earlier_read(ms, signal, old):
+        reply = message.reply = Read(offset, ms, signal)
+        if old is not None:
+            message.replies.append(old)
+        _pair(message.send, old, reply, replies, event, p, offset, stamp)
 
 
 def _pair(
@@ -498,6 +520,7 @@ def _pair_facts(
             "duration_ms": latencies,
             "bucket_s": [latency_bucket(ms) for ms in latencies],
             "sign": [r[6] for r in rows],
+            "reply_enabled": [r[1].reply_enabled for r in rows],
         },
     )
 

@@ -49,10 +49,12 @@ class Send(msgspec.Struct, array_like=True):
     tenant: str
     industry: str
     use_case: str
+    reply_enabled: bool = False  # contract 1.1: the customer can answer it
 
 
 class Read(msgspec.Struct, array_like=True):
-    """A message's first read signal (or first reply)."""
+    """A message's first read signal, or its first reply (a ``reply_proxy`` receipt, or the
+    customer's own message, ``signal`` = ``message_received``)."""
 
     offset: int
     read_ms: int

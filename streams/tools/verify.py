@@ -21,7 +21,8 @@ is against the partition's event-time watermark of first-seen events; "first" is
 event time, never by arrival: a journey is attributed to the hour of its earliest event; a
 send and its earliest read signal make one read pair in the send's hour, latency clamped at
 zero; a send and its earliest reply (``reply_proxy``, the first read signal or a later one)
-make one replied send, the same way.
+make one replied send, the same way; so does a send and the customer's own earliest message
+answering it (``message_received`` with ``in_reply_to``, contract 1.1).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
     seen: set[tuple[str, str]] = set()
     firsts: dict[str, tuple[int, str, str, str, Event]] = {}
     channels: dict[str, set[str]] = defaultdict(set)
-    sends: dict[tuple[str, str], tuple[int, str, str, str, str, str, Event]] = {}
+    sends: dict[tuple[str, str], tuple[int, str, str, str, str, str, bool, Event]] = {}
     reads: dict[tuple[str, str], tuple[int, str, Event]] = {}
     replies: dict[tuple[str, str], tuple[int, str, Event]] = {}
     events: list[tuple[Event, int, int, SourceRecord]] = []  # event, time, late, record
@@ -99,11 +100,13 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
             message = (e.journey_id, e.message_id)
             if e.kind == "message_sent":
                 counted = (e.purpose, e.channel, e.tenant, e.industry, e.use_case)
-                _keep_min(sends, message, (at, *counted, e))
+                _keep_min(sends, message, (at, *counted, bool(e.reply_enabled), e))
             elif e.kind == "message_receipt" and e.read_signal:
                 _keep_min(reads, message, (at, e.read_signal, e))
                 if e.read_signal == "reply_proxy":
                     _keep_min(replies, message, (at, e.read_signal, e))
+            elif e.kind == "message_received" and e.in_reply_to:  # the customer's own reply
+                _keep_min(replies, (e.journey_id, e.in_reply_to), (at, e.kind, e))
     _interaction_rows(truth.facts, events)
     _journey_rows(truth.facts, firsts, channels)
     for fact, signals in (("read_pair", reads), ("reply", replies)):

@@ -161,6 +161,13 @@ def test_read_latency_and_the_signals_it_rests_on(loaded: tuple[str, Client]) ->
         ("sms", 3, "click_proxy", 1, 0.333333),
         ("sms", 3, "read_receipt", 1, 0.333333),
     ]
+    # Read speed by signal, per year: 2020 has one send (m3), clicked after 300 s; 2021 two
+    # sends (m1, m2), m1 read by receipt after 60 s.
+    speed = run(client, "read_speed_by_signal", **YEARS, **ALL)
+    assert speed == [
+        (2020, "click_proxy", 1, 1.0, 0.0, 300.0),
+        (2021, "read_receipt", 1, 0.5, 1.0, 60.0),
+    ]
 
 
 def test_live_minutes_and_pipeline_freshness(loaded: tuple[str, Client]) -> None:

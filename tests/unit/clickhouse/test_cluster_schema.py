@@ -116,12 +116,18 @@ def test_alter_reaches_the_local_and_the_distributed_table() -> None:
         for name in (f"{table}_local", table)
     ]  # 0009
     added = 9  # contract 1.1's fields
-    assert pairs[26:] == [
+    assert pairs[26:80] == [
         name
         for table in ["interactions", "ingest_facts", "fenced_facts"]
         for _ in range(added)
         for name in (f"{table}_local", table)
     ]  # 0010
+    measured = ["calls", "chatbot", "messaging", "replies"]
+    assert pairs[80:] == [
+        name
+        for table in (f"rollup_{r}_{g}" for r in measured for g in ("hourly", "daily"))
+        for name in (f"{table}_local", table)
+    ]  # 0011
 
 
 def test_the_database_is_replicated_and_no_statement_says_on_cluster() -> None:

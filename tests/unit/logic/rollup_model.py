@@ -20,8 +20,10 @@ KEYS: dict[str, tuple[str, ...]] = {
         "duration_ms", "bucket_s", "handed_off",
     ),
     "journey": CELL,
-    "read_pair": (*CELL, "channel", "purpose", "read_signal", "duration_ms", "bucket_s"),
-    "reply": (*CELL, "channel", "purpose", "duration_ms"),
+    "read_pair": (
+        *CELL, "channel", "purpose", "read_signal", "duration_ms", "bucket_s", "reply_enabled",
+    ),
+    "reply": (*CELL, "channel", "purpose", "duration_ms", "reply_enabled"),
 }  # fmt: skip
 # What a row adds to its cell (a row of another kind adds one: its sign).
 MEASURES: dict[str, tuple[str, ...]] = {"journey": ("journeys", "journey_channels")}

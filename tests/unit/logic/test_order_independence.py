@@ -60,14 +60,20 @@ def journey_events(draw: st.DrawFn) -> list[dict[str, Any]]:
                 "journey_id": f"j{j}",
                 "customer_id": CUSTOMER,
             }
-            kind = draw(st.sampled_from(("touch", "message_sent", "message_receipt")))
+            kind = draw(
+                st.sampled_from(("touch", "message_sent", "message_receipt", "message_received"))
+            )
             message = {"message_id": f"m{draw(st.integers(0, 1))}"}
-            if kind == "touch":
+            if kind == "message_received":  # the customer's own reply (contract 1.1)
+                event |= {"kind": kind, "direction": "inbound", "channel": "sms"}
+                event |= {"message_id": f"in{len(events)}", "in_reply_to": message["message_id"]}
+            elif kind == "touch":
                 event |= {"kind": "touch", "direction": "outbound"}
                 event["channel"] = draw(st.sampled_from(("email", "web", "sms")))
             elif kind == "message_sent":
                 purpose = draw(st.sampled_from(("delivery", "payment")))
                 event |= {"kind": kind, "direction": "outbound", "purpose": purpose, **message}
+                event["reply_enabled"] = draw(st.booleans())
                 event["channel"] = draw(st.sampled_from(("sms", "messaging")))
             else:
                 signal = draw(st.sampled_from(sorted(SIGNALS)))

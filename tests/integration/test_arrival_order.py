@@ -93,6 +93,10 @@ def test_two_arrival_orders_of_the_same_events_give_identical_rollups(
     in_order, reordered = (verify.measured(client, checks) for client in clients)
     for check in checks:
         table = check.table
-        assert in_order[table] == reordered[table] and in_order[table], table
+        assert in_order[table] == reordered[table], table
+    # Every table holds rows to compare, but those only contract 1.1's fields feed (the
+    # simulator publishes none of them yet).
+    empty = {check.table for check in checks if not in_order[check.table]}
+    assert empty <= {"rollup_delivery_failures_hourly", "rollup_delivery_failures_daily"}, empty
     late = [int(c.command("SELECT sum(late) FROM rollup_interactions_hourly")) for c in clients]
     assert late == [0, 0]

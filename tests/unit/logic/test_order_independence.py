@@ -23,6 +23,7 @@ from streams.logic.ingest import SourceRecord
 from streams.logic.journey_state import MemoryStates
 from streams.tools import verify
 from tests.unit.logic.rollup_model import Net, net
+from tests.unit.logic.test_aggregate import event
 
 TOPIC = "t.interactions.v1"
 CUSTOMER = "ph:k1:" + "ab" * 16
@@ -141,19 +142,7 @@ def _flush_net(*events: dict[str, Any]) -> Net:
 
 
 def _event(n: int, at: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "event_id": f"e{n}",
-        "schema_version": 1,
-        "kind": "touch",
-        "occurred_at": at,
-        "tenant": "acme",
-        "industry": "retail",
-        "use_case": "smart_notification",
-        "channel": "email",
-        "journey_id": "j1",
-        "customer_id": CUSTOMER,
-        "direction": "outbound",
-    } | fields
+    return event(n, occurred_at=at, **fields)
 
 
 def test_a_journey_belongs_to_the_day_of_its_earliest_event_whatever_arrives_first() -> None:

@@ -196,9 +196,12 @@ def load_fixture(
     return records
 
 
-# The fixture with a reply to m3 (after its click): what reaches every table the views write,
-# for the tests that must see rows in each (the named queries' answers rest on FIXTURE alone).
+# The fixture with a reply to m3 (after its click) and a message that failed (contract 1.1):
+# what reaches every table the views write, for the tests that must see rows in each (the
+# named queries' answers rest on FIXTURE alone).
 EVERY_TABLE: list[dict[str, Any] | bytes] = [
     *FIXTURE,
     sms(20, "t2", "2020-06-01T12:09:00Z", "m3", status="replied", read_signal="reply_proxy"),
+    sms(21, "t3", "2020-07-01T12:00:00Z", "m4"),
+    sms(22, "t3", "2020-07-01T12:00:05Z", "m4", status="failed", error_code="30003"),
 ]

@@ -151,7 +151,8 @@ _CONVERSATION = _added(
     _id(
         "conversation_id",
         "The thread a social or chat message belongs to, as the platform names it: pairs a "
-        "brand's reply with the customer's message.",
+        "brand's reply (an outbound touch) with the customer's message (a message_received "
+        "or an inbound touch) for first-response time; publish both in one journey.",
     )
 )
 _CONTACT_REASON = _added(

@@ -33,9 +33,11 @@ from streams.logic.buckets import call_bucket, latency_bucket
 from streams.logic.facts import FACT_COLUMNS, Facts, event_columns
 from streams.logic.ingest import Rejected, SourceRecord, reject
 from streams.logic.journey_state import (
+    Conversation,
     First,
     JourneyState,
     Message,
+    Opening,
     Read,
     Send,
     as_of,
@@ -156,6 +158,11 @@ class _Decided:
     pairs: list[tuple[Event, Send, Read, int, int, int, int]] = field(default_factory=list)
     # (event, send, reply, partition, offset, stamp, sign): the same for a send and its reply
     replies: list[tuple[Event, Send, Read, int, int, int, int]] = field(default_factory=list)
+    # (event, opening, first response ms or None, partition, offset, stamp, sign): a
+    # conversation's row, retracted (-1) and written again (+1) whenever it changes
+    conversations: list[tuple[Event, Opening, int | None, int, int, int, int]] = field(
+        default_factory=list
+    )
 
 
 def plan_flush(
@@ -194,6 +201,7 @@ def plan_flush(
     _journey_facts(topic, decided, facts)
     _pair_facts(topic, "read_pair", decided.pairs, facts)
     _pair_facts(topic, "reply", decided.replies, facts)
+    _conversation_facts(topic, decided.conversations, facts)
     _dead_facts(rejected, facts)
     return Flush(topic, facts, states, rejected, after, stats)
 
@@ -323,6 +331,8 @@ def _apply(
             # The customer's own message answering the brand's (contract 1.1): a reply.
             message = _message(state, event.in_reply_to)
             _reply(message, ms, kind, replies, event, p, offset, stamps[i])
+        if event.conversation_id is not None:  # contract 1.1: a social or chat conversation
+            _converse(state, event, ms, offset, out.conversations, p, stamps[i])
     part.watermark_ms = watermark
     st.duplicates += len(events) - len(kept)
     st.events += len(kept)
@@ -349,6 +359,44 @@ def _message(state: JourneyState, message_id: str) -> Message:
     return message
 
 
+def _converse(
+    state: JourneyState,
+    event: Event,
+    ms: int,
+    offset: int,
+    found: list[tuple[Event, Opening, int | None, int, int, int, int]],
+    p: int,
+    stamp: int,
+) -> None:
+    """A message of a conversation: the customer's (a ``message_received``, or an inbound
+    touch) may open it, the brand's (an outbound touch) may be its first response. The
+    conversation's one row (its opening's cell, and when it was first answered) is retracted
+    and written again whenever the event changes it."""
+    assert event.conversation_id is not None
+    key = id_hash(event.conversation_id.encode())
+    conversation = state.conversations.get(key)
+    if conversation is None:
+        conversation = state.conversations[key] = Conversation()
+    before = (conversation.opening, conversation.first_response_ms())
+    if event.kind == "touch" and event.direction == "outbound":
+        conversation.replies.append((offset, ms))
+    else:
+        opening = conversation.opening
+        if opening is None or (ms <= opening.ms and _earlier_opening(ms, event, opening)):
+            if opening is not None:
+                conversation.openings.append(opening)
+            conversation.opening = Opening(
+                offset, ms, event.tenant, event.industry, event.use_case, event.channel
+            )
+    after = (conversation.opening, conversation.first_response_ms())
+    if after == before:
+        return
+    if before[0] is not None:
+        found.append((event, before[0], before[1], p, offset, stamp, -1))
+    if after[0] is not None:
+        found.append((event, after[0], after[1], p, offset, stamp, 1))
+
+
 # ---- "first" is first by event time ------------------------------------------------------
 # Of two candidates, the earlier by event time wins; in the same millisecond, the one whose
 # counted fields sort first. Candidates alike in every counted field are interchangeable, so
@@ -362,6 +410,16 @@ def _earlier_first(ms: int, event: Event, first: First) -> bool:
         return True
     return (event.tenant, event.industry, event.use_case) < (
         first.tenant, first.industry, first.use_case,
+    )  # fmt: skip
+
+
+def _earlier_opening(ms: int, event: Event, opening: Opening) -> bool:
+    """Whether the customer's message ``event`` at ``ms`` opens its conversation rather than
+    ``opening``."""
+    if ms < opening.ms:
+        return True
+    return (event.tenant, event.industry, event.use_case, event.channel) < (
+        opening.tenant, opening.industry, opening.use_case, opening.channel,
     )  # fmt: skip
 
 
@@ -521,6 +579,42 @@ def _pair_facts(
             "bucket_s": [latency_bucket(ms) for ms in latencies],
             "sign": [r[6] for r in rows],
             "reply_enabled": [r[1].reply_enabled for r in rows],
+        },
+    )
+
+
+def _conversation_facts(
+    topic: str, rows: list[tuple[Event, Opening, int | None, int, int, int, int]], facts: Facts
+) -> None:
+    """A social or chat conversation, in its opening's hour and cell: ``status`` answered
+    (``duration_ms`` from the opening to the brand's first response) or unanswered; ``sign``
+    -1 retracts the row the conversation had before the event that changed it."""
+    n = len(rows)
+    latencies = [r[2] - r[1].ms if r[2] is not None else 0 for r in rows]
+    facts.add(
+        "conversation",
+        n,
+        {
+            "event_id": [r[0].event_id for r in rows],
+            "schema_version": [SCHEMA_VERSION] * n,
+            "kind": [r[0].kind for r in rows],
+            "occurred_at": [r[1].ms for r in rows],
+            "tenant": [r[1].tenant for r in rows],
+            "industry": [r[1].industry for r in rows],
+            "use_case": [r[1].use_case for r in rows],
+            "channel": [r[1].channel for r in rows],
+            "journey_id": [r[0].journey_id for r in rows],
+            "customer_id": [r[0].customer_id for r in rows],
+            "direction": ["inbound"] * n,
+            "conversation_id": [r[0].conversation_id for r in rows],
+            "status": ["unanswered" if r[2] is None else "answered" for r in rows],
+            "kafka_topic": [topic] * n,
+            "kafka_partition": [r[3] for r in rows],
+            "kafka_offset": [r[4] for r in rows],
+            "kafka_timestamp": _clamped([r[5] for r in rows]),
+            "duration_ms": latencies,
+            "bucket_s": [latency_bucket(ms) for ms in latencies],
+            "sign": [r[6] for r in rows],
         },
     )
 

@@ -80,6 +80,36 @@ class Message(msgspec.Struct, array_like=True):
 _NOTHING = Message()
 
 
+class Opening(msgspec.Struct, array_like=True):
+    """A customer's message in a social or chat conversation (contract 1.1): the earliest one
+    opens the conversation, and its cell is where the conversation is counted."""
+
+    offset: int
+    ms: int
+    tenant: str
+    industry: str
+    use_case: str
+    channel: str
+
+
+class Conversation(msgspec.Struct, array_like=True):
+    """A social or chat conversation of the journey: its opening (the customer's earliest
+    message) and what that displaced, and the brand's replies in it, each ``(offset, time)``.
+    Its first response is the earliest reply at or after the opening, derived, never stored:
+    an earlier opening arriving late may make an earlier reply the first response."""
+
+    opening: Opening | None = None
+    openings: list[Opening] = msgspec.field(default_factory=list)
+    replies: list[tuple[int, int]] = msgspec.field(default_factory=list)
+
+    def first_response_ms(self) -> int | None:
+        """When the brand first answered the opening (None: not yet)."""
+        if self.opening is None:
+            return None
+        start = self.opening.ms
+        return min((ms for _, ms in self.replies if ms >= start), default=None)
+
+
 class First(msgspec.Struct, array_like=True):
     """The journey's earliest event: where (which hour and cell) the journey is counted."""
 
@@ -97,7 +127,8 @@ class JourneyState(msgspec.Struct, array_like=True):
     journey, the state that has seen the most), ``t`` the latest event time (for expiry).
     ``events`` maps event-id hash to the offset that counted it, ``channels`` each channel to
     the offset that first used it, ``messages`` message-id hash to its send and read,
-    ``firsts`` the earliest events that an even earlier one displaced (offsets rising)."""
+    ``firsts`` the earliest events that an even earlier one displaced (offsets rising),
+    ``conversations`` conversation-id hash to its opening and the brand's replies."""
 
     h: int = -1
     t: int = 0
@@ -106,6 +137,7 @@ class JourneyState(msgspec.Struct, array_like=True):
     first: First | None = None
     messages: dict[int, Message] = msgspec.field(default_factory=dict)
     firsts: list[First] = msgspec.field(default_factory=list)
+    conversations: dict[int, Conversation] = msgspec.field(default_factory=dict)
 
 
 class _Head(msgspec.Struct, array_like=True):
@@ -179,6 +211,12 @@ def as_of(state: JourneyState, offset: int) -> JourneyState:
             messages[key] = kept
     events = {k: o for k, o in state.events.items() if o < offset}
     first, firsts = _before(state.first, state.firsts, offset)
+    conversations: dict[int, Conversation] = {}
+    for key, conversation in state.conversations.items():
+        opening, openings = _before(conversation.opening, conversation.openings, offset)
+        answers = [answer for answer in conversation.replies if answer[0] < offset]
+        if opening is not None or answers:
+            conversations[key] = Conversation(opening, openings, answers)
     return JourneyState(
         h=max(events.values(), default=-1),
         t=state.t,
@@ -187,6 +225,7 @@ def as_of(state: JourneyState, offset: int) -> JourneyState:
         first=first,
         messages=messages,
         firsts=firsts,
+        conversations=conversations,
     )
 
 

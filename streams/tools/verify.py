@@ -22,7 +22,9 @@ event time, never by arrival: a journey is attributed to the hour of its earlies
 send and its earliest read signal make one read pair in the send's hour, latency clamped at
 zero; a send and its earliest reply (``reply_proxy``, the first read signal or a later one)
 make one replied send, the same way; so does a send and the customer's own earliest message
-answering it (``message_received`` with ``in_reply_to``, contract 1.1).
+answering it (``message_received`` with ``in_reply_to``, contract 1.1); a social or chat
+conversation (``conversation_id``) is opened by the customer's earliest message in it and first
+answered by the brand's earliest reply at or after that.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
     sends: dict[tuple[str, str], tuple[int, str, str, str, str, str, bool, Event]] = {}
     reads: dict[tuple[str, str], tuple[int, str, Event]] = {}
     replies: dict[tuple[str, str], tuple[int, str, Event]] = {}
+    openings: dict[tuple[str, str], tuple[int, str, str, str, str, Event]] = {}
+    answers: dict[tuple[str, str], list[int]] = defaultdict(list)
     events: list[tuple[Event, int, int, SourceRecord]] = []  # event, time, late, record
     rejected: list[Rejected] = []
     for records in partitions:
@@ -107,11 +111,19 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
                     _keep_min(replies, message, (at, e.read_signal, e))
             elif e.kind == "message_received" and e.in_reply_to:  # the customer's own reply
                 _keep_min(replies, (e.journey_id, e.in_reply_to), (at, e.kind, e))
+            if e.conversation_id is not None:  # a social or chat conversation (1.1)
+                thread = (e.journey_id, e.conversation_id)
+                if e.kind == "touch" and e.direction == "outbound":
+                    answers[thread].append(at)
+                else:
+                    cell = (e.tenant, e.industry, e.use_case, e.channel)
+                    _keep_min(openings, thread, (at, *cell, e))
     _interaction_rows(truth.facts, events)
     _journey_rows(truth.facts, firsts, channels)
     for fact, signals in (("read_pair", reads), ("reply", replies)):
         pairs = [(send[-1], send[0], signals[m]) for m, send in sends.items() if m in signals]
         _pair_rows(truth.facts, fact, pairs)
+    _conversation_rows(truth.facts, openings, answers)
     _dead_rows(truth.facts, rejected)
     return truth
 
@@ -179,6 +191,35 @@ def _pair_rows(
             **event_columns(sends),
             "occurred_at": [at for _, at, _ in rows],
             "read_signal": [read[1] for _, _, read in rows],
+            "duration_ms": latencies,
+            "bucket_s": [latency_bucket(ms) for ms in latencies],
+        },
+    )
+
+
+def _conversation_rows(
+    facts: Facts,
+    openings: dict[tuple[str, str], tuple[int, str, str, str, str, Event]],
+    answers: dict[tuple[str, str], list[int]],
+) -> None:
+    """Each conversation once, in its opening's cell: answered by the brand's earliest reply
+    at or after the opening, or unanswered."""
+    rows = []
+    for thread, (at, tenant, industry, use_case, channel, _) in openings.items():
+        response = min((ms for ms in answers.get(thread, ()) if ms >= at), default=None)
+        rows.append((thread[0], at, tenant, industry, use_case, channel, response))
+    latencies = [r[6] - r[1] if r[6] is not None else 0 for r in rows]
+    facts.add(
+        "conversation",
+        len(rows),
+        {
+            "journey_id": [r[0] for r in rows],
+            "occurred_at": [r[1] for r in rows],
+            "tenant": [r[2] for r in rows],
+            "industry": [r[3] for r in rows],
+            "use_case": [r[4] for r in rows],
+            "channel": [r[5] for r in rows],
+            "status": ["unanswered" if r[6] is None else "answered" for r in rows],
             "duration_ms": latencies,
             "bucket_s": [latency_bucket(ms) for ms in latencies],
         },

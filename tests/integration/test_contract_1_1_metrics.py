@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 
 Y2022 = {"start": "2022-01-01 00:00:00", "end": "2023-01-01 00:00:00"}
 Y2023 = {"start": "2023-01-01 00:00:00", "end": "2024-01-01 00:00:00"}
+Y2024 = {"start": "2024-01-01 00:00:00", "end": "2025-01-01 00:00:00"}
 ANY = {"tenant": "", "industry": "", "use_case": ""}
 
 
@@ -57,6 +58,18 @@ def answer(n: int, of: int, channel: str, at: str) -> dict[str, Any]:
 
 
 SENT_2023 = "2023-02-01T10:00:00Z"
+
+
+def said(n: int, thread: str, channel: str, at: str, brand: bool = False) -> dict[str, Any]:
+    """A message in conversation ``thread`` (journey ``s-thread``): the customer's, or the
+    brand's reply (an outbound touch)."""
+    common = (n, f"s-{thread}", "retail", "digital_customer_service", channel, at)
+    if brand:
+        return ev(*common, conversation_id=thread)
+    return ev(
+        *common, kind="message_received", direction="inbound", message_id=f"post-{n}",
+        conversation_id=thread,
+    )  # fmt: skip
 
 
 EVENTS: list[dict[str, Any] | bytes] = [
@@ -102,6 +115,19 @@ EVENTS: list[dict[str, Any] | bytes] = [
         26, "sms", of=22, at="2023-02-01T10:01:00Z", status="replied", read_signal="reply_proxy"
     ),
     answer(27, 23, "messaging", "2023-02-01T10:00:30Z"),
+    # Conversations, in 2024. a: answered after 30 min. b: answered after 26 h. c: the brand's
+    # reply at 09:00 comes before the customer's message at 10:00 (not an answer), until the
+    # customer's earlier message at 08:30 arrives: it opens the conversation, and 09:00 is its
+    # first response (30 min). d, by chat: never answered.
+    said(30, "a", "social", "2024-03-01T10:00:00Z"),
+    said(31, "a", "social", "2024-03-01T10:30:00Z", brand=True),
+    said(32, "a", "social", "2024-03-01T10:45:00Z", brand=True),
+    said(33, "b", "social", "2024-03-01T10:00:00Z"),
+    said(34, "b", "social", "2024-03-02T12:00:00Z", brand=True),
+    said(35, "c", "social", "2024-03-01T10:00:00Z"),
+    said(36, "c", "social", "2024-03-01T09:00:00Z", brand=True),
+    said(37, "c", "social", "2024-03-01T08:30:00Z"),
+    said(38, "d", "chat", "2024-03-01T10:00:00Z"),
 ]
 
 
@@ -163,3 +189,11 @@ def test_two_way_messaging_counts_replies_to_reply_enabled_sends(client: Client)
     # Every reply, reply-enabled or not, the customer's own message included.
     replied = run(client, "replied_sends_by_purpose", **Y2023, **ANY, channel="")
     assert replied == [(2023, "payment", 4, 3, 0.75, 70.0)]
+
+
+def test_first_response_to_conversations_by_time_not_arrival(client: Client) -> None:
+    rows = run(client, "social_first_response", **Y2024, **ANY, channel="")
+    assert rows == [
+        (2024, "chat", 1, 0.0, 0.0, 0.0, 1.0, None),
+        (2024, "social", 3, 0.666667, 0.666667, 0.333333, 0.0, 32400.0),
+    ]

@@ -24,6 +24,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         *CELL, "channel", "purpose", "read_signal", "duration_ms", "bucket_s", "reply_enabled",
     ),
     "reply": (*CELL, "channel", "purpose", "duration_ms", "reply_enabled"),
+    "conversation": (*CELL, "channel", "status", "duration_ms"),
 }  # fmt: skip
 # What a row adds to its cell (a row of another kind adds one: its sign).
 MEASURES: dict[str, tuple[str, ...]] = {"journey": ("journeys", "journey_channels")}

@@ -65,12 +65,19 @@ def journey_events(draw: st.DrawFn) -> list[dict[str, Any]]:
                 st.sampled_from(("touch", "message_sent", "message_receipt", "message_received"))
             )
             message = {"message_id": f"m{draw(st.integers(0, 1))}"}
-            if kind == "message_received":  # the customer's own reply (contract 1.1)
+            thread = f"c{draw(st.integers(0, 1))}"  # a social conversation (contract 1.1)
+            if kind == "message_received" and draw(st.booleans()):  # the customer's reply
                 event |= {"kind": kind, "direction": "inbound", "channel": "sms"}
                 event |= {"message_id": f"in{len(events)}", "in_reply_to": message["message_id"]}
+            elif kind == "message_received":  # the customer's social message
+                event |= {"kind": kind, "direction": "inbound", "channel": "social"}
+                event |= {"message_id": f"in{len(events)}", "conversation_id": thread}
             elif kind == "touch":
-                event |= {"kind": "touch", "direction": "outbound"}
-                event["channel"] = draw(st.sampled_from(("email", "web", "sms")))
+                direction = draw(st.sampled_from(("outbound", "inbound")))
+                event |= {"kind": "touch", "direction": direction}
+                event["channel"] = draw(st.sampled_from(("email", "web", "sms", "social")))
+                if event["channel"] == "social":  # a brand's reply, or a customer's post
+                    event["conversation_id"] = thread
             elif kind == "message_sent":
                 purpose = draw(st.sampled_from(("delivery", "payment")))
                 event |= {"kind": kind, "direction": "outbound", "purpose": purpose, **message}
@@ -109,7 +116,7 @@ def _run(values: list[bytes], cuts: list[int], crashes: random.Random | None = N
 
 
 def verify_kinds() -> tuple[str, ...]:
-    return ("interaction", "journey", "read_pair", "reply")
+    return ("interaction", "journey", "read_pair", "reply", "conversation")
 
 
 def _truth(values: list[bytes]) -> Net:

@@ -196,7 +196,8 @@ def load_fixture(
     return records
 
 
-# The fixture with a reply to m3 (after its click) and a message that failed (contract 1.1):
+# The fixture with a reply to m3 (after its click), a message that failed and a social
+# conversation the brand answered (contract 1.1):
 # what reaches every table the views write, for the tests that must see rows in each (the
 # named queries' answers rest on FIXTURE alone).
 EVERY_TABLE: list[dict[str, Any] | bytes] = [
@@ -204,4 +205,25 @@ EVERY_TABLE: list[dict[str, Any] | bytes] = [
     sms(20, "t2", "2020-06-01T12:09:00Z", "m3", status="replied", read_signal="reply_proxy"),
     sms(21, "t3", "2020-07-01T12:00:00Z", "m4"),
     sms(22, "t3", "2020-07-01T12:00:05Z", "m4", status="failed", error_code="30003"),
+    ev(
+        23,
+        "s1",
+        "retail",
+        "digital_customer_service",
+        "social",
+        "2020-08-01T09:00:00Z",
+        kind="message_received",
+        direction="inbound",
+        message_id="post-1",
+        conversation_id="c1",
+    ),
+    ev(
+        24,
+        "s1",
+        "retail",
+        "digital_customer_service",
+        "social",
+        "2020-08-01T09:20:00Z",
+        conversation_id="c1",
+    ),
 ]

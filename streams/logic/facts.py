@@ -1,9 +1,10 @@
 """The rows of one insert into ``ingest_facts``, built column by column, every column by name.
 
-A flush is one insert (docs/exactly-once.md). Its rows are of six kinds (the ``fact``
-column): ``interaction``, ``journey``, ``read_pair``, ``reply``, ``dead_letter`` and
-``progress``; a ``journey``, ``read_pair`` or ``reply`` row with ``sign`` -1 retracts one
-counted before (a correction: a later-arriving event was the earlier one). Each
+A flush is one insert (docs/exactly-once.md). Its rows are of seven kinds (the ``fact``
+column): ``interaction``, ``journey``, ``read_pair``, ``reply``, ``conversation``,
+``dead_letter`` and ``progress``; a ``journey``, ``read_pair``, ``reply`` or ``conversation``
+row with ``sign`` -1 retracts one counted before (a correction: a later-arriving event was the
+earlier one, or changed the conversation's first response). Each
 kind fills the columns it has and leaves the others at their defaults. Rows are never built as
 Python lists of 41 values: each kind adds a *block*, a few named columns of equal length built
 by list comprehensions over the decided records, and :meth:`Facts.columns` lays the blocks end

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from streams.clickhouse.client import connect
 from streams.clickhouse.migrations import migrate
+from streams.logic.facts import default
 from streams.logic.rows import INTERACTION_COLUMNS
 from streams.settings import Settings
 from tests.support import account_url, free_port, write_like_the_worker
@@ -42,7 +43,8 @@ def row(i: int, channel: str) -> list[object]:
         "kafka_partition": 0,
         "kafka_offset": i,
     }
-    return [values[c] for c in INTERACTION_COLUMNS]
+    # Contract 1.1's fields, absent: their columns' defaults.
+    return [values[c] if c in values else default(c) for c in INTERACTION_COLUMNS]
 
 
 def test_live_page_explains_an_unreachable_store(monkeypatch: pytest.MonkeyPatch) -> None:

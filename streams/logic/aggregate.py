@@ -513,6 +513,23 @@ def _interaction_facts(topic: str, d: _Decided, facts: Facts) -> None:
     )
 
 
+def _derived_from(topic: str, rows: Sequence[tuple[Any, ...]], at: int) -> dict[str, list[Any]]:
+    """Where derived rows (journeys, pairs, conversations) came from: the event that made each
+    one (``row[0]``) and its Kafka position (partition, offset and timestamp at
+    ``row[at:at+3]``)."""
+    n = len(rows)
+    return {
+        "event_id": [r[0].event_id for r in rows],
+        "schema_version": [SCHEMA_VERSION] * n,
+        "journey_id": [r[0].journey_id for r in rows],
+        "customer_id": [r[0].customer_id for r in rows],
+        "kafka_topic": [topic] * n,
+        "kafka_partition": [r[at] for r in rows],
+        "kafka_offset": [r[at + 1] for r in rows],
+        "kafka_timestamp": _clamped([r[at + 2] for r in rows]),
+    }
+
+
 def _journey_facts(topic: str, d: _Decided, facts: Facts) -> None:
     """A journey new (``journeys`` = 1) and/or a channel new to it, counted in the hour and
     cell of the journey's earliest event; a journey whose earliest event changed is retracted
@@ -523,21 +540,14 @@ def _journey_facts(topic: str, d: _Decided, facts: Facts) -> None:
         "journey",
         n,
         {
-            "event_id": [r[0].event_id for r in rows],
-            "schema_version": [SCHEMA_VERSION] * n,
+            **_derived_from(topic, rows, 2),
             "kind": [r[0].kind for r in rows],
             "occurred_at": [r[1].occurred_ms for r in rows],
             "tenant": [r[1].tenant for r in rows],
             "industry": [r[1].industry for r in rows],
             "use_case": [r[1].use_case for r in rows],
             "channel": [r[0].channel for r in rows],
-            "journey_id": [r[0].journey_id for r in rows],
-            "customer_id": [r[0].customer_id for r in rows],
             "direction": [r[0].direction for r in rows],
-            "kafka_topic": [topic] * n,
-            "kafka_partition": [r[2] for r in rows],
-            "kafka_offset": [r[3] for r in rows],
-            "kafka_timestamp": _clamped([r[4] for r in rows]),
             "journeys": [r[5] for r in rows],
             "journey_channels": [r[6] for r in rows],
             "sign": [r[7] for r in rows],
@@ -557,24 +567,17 @@ def _pair_facts(
         fact,
         n,
         {
-            "event_id": [r[0].event_id for r in rows],
-            "schema_version": [SCHEMA_VERSION] * n,
+            **_derived_from(topic, rows, 3),
             "kind": ["message_sent"] * n,
             "occurred_at": [r[1].sent_ms for r in rows],
             "tenant": [r[1].tenant for r in rows],
             "industry": [r[1].industry for r in rows],
             "use_case": [r[1].use_case for r in rows],
             "channel": [r[1].channel for r in rows],
-            "journey_id": [r[0].journey_id for r in rows],
-            "customer_id": [r[0].customer_id for r in rows],
             "direction": ["outbound"] * n,
             "purpose": [r[1].purpose for r in rows],
             "message_id": [r[0].message_id for r in rows],
             "read_signal": [r[2].signal for r in rows],
-            "kafka_topic": [topic] * n,
-            "kafka_partition": [r[3] for r in rows],
-            "kafka_offset": [r[4] for r in rows],
-            "kafka_timestamp": _clamped([r[5] for r in rows]),
             "duration_ms": latencies,
             "bucket_s": [latency_bucket(ms) for ms in latencies],
             "sign": [r[6] for r in rows],
@@ -595,23 +598,16 @@ def _conversation_facts(
         "conversation",
         n,
         {
-            "event_id": [r[0].event_id for r in rows],
-            "schema_version": [SCHEMA_VERSION] * n,
+            **_derived_from(topic, rows, 3),
             "kind": [r[0].kind for r in rows],
             "occurred_at": [r[1].ms for r in rows],
             "tenant": [r[1].tenant for r in rows],
             "industry": [r[1].industry for r in rows],
             "use_case": [r[1].use_case for r in rows],
             "channel": [r[1].channel for r in rows],
-            "journey_id": [r[0].journey_id for r in rows],
-            "customer_id": [r[0].customer_id for r in rows],
             "direction": ["inbound"] * n,
             "conversation_id": [r[0].conversation_id for r in rows],
             "status": ["unanswered" if r[2] is None else "answered" for r in rows],
-            "kafka_topic": [topic] * n,
-            "kafka_partition": [r[3] for r in rows],
-            "kafka_offset": [r[4] for r in rows],
-            "kafka_timestamp": _clamped([r[5] for r in rows]),
             "duration_ms": latencies,
             "bucket_s": [latency_bucket(ms) for ms in latencies],
             "sign": [r[6] for r in rows],

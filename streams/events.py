@@ -27,7 +27,7 @@ Rules beyond field types:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -139,7 +139,7 @@ def _duration(name: str, description: str, **more: Any) -> FieldSpec:
 def _added(spec: FieldSpec, required: bool = False) -> FieldSpec:
     """A field contract version 1.1 added: optional, as every field a minor version adds to
     an existing kind (a kind it adds may require its own fields)."""
-    return FieldSpec(**{**spec.__dict__, "required": required, "since": "1.1"})
+    return replace(spec, required=required, since="1.1")
 
 
 def _flag(name: str, description: str) -> FieldSpec:

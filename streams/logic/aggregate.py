@@ -25,7 +25,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from streams.decoder import Decoded, Event, decode_batch
 from streams.events import SCHEMA_VERSION, ContractError
@@ -313,24 +313,18 @@ def _apply(
                     message.sends.append(old_send)
                 for half, found in ((message.read, pairs), (message.reply, replies)):
                     if half is not None:
-                        if old_send is not None:
-                            found.append((event, old_send, half, p, offset, stamps[i], -1))
-                        found.append((event, send, half, p, offset, stamps[i], 1))
+                        before = (old_send, half) if old_send is not None else None
+                        _correct(found, event, before, (send, half), p, offset, stamps[i])
         elif kind == "message_receipt" and event.read_signal:
             message = _message(state, event.message_id)
             signal = event.read_signal
-            old_read = message.read
-            if _earlier_read(ms, signal, old_read):
-                read = message.read = Read(offset, ms, signal)
-                if old_read is not None:
-                    message.reads.append(old_read)
-                _pair(message.send, old_read, read, pairs, event, p, offset, stamps[i])
+            _signal(message, "read", ms, signal, pairs, event, p, offset, stamps[i])
             if signal == "reply_proxy":
-                _reply(message, ms, signal, replies, event, p, offset, stamps[i])
+                _signal(message, "reply", ms, signal, replies, event, p, offset, stamps[i])
         elif kind == "message_received" and event.in_reply_to:
             # The customer's own message answering the brand's (contract 1.1): a reply.
             message = _message(state, event.in_reply_to)
-            _reply(message, ms, kind, replies, event, p, offset, stamps[i])
+            _signal(message, "reply", ms, kind, replies, event, p, offset, stamps[i])
         if event.conversation_id is not None:  # contract 1.1: a social or chat conversation
             _converse(state, event, ms, offset, out.conversations, p, stamps[i])
     part.watermark_ms = watermark
@@ -389,12 +383,9 @@ def _converse(
                 offset, ms, event.tenant, event.industry, event.use_case, event.channel
             )
     after = (conversation.opening, conversation.first_response_ms())
-    if after == before:
-        return
-    if before[0] is not None:
-        found.append((event, before[0], before[1], p, offset, stamp, -1))
-    if after[0] is not None:
-        found.append((event, after[0], after[1], p, offset, stamp, 1))
+    if after != before:
+        retracted = before if before[0] is not None else None
+        _correct(found, event, retracted, after if after[0] is not None else None, p, offset, stamp)
 
 
 # ---- "first" is first by event time ------------------------------------------------------
@@ -442,43 +433,54 @@ def _earlier_read(ms: int, signal: str, read: Read | None) -> bool:
     return read is None or ms < read.read_ms or (ms == read.read_ms and signal < read.signal)
 
 
-def _reply(
+# What a signal slot of a message displaces goes to the list beside it, for ``as_of``.
+_DISPLACED = {"read": "reads", "reply": "replies"}
+
+
+def _signal(
     message: Message,
+    slot: Literal["read", "reply"],
     ms: int,
     signal: str,
-    replies: list[tuple[Event, Send, Read, int, int, int, int]],
-    event: Event,
-    p: int,
-    offset: int,
-    stamp: int,
-) -> None:
-    """A reply to ``message`` at ``ms`` (a ``reply_proxy`` receipt, or the customer's own
-    message): the message's reply if it is the earliest."""
-    old = message.reply
-    if _earlier_read(ms, signal, old):
-        reply = message.reply = Read(offset, ms, signal)
-        if old is not None:
-            message.replies.append(old)
-        _pair(message.send, old, reply, replies, event, p, offset, stamp)
-
-
-def _pair(
-    send: Send | None,
-    old: Read | None,
-    new: Read,
     found: list[tuple[Event, Send, Read, int, int, int, int]],
     event: Event,
     p: int,
     offset: int,
     stamp: int,
 ) -> None:
-    """A message's signal became ``new`` (it was ``old``): with a send, the pair it made
-    with ``old`` is retracted (a correction) and the pair with ``new`` counted."""
-    if send is None:
+    """A signal at ``ms`` for ``message``'s ``slot``: its first read signal (``read``), or its
+    first reply (``reply``: a ``reply_proxy`` receipt, or the customer's own message). It takes
+    the slot if it is the earliest; with a send, the pair changes (a correction)."""
+    old = getattr(message, slot)
+    if not _earlier_read(ms, signal, old):
         return
+    new = Read(offset, ms, signal)
+    setattr(message, slot, new)
     if old is not None:
-        found.append((event, send, old, p, offset, stamp, -1))
-    found.append((event, send, new, p, offset, stamp, 1))
+        getattr(message, _DISPLACED[slot]).append(old)
+    send = message.send
+    if send is not None:
+        _correct(
+            found, event, (send, old) if old is not None else None, (send, new), p, offset, stamp
+        )
+
+
+def _correct(
+    found: list[Any],
+    event: Event,
+    before: tuple[Any, Any] | None,
+    after: tuple[Any, Any] | None,
+    p: int,
+    offset: int,
+    stamp: int,
+) -> None:
+    """A derived row (a pair's two halves, a conversation's opening and response) changed from
+    ``before`` to ``after`` (None: no row) at ``event``: the old row is retracted (sign -1)
+    and the new one counted (+1)."""
+    if before is not None:
+        found.append((event, *before, p, offset, stamp, -1))
+    if after is not None:
+        found.append((event, *after, p, offset, stamp, 1))
 
 
 # ---- the facts of a flush, column by column -----------------------------------------------

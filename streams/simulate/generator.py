@@ -111,17 +111,33 @@ class Simulator:
         # publisher's pseudonymiser is passed (malformed records included).
         self.pseudonymise = pseudonymise or (lambda _tenant, customer: customer)
         self.rng = random.Random(seed)
+        # Contract 1.1's fields and events come from a stream of their own, so the 1.0 draws
+        # are what they were before 1.1: the same journeys, events, channels and outcomes. (A
+        # social conversation turns a touch into the customer's message and re-times the
+        # brand's reply; see _conversations.)
+        self.rng11 = random.Random(f"{seed}/contract-1.1")
         self.disorder = disorder or Disorder()
         self._ids = 0
+        self._ids11 = 0
         self.ivr = self.cal.section("ivr")
         self.calls = self.cal.section("notification_calls")
         self.msg = self.cal.section("messaging")
         self.bot = self.cal.section("chatbot")
+        self.escape = self.cal.section("ivr_escape")
+        self.two_way = self.cal.section("two_way")
+        self.delivery = self.cal.section("delivery")
+        self.social = self.cal.section("social")
+        self.reasons = self.cal.section("contact_reasons")
 
     # ---- identifiers -------------------------------------------------------------------
     def _next_id(self, prefix: str) -> str:
         self._ids += 1
         return f"{prefix}-{self.rng.getrandbits(40):010x}-{self._ids}"
+
+    def _next_id11(self, prefix: str) -> str:
+        """An id for what contract 1.1 adds (its own stream and count, see ``rng11``)."""
+        self._ids11 += 1
+        return f"{prefix}-{self.rng11.getrandbits(40):010x}-{self._ids11}"
 
     # ---- one journey -------------------------------------------------------------------
     def journey(self, cell: Cell, start_ms: int, span_ms: int) -> list[dict[str, Any]]:
@@ -147,7 +163,7 @@ class Simulator:
                 "customer_id": customer,
             }
             events.extend(self._interaction(base, cell))
-        return events
+        return self._contract_1_1(events, cell.year, start_ms + span_ms)
 
     def _interaction(self, base: dict[str, Any], cell: Cell) -> list[dict[str, Any]]:
         rng, channel, use_case, year = self.rng, base["channel"], cell.use_case, cell.year
@@ -209,19 +225,7 @@ class Simulator:
         delivered_at = sent["occurred_at"] + int(
             rng.uniform(0.5, msg["delivery_delay_max_s"]) * 1000
         )
-        common = {
-            k: sent[k]
-            for k in (
-                "schema_version",
-                "tenant",
-                "industry",
-                "use_case",
-                "channel",
-                "journey_id",
-                "customer_id",
-                "message_id",
-            )
-        }
+        common = {k: sent[k] for k in _RECEIPT_FIELDS}
         if rng.random() < msg["delivered_share"]:
             out.append(
                 {
@@ -266,6 +270,141 @@ class Simulator:
                 )
                 break
         return out
+
+    # ---- contract 1.1 ---------------------------------------------------------------------
+    def _contract_1_1(
+        self, events: list[dict[str, Any]], year: int, end_ms: int
+    ) -> list[dict[str, Any]]:
+        """Contract 1.1's fields and events for one journey's 1.0 events (``rng11`` only).
+
+        What they add (``[two_way]``, ``[delivery]``, ``[social]``... in calibration.toml):
+        inbound contacts get a contact reason, IVR calls how the caller left and whether they
+        asked for a person, chatbot sessions hand-off requests, resolution and length; sends
+        whether the customer can answer, failed sends a failed or undelivered receipt, and
+        messaging-app sends a customer's reply of their own. Some social touches become a
+        conversation: the customer's message and the brand's reply. New events stay inside
+        the journey (``end_ms``), so a backfill keeps to its range.
+        """
+        rng = self.rng11
+        statuses: dict[str, set[str]] = {}
+        for event in events:
+            if event["kind"] == "message_receipt":
+                statuses.setdefault(event["message_id"], set()).add(event["status"])
+        added: list[dict[str, Any]] = []
+        for event in events:
+            kind = event["kind"]
+            if event["direction"] == "inbound" and kind in ("touch", "ivr_call", "chatbot_session"):
+                event["contact_reason"] = _pick(rng, self.reasons)
+            if kind == "ivr_call":
+                self._ivr_escape(event, year)
+            elif kind == "chatbot_session":
+                self._bot_session(event, year)
+            elif kind == "message_sent":
+                added.extend(
+                    self._two_way_send(
+                        event, statuses.get(event["message_id"], set()), year, end_ms
+                    )
+                )
+        self._conversations(events, end_ms)
+        return events + added
+
+    def _ivr_escape(self, call: dict[str, Any], year: int) -> None:
+        rng, outcome = self.rng11, call["outcome"]
+        asked = self.escape[f"agent_requested_share_{year}"]
+        call["agent_requested"] = outcome == "transferred_to_agent" or rng.random() < asked.get(
+            outcome, 0.0
+        )
+        call["exit_reason"] = {
+            "self_served": "completed",
+            "transferred_to_agent": "agent_requested",
+        }.get(outcome) or _pick(rng, self.escape["abandoned_exit"])
+
+    def _bot_session(self, session: dict[str, Any], year: int) -> None:
+        rng, bot = self.rng11, self.bot
+        if session["handed_off"]:
+            session["handoff_requested"], session["resolved"] = True, False
+        else:
+            denied = rng.random() < bot[f"handoff_denied_share_{year}"]
+            share = bot["resolved_share_denied"] if denied else bot["resolved_share"]
+            session["handoff_requested"], session["resolved"] = denied, rng.random() < share
+        mean = bot["mean_duration_s"]["handed_off" if session["handed_off"] else "bot"]
+        session["duration_s"] = round(_gamma_mean(rng, mean, bot["gamma_shape"]), 3)
+
+    def _two_way_send(
+        self, sent: dict[str, Any], statuses: set[str], year: int, end_ms: int
+    ) -> list[dict[str, Any]]:
+        """Whether ``sent`` can be answered; a failure receipt or the customer's reply for it."""
+        rng, channel = self.rng11, sent["channel"]
+        target = self.two_way[f"reply_enabled_share_{year}"][channel]
+        # A reply proxy needs an answerable send: draw the rest so the channel meets its share.
+        replied = self.msg["sms_signal_share"].get("reply_proxy", 0.0) if channel == "sms" else 0.0
+        rest = max(0.0, (target - replied) / (1.0 - replied)) if replied < 1.0 else 0.0
+        sent["reply_enabled"] = "replied" in statuses or rng.random() < rest
+        out: list[dict[str, Any]] = []
+        common = {k: sent[k] for k in _RECEIPT_FIELDS}
+        if not statuses and rng.random() < self.delivery["failure_receipt_share"]:
+            out.append(
+                {
+                    **common,
+                    "event_id": self._next_id11("r"),
+                    "kind": "message_receipt",
+                    "direction": "outbound",
+                    "occurred_at": sent["occurred_at"] + int(rng.uniform(0.5, 30.0) * 1000),
+                    "status": _pick(rng, self.delivery["failure_status"]),
+                    "error_code": _pick(rng, self.delivery["error_codes"]),
+                }
+            )
+        if (
+            channel == "messaging"
+            and sent["reply_enabled"]
+            and rng.random() < self.two_way["received_reply_share"]
+        ):
+            delay = rng.lognormvariate(math.log(self.two_way["received_reply_median_s"]), 1.0)
+            at = sent["occurred_at"] + int(delay * 1000)
+            if at < end_ms:
+                out.append(
+                    {
+                        **{k: sent[k] for k in _JOURNEY_FIELDS},
+                        "event_id": self._next_id11("e"),
+                        "kind": "message_received",
+                        "direction": "inbound",
+                        "occurred_at": at,
+                        "message_id": self._next_id11("m"),
+                        "in_reply_to": sent["message_id"],
+                    }
+                )
+        return out
+
+    def _conversations(self, events: list[dict[str, Any]], end_ms: int) -> None:
+        """Turn some social touches into a customer's message and the brand's reply to it."""
+        rng, social = self.rng11, self.social
+        touches = sorted(
+            (e for e in events if e["kind"] == "touch" and e["channel"] == "social"),
+            key=lambda e: e["occurred_at"],
+        )
+        i = 0
+        while i < len(touches) - 1:  # a conversation needs a later touch to answer it
+            message, reply = touches[i], touches[i + 1]
+            i += 1
+            if rng.random() >= social["conversation_share"]:
+                continue
+            response = _pick(rng, social["response"])
+            delay = _response_delay(rng, response, social["after_1d_max_days"])
+            if delay is not None and message["occurred_at"] + delay >= end_ms:
+                continue  # the reply would fall outside the journey: no conversation here
+            conversation = self._next_id11("c")
+            message.update(
+                kind="message_received",
+                direction="inbound",
+                message_id=self._next_id11("m"),
+                conversation_id=conversation,
+                contact_reason=_pick(rng, self.reasons),
+            )
+            if delay is not None:
+                reply.update(
+                    conversation_id=conversation, occurred_at=message["occurred_at"] + delay
+                )
+                i += 1  # the reply answers this conversation, it opens none
 
     # ---- many journeys -----------------------------------------------------------------
     def _cells_between(self, start_ms: int, end_ms: int) -> tuple[list[Cell], list[float]]:
@@ -409,6 +548,34 @@ class Simulator:
                 ):
                     event["occurred_at"] -= int(self.rng.uniform(60, 3600) * 1000)
                 yield SimRecord(at, event["journey_id"].encode(), event, None, "valid")
+
+
+# What a receipt, and a customer's message in a journey, copy from the journey's events.
+_JOURNEY_FIELDS = (
+    "schema_version",
+    "tenant",
+    "industry",
+    "use_case",
+    "channel",
+    "journey_id",
+    "customer_id",
+)
+_RECEIPT_FIELDS = (*_JOURNEY_FIELDS, "message_id")
+HOUR_MS = 3_600_000
+
+
+def _response_delay(rng: random.Random, response: str, max_days: float) -> int | None:
+    """Milliseconds from a customer's social message to the brand's reply (None: never),
+    log-uniform within the response's band."""
+    bands = {
+        "within_1h": (60_000, HOUR_MS),
+        "within_1d": (HOUR_MS, DAY_MS),
+        "after_1d": (DAY_MS, int(max_days * DAY_MS)),
+    }
+    if response not in bands:
+        return None
+    lo, hi = bands[response]
+    return int(math.exp(rng.uniform(math.log(lo + 1), math.log(hi))))
 
 
 def _ms(value: datetime) -> int:

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
+
 Kind = Literal["share", "volume", "duration", "ratio"]
 # Streamlit's colours: "normal" (up green), "inverse" (down green), "off" (grey: neither).
 Good = Literal["normal", "inverse", "off"]
@@ -18,13 +20,21 @@ Good = Literal["normal", "inverse", "off"]
 
 @dataclass(frozen=True)
 class Card:
-    """One Overview card: the query column it shows, its title, format, kind and good side."""
+    """One card: the query column it shows, its title, format, kind and good side.
+
+    A card over a query that answers one row per year (or per year and channel) sums the
+    period's rows: ``key / denominator`` when a denominator column is named (a share from its
+    counts), else the mean of ``key`` weighted by ``weight``; with neither, the first row's
+    ``key`` (a query that answers one row for the period).
+    """
 
     key: str
     title: str
     fmt: str
     kind: Kind
     good: Good
+    denominator: str | None = None
+    weight: str | None = None
 
 
 CARDS = (
@@ -37,6 +47,21 @@ CARDS = (
     Card("read_within_3_min_share", "Read within 3 minutes", "{:.1%}", "share", "normal"),
     Card("channels_per_journey", "Channels per journey", "{:.2f}", "ratio", "off"),
 )
+
+
+def period_value(card: Card, frame: pd.DataFrame) -> float | None:
+    """The card's value over every row of ``frame`` (None: no row, or nothing to divide by)."""
+    if frame.empty:
+        return None
+    if card.denominator is not None:
+        below = float(frame[card.denominator].sum())
+        return float(frame[card.key].sum()) / below if below else None
+    if card.weight is not None:
+        rows = frame.dropna(subset=[card.key])
+        below = float(rows[card.weight].sum())
+        return float((rows[card.key] * rows[card.weight]).sum()) / below if below else None
+    value = frame[card.key].iloc[0]
+    return None if pd.isna(value) else float(value)
 
 
 def _missing(value: float | None) -> bool:
@@ -54,3 +79,54 @@ def change(card: Card, value: float | None, previous: float | None) -> str | Non
     if not previous:
         return None
     return f"{(value - previous) / previous:+.1%}"
+
+
+# The cards of contract 1.1's metrics, by page section (``context.comparison_cards``).
+IVR_ESCAPE = (
+    # Asking for a person is neither good nor bad in itself; being left in the menus is bad.
+    Card("agent_requested", "Calls asking for a person", "{:.1%}", "share", "off", "ivr_calls"),
+    Card("trapped", "Trapped callers (asked, not transferred)", "{:.1%}", "share", "inverse",
+         "ivr_calls"),
+    Card("trapped", "Of those who asked, trapped", "{:.1%}", "share", "inverse",
+         "agent_requested"),
+)  # fmt: skip
+BOT_CONTAINMENT = (
+    Card("contained", "Sessions the bot resolved alone", "{:.1%}", "share", "normal",
+         "chatbot_sessions"),
+    Card("handoff_requested", "Sessions asking for a person", "{:.1%}", "share", "off",
+         "chatbot_sessions"),
+    Card("handoff_denied", "Hand-offs asked for and refused", "{:.1%}", "share", "inverse",
+         "handoff_requested"),
+)  # fmt: skip
+FIRST_RESPONSE = (
+    Card("within_1h_share", "Answered within an hour", "{:.1%}", "share", "normal",
+         weight="opened"),
+    Card("within_24h_share", "Answered within a day", "{:.1%}", "share", "normal",
+         weight="opened"),
+    Card("unanswered_share", "Never answered", "{:.1%}", "share", "inverse", weight="opened"),
+)  # fmt: skip
+TWO_WAY = (
+    Card("reply_enabled_sends", "Sends the customer can answer", "{:.1%}", "share", "normal",
+         "sends"),
+    Card("replied", "Reply rate (replied / answerable)", "{:.1%}", "share", "normal",
+         "reply_enabled_sends"),
+    # A faster answer is the good news.
+    Card("mean_reply_s", "Mean time to the reply (s)", "{:,.0f}", "duration", "inverse",
+         weight="replied"),
+)  # fmt: skip
+DELIVERY = (
+    Card("delivered", "Delivery rate", "{:.1%}", "share", "normal", "sent"),
+    Card("failed", "Failed (the provider could not send)", "{:.2%}", "share", "inverse", "sent"),
+    Card("undelivered", "Undelivered (the carrier could not)", "{:.2%}", "share", "inverse",
+         "sent"),
+)  # fmt: skip
+# Coverage of each section's 1.1 fields (``contract_1_1_coverage``): a yes/no field left out
+# reads as no, so a figure is only as complete as the share of events that carry the fields.
+COVERAGE_IVR = Card("ivr_coverage", "IVR calls with 1.1 fields", "{:.1%}", "share", "normal",
+                    weight="ivr_calls")  # fmt: skip
+COVERAGE_BOT = Card("chatbot_coverage", "Sessions with 1.1 fields", "{:.1%}", "share", "normal",
+                    weight="chatbot_sessions")  # fmt: skip
+COVERAGE_CONVERSATIONS = Card("conversation_coverage", "Customers' messages in a thread",
+                              "{:.1%}", "share", "normal", weight="customer_messages")  # fmt: skip
+COVERAGE_ERRORS = Card("error_code_coverage", "Failures with an error code", "{:.1%}", "share",
+                       "normal", weight="failures")  # fmt: skip

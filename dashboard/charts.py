@@ -172,6 +172,17 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, color: str, title: str) ->
     )
 
 
+def share_measures(frame: pd.DataFrame, measures: dict[str, str], title: str) -> alt.Chart:
+    """Several shares of one answer per year, side by side: ``measures`` maps each share column
+    to its label (e.g. IVR calls asking for a person, trapped callers)."""
+    long = frame.melt(
+        id_vars=["year"], value_vars=list(measures), var_name="measure", value_name="share"
+    ).dropna(subset=["share"])
+    long["measure"] = long["measure"].map(measures)
+    long["year"] = long["year"].astype(str)
+    return grouped_bars(long, "measure", "share", "year", title)
+
+
 def latency_histogram(frame: pd.DataFrame) -> alt.Chart:
     """Share of read pairs per read-latency bin (lower bound in seconds)."""
     return (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -18,11 +18,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, labels
+from dashboard import cards, data, filters, labels
 from streams.clickhouse import queries
 
 STATE_KEY = "journey_page_context"
 DECLARED_KEY = "journey_filters_declared"  # the filter lines this page run has shown
+COVERAGE = "contract_1_1_coverage"  # which events carry contract 1.1's fields
 T = TypeVar("T")
 
 
@@ -253,6 +254,47 @@ def altair_spec(chart: alt.Chart | alt.FacetChart) -> dict[str, Any]:
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
     return labels.readable(dict(_convert_altair_to_vega_lite_spec(chart)))
+
+
+def comparison_cards(
+    name: str,
+    chosen: Sequence[cards.Card],
+    ctx: PageContext,
+    why: Mapping[str, str] | None = None,
+    rows: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame,
+    coverage: cards.Card | None = None,
+) -> pd.DataFrame:
+    """One row of cards from the named query ``name``: each card's value over the period and
+    its change versus the comparison period (``cards.change``), coloured by whether up is
+    good. ``rows`` picks the rows the cards sum (one channel, say). ``coverage``, a card of
+    ``contract_1_1_coverage``, ends the row: how many of the events carry the fields the
+    cards rest on. Returns the current period's answer, for the charts below the cards."""
+    now = run(name, ctx.filters.params(), why)
+    before = run(name, ctx.filters.params(comparison=True), why)
+    columns = st.columns(len(chosen) + (coverage is not None))
+    for column, card in zip(columns, chosen, strict=False):
+        show_card(column, card, rows(now), rows(before))
+    if coverage is not None:
+        show_card(
+            columns[-1],
+            coverage,
+            run(COVERAGE, ctx.filters.params()),
+            run(COVERAGE, ctx.filters.params(comparison=True)),
+        )
+    return now
+
+
+def show_card(column: Any, card: cards.Card, now: pd.DataFrame, before: pd.DataFrame) -> None:
+    """``card`` in ``column``: its value over ``now`` and its change from ``before``."""
+    value, previous = cards.period_value(card, now), cards.period_value(card, before)
+    column.metric(
+        card.title,
+        "n/a" if value is None else card.fmt.format(value),
+        cards.change(card, value, previous),
+        delta_color=card.good,
+        help="Change versus the comparison period"
+        + (" (percentage points)" if card.kind == "share" else ""),
+    )
 
 
 def download(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:

@@ -75,11 +75,14 @@ def _report_table(url: str, params: dict[str, Any], year: int) -> pd.DataFrame:
         calls=_run(url, "report_call_cells", params),
         reads=_run(url, "report_read_cells", params),
         journeys=_run(url, "report_journey_cells", params),
+        messages=_run(url, "report_message_cells", params),
+        chatbot=_run(url, "report_chatbot_cells", params),
+        conversations=_run(url, "report_conversation_cells", params),
     )
     return sourced(report.report(Calibration.load().figures, cells, year), "report", params)
 
 
 def report_table(params: dict[str, Any], year: int) -> pd.DataFrame:
-    """The Report page's table for ``year`` (``dashboard/report.py`` over the four
+    """The Report page's table for ``year`` (``dashboard/report.py`` over the
     ``report_*_cells`` queries), computed once per cache lifetime for every reader."""
     return _report_table(config.clickhouse_url(), params, year)

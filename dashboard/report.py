@@ -1,9 +1,12 @@
 """The Report page's arithmetic: each published figure (``calibration.toml [[figures]]``,
 from ``../shared/domain.md``) measured on the rollups of a chosen year.
 
-Pure functions over the frames of four named queries (``report_*_cells``), so the page and
-an analyst reading the same cells get the same numbers. The published figures are for 2021
+Pure functions over the frames of the named queries ``report_*_cells``, so the page and an
+analyst reading the same cells get the same numbers. The published figures are for 2021
 (growth: 2021 over 2020); measured on year Y, 2021 reads as Y and 2020 as Y - 1.
+
+A figure's ``basis`` is "published" (a report's finding) or "model" (a modelling choice of ours
+with no published figure, shown apart so a reader sees the simulator's settings come back).
 """
 
 from __future__ import annotations
@@ -19,12 +22,22 @@ CLOSE_ENOUGH = 0.10  # relative distance at which a measured value is "as publis
 
 @dataclass(frozen=True)
 class Cells:
-    """The four cell frames the figures are measured on (see ``streams/sql/queries/report_*``)."""
+    """The cell frames the figures are measured on (see ``streams/sql/queries/report_*``)."""
 
     interactions: pd.DataFrame  # year, industry, use_case, channel, kind, interactions
-    calls: pd.DataFrame  # year, industry, kind, calls, duration_ms
+    calls: pd.DataFrame  # year, industry, kind, calls, duration_ms, agent_requested_calls...
     reads: pd.DataFrame  # year, industry, channel, read_pairs, read_within_3_min
     journeys: pd.DataFrame  # year, industry, journeys, channels
+    messages: pd.DataFrame  # year, industry, channel, sends, reply_enabled_sends, delivered...
+    chatbot: pd.DataFrame  # year, industry, sessions, contained_sessions, denied_handoffs...
+    conversations: pd.DataFrame  # year, industry, channel, conversations, waited_a_day...
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The frame a ``ratio`` figure names in ``cells``."""
+        if name not in self.__dataclass_fields__:
+            raise ValueError(f"no report cells named {name!r}")
+        frame: pd.DataFrame = getattr(self, name)
+        return frame
 
 
 def measure(figure: dict[str, Any], cells: Cells, year: int) -> float | None:
@@ -55,6 +68,13 @@ def measure(figure: dict[str, Any], cells: Cells, year: int) -> float | None:
     if metric == "channels_per_journey":
         pool = _where(cells.journeys[cells.journeys["year"] == at], figure["of"])
         return _ratio(pool["channels"].sum(), pool["journeys"].sum())
+    if metric == "ratio":
+        # A ratio of two columns of one cell frame, summed over the year and the slice.
+        frame = cells.frame(figure["cells"])
+        if frame.empty:
+            return None
+        pool = _where(frame[frame["year"] == at], figure.get("slice"))
+        return _ratio(pool[figure["numerator"]].sum(), pool[figure["denominator"]].sum())
     if metric == "top_channels_share":
         by_channel = touches[touches["year"] == at].groupby("channel")["interactions"].sum()
         top = by_channel.sort_values(ascending=False).head(int(figure["count"]))
@@ -72,6 +92,7 @@ def report(figures: list[dict[str, Any]], cells: Cells, year: int) -> pd.DataFra
         rows.append(
             {
                 "id": figure["id"],
+                "basis": figure.get("basis", "published"),
                 "finding": figure["source"],
                 "published": _published_text(figure),
                 "measured": "no data" if measured is None else _format(figure, measured),
@@ -105,7 +126,7 @@ def _published_text(figure: dict[str, Any]) -> str:
 
 def _format(figure: dict[str, Any], value: float) -> str:
     metric = figure["metric"]
-    if metric in ("share", "read_within", "top_channels_share"):
+    if metric in ("share", "read_within", "top_channels_share", "ratio"):
         return f"{value:.1%}"
     if metric == "growth":
         return f"x{value:.2f} ({value - 1:+.0%})"

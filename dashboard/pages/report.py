@@ -18,15 +18,33 @@ year = st.selectbox(
 bounds = {"start": datetime(year - 1, 1, 1), "end": datetime(year + 1, 1, 1)}
 params = bounds | {"tenant": ctx.filters.tenant}
 table = context.available(data.report_table, params, year)
-matched = int((table["status"] == "as published").sum())
-st.metric(f"Findings reproduced in {year}", f"{matched} of {len(table)}")
+published = table[table["basis"] == "published"]
+model = table[table["basis"] == "model"]
+matched = int((published["status"] == "as published").sum())
+st.metric(f"Findings reproduced in {year}", f"{matched} of {len(published)}")
 st.caption(
     f"'As published' means within {report.CLOSE_ENOUGH:.0%} of the published figure (and above "
     "any 'more than' floor). Read speed is timed from the send to the first read signal. "
-    "Tenant filter applies; industry, use case and channel are part of each finding."
+    "Where a finding is about consumers (who used a chatbot, who is frustrated), the row says "
+    "which measured proxy stands for it. Tenant filter applies; industry, use case and channel "
+    "are part of each finding."
 )
-# A static table: 25 rows need no scrolling grid, and it draws at once.
-st.table(table.drop(columns=["id"]).set_index("finding"))
+# A static table: 30 rows need no scrolling grid, and it draws at once.
+st.table(published.drop(columns=["id", "basis"]).set_index("finding"))
 context.chart(
-    table, lambda f: charts.published_vs_measured(f.dropna(subset=["ratio"])), "report", ctx
+    published,
+    lambda f: charts.published_vs_measured(f.dropna(subset=["ratio"])),
+    "report",
+    ctx,
+)
+st.subheader("Modelling choices of ours, measured back")
+st.caption(
+    "No report gives these figures: they are the simulator's own settings (calibration.toml, "
+    "marked 'ours'), shown so a reader sees them come back through the pipeline unchanged. "
+    "On a brand's own data they are simply its measured values."
+)
+st.table(
+    model.drop(columns=["id", "basis"])
+    .rename(columns={"finding": "setting", "published": "modelled"})
+    .set_index("setting")
 )

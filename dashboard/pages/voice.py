@@ -1,4 +1,5 @@
-"""Voice: IVR duration by month and year, IVR outcomes (containment), notification calls.
+"""Voice: IVR duration by month and year, IVR outcomes (containment), IVR escape (callers who
+asked for a person, and those left trapped), notification calls.
 
 Calls are all on the phone channel, so the channel filter does not apply here.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, context
+from dashboard import cards, charts, context
 
 ctx = context.require("Voice")
 both = ctx.filters.both_params()
@@ -34,6 +35,31 @@ context.chart(
     lambda f: charts.share_bars(f, "outcome", "IVR outcomes per year"),
     "ivr_outcomes",
     ctx,
+)
+
+st.subheader("IVR escape: callers who asked for a person")
+st.caption(
+    "Trapped: the caller asked for a person (contract 1.1 agent_requested) and was not "
+    "transferred to an agent. Calls published without the field count as not asking: the last "
+    "card says how many calls carry contract 1.1's IVR fields."
+)
+escape = context.comparison_cards(
+    "ivr_escape", cards.IVR_ESCAPE, ctx, why=CALLS, coverage=cards.COVERAGE_IVR
+)
+context.chart(
+    escape,
+    lambda f: charts.share_measures(
+        f,
+        {
+            "agent_requested_share": "asked for a person",
+            "trapped_share": "trapped (of all calls)",
+            "trapped_of_requests": "trapped (of those who asked)",
+        },
+        "IVR escape per year",
+    ),
+    "ivr_escape",
+    ctx,
+    empty="No IVR call in this period for these filters.",
 )
 
 st.subheader("Notification calls by purpose")

@@ -197,3 +197,37 @@ def test_first_response_to_conversations_by_time_not_arrival(client: Client) -> 
         (2024, "chat", 1, 0.0, 0.0, 0.0, 1.0, None),
         (2024, "social", 3, 0.666667, 0.666667, 0.333333, 0.0, 32400.0),
     ]
+
+
+def test_report_cells_of_contract_1_1(client: Client) -> None:
+    """The cells the Report measures 1.1's figures on, worked out from EVENTS by hand."""
+    params = {"tenant": ""}
+    calls = run(client, "report_call_cells", **Y2022, **params)
+    assert calls == [(2022, "telecom", "ivr_call", 5, 300_000, 3, 2)]
+    bots = run(client, "report_chatbot_cells", **Y2022, **params)
+    assert bots == [(2022, "retail", 4, 1, 2, 2, 1)]
+    # year, industry, channel, sends, reply-enabled, not, delivered, failed, undelivered
+    assert run(client, "report_message_cells", **Y2022, **params) == [
+        (2022, "retail", "messaging", 1, 0, 1, 0, 1, 0),
+        (2022, "retail", "sms", 4, 0, 4, 2, 1, 1),
+    ]
+    assert run(client, "report_message_cells", **Y2023, **params) == [
+        (2023, "retail", "messaging", 1, 1, 0, 0, 0, 0),
+        (2023, "retail", "sms", 3, 2, 1, 0, 0, 0),
+    ]
+    # conversations, answered, within 1 h, within 24 h, waited a day or more
+    assert run(client, "report_conversation_cells", **Y2024, **params) == [
+        (2024, "retail", "chat", 1, 0, 0, 0, 1),
+        (2024, "retail", "social", 3, 3, 2, 2, 1),
+    ]
+
+
+def test_coverage_of_contract_1_1_fields(client: Client) -> None:
+    """Which events carry the 1.1 fields a figure rests on: 2022's IVR calls 1 and 5 carry
+    none (5 says agent_requested false, which reads the same as absent), sessions 6-9 each
+    carry one; failure 19 has no error code. 2024: the five customers' messages are in
+    conversations and give no reason."""
+    (y2022,) = run(client, "contract_1_1_coverage", **Y2022, **ANY, channel="")
+    assert y2022 == (2022, 5, 0.6, 4, 1.0, 3, 0.666667, 0, None, 9, 0.0)
+    (y2024,) = run(client, "contract_1_1_coverage", **Y2024, **ANY, channel="")
+    assert y2024 == (2024, 0, None, 0, None, 0, None, 5, 1.0, 5, 0.0)

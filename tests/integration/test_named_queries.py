@@ -341,7 +341,7 @@ def test_report_cells(loaded: tuple[str, Client]) -> None:
     assert sum(n for *_, n in cells) == 12  # 2020-2021: 10 interactions and 2 read receipts
     assert (2021, "telecom", "smart_notification", "sms", "message_receipt", 1) in cells
     calls = run(client, "report_call_cells", **params)
-    assert calls == [(2021, "financial_services", "ivr_call", 3, 270_000)]
+    assert calls == [(2021, "financial_services", "ivr_call", 3, 270_000, 0, 0)]  # no 1.1 fields
     reads = run(client, "report_read_cells", **params)
     assert reads == [(2020, "telecom", "sms", 1, 0), (2021, "telecom", "sms", 1, 1)]
     journeys = run(client, "report_journey_cells", **params)

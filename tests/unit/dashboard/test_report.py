@@ -28,9 +28,15 @@ def cells() -> Cells:
         columns=["year", "industry", "use_case", "channel", "kind", "interactions"],
     )
     calls = pd.DataFrame(
-        [(2021, "telecom", "ivr_call", 4, 140_000), (2020, "telecom", "ivr_call", 2, 206_000)],
-        columns=["year", "industry", "kind", "calls", "duration_ms"],
-    )
+        [
+            (2021, "telecom", "ivr_call", 4, 140_000, 1, 1),
+            (2020, "telecom", "ivr_call", 2, 206_000, 2, 0),
+        ],
+        columns=[
+            "year", "industry", "kind", "calls", "duration_ms", "agent_requested_calls",
+            "trapped_calls",
+        ],
+    )  # fmt: skip
     reads = pd.DataFrame(
         [(2021, "retail", "sms", 10, 9), (2021, "retail", "messaging", 5, 1)],
         columns=["year", "industry", "channel", "read_pairs", "read_within_3_min"],
@@ -39,7 +45,32 @@ def cells() -> Cells:
         [(2021, "insurance", 10, 30), (2021, "retail", 4, 9)],
         columns=["year", "industry", "journeys", "channels"],
     )
-    return Cells(interactions, calls, reads, journeys)
+    messages = pd.DataFrame(
+        [(2021, "retail", "sms", 10, 4, 6, 9), (2021, "retail", "messaging", 10, 10, 0, 10)],
+        columns=[
+            "year", "industry", "channel", "sends", "reply_enabled_sends",
+            "not_reply_enabled_sends", "delivered",
+        ],
+    )  # fmt: skip
+    chatbot = pd.DataFrame(
+        [(2021, "telecom", 20, 5, 6, 12, 1)],
+        columns=[
+            "year", "industry", "sessions", "handed_off", "handoff_requests",
+            "contained_sessions", "denied_handoffs",
+        ],
+    )  # fmt: skip
+    conversations = pd.DataFrame(
+        [(2021, "retail", "social", 8, 3, 2), (2021, "retail", "chat", 2, 2, 0)],
+        columns=[
+            "year", "industry", "channel", "conversations", "answered_within_1h", "waited_a_day"
+        ],
+    )  # fmt: skip
+    return Cells(interactions, calls, reads, journeys, messages, chatbot, conversations)
+
+
+def ratio(cells: str, numerator: str, denominator: str, **more: Any) -> dict[str, Any]:
+    return {"metric": "ratio", "year": 2021, "cells": cells, "numerator": numerator,
+            "denominator": denominator} | more  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -67,6 +98,17 @@ def cells() -> Cells:
         ({"metric": "read_within", "seconds": 180, "of": {"channel": "sms"}}, 0.9),
         ({"metric": "channels_per_journey", "of": {"industry": "insurance"}}, 3.0),
         ({"metric": "top_channels_share", "year": 2021, "count": 2}, 0.80),
+        # 6 of 10 SMS sends could not be answered; 19 of 20 sends delivered
+        (ratio("messages", "not_reply_enabled_sends", "sends", slice={"channel": "sms"}), 0.6),
+        (ratio("messages", "delivered", "sends"), 0.95),
+        (ratio("calls", "trapped_calls", "calls", slice={"kind": "ivr_call"}), 0.25),
+        (ratio("calls", "agent_requested_calls", "calls", year=2020), 1.0),
+        (ratio("chatbot", "denied_handoffs", "handoff_requests"), 1 / 6),
+        # 2 of the 8 social conversations waited a day or more
+        (
+            ratio("conversations", "waited_a_day", "conversations", slice={"channel": "social"}),
+            0.25,
+        ),
     ],
 )
 def test_measure(figure: dict[str, Any], expected: float) -> None:
@@ -79,6 +121,9 @@ def test_figure_years_follow_the_measured_year() -> None:
         cells().calls.assign(year=lambda f: f["year"] + 3),
         cells().reads,
         cells().journeys,
+        cells().messages,
+        cells().chatbot,
+        cells().conversations,
     )
     figure = {"id": "f", "metric": "mean", "field": "duration_s", "year": 2020}
     assert measure(figure | {"of": {"kind": "ivr_call"}}, shifted, 2024) == pytest.approx(103.0)
@@ -95,6 +140,15 @@ def test_unsupported_figures_are_named() -> None:
         measure({"id": "f", "metric": "read_within", "seconds": 60, "of": {}}, cells(), 2021)
     with pytest.raises(ValueError, match="unknown metric 'median'"):
         measure({"id": "f", "metric": "median"}, cells(), 2021)
+
+
+def test_a_ratio_names_its_cells() -> None:
+    with pytest.raises(ValueError, match="no report cells named 'letters'"):
+        measure({"id": "f"} | ratio("letters", "a", "b"), cells(), 2021)
+    empty = Cells(*(frame.iloc[0:0] for frame in cells().__dict__.values()))
+    assert (
+        measure({"id": "f"} | ratio("chatbot", "denied_handoffs", "sessions"), empty, 2021) is None
+    )
 
 
 def test_report_rows_say_whether_each_finding_holds() -> None:
@@ -122,3 +176,5 @@ def test_report_rows_say_whether_each_finding_holds() -> None:
 def test_every_calibrated_figure_can_be_measured() -> None:
     table = report(Calibration.load().figures, cells(), 2021)
     assert len(table) == len(Calibration.load().figures)
+    assert set(table["basis"]) == {"published", "model"}
+    assert not table["measured"].str.contains("no data").all()

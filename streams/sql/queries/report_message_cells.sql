@@ -1,0 +1,16 @@
+-- description: Sends per year, industry and channel: those the customer could answer and could not (contract 1.1 reply_enabled), and the delivered, failed and undelivered receipts: the cells the Report page measures two-way messaging and delivery on. Filters: '' = all.
+SELECT
+    toYear(day) AS year,
+    industry,
+    channel,
+    sum(sends) AS sends,
+    sum(reply_enabled_sends) AS reply_enabled_sends,
+    sends - reply_enabled_sends AS not_reply_enabled_sends,
+    sumIf(receipts, status = 'delivered') AS delivered,
+    sumIf(receipts, status = 'failed') AS failed,
+    sumIf(receipts, status = 'undelivered') AS undelivered
+FROM rollup_messaging_daily
+WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})
+  AND ({tenant:String} = '' OR tenant = {tenant:String})
+GROUP BY year, industry, channel
+ORDER BY year, industry, channel

@@ -1,8 +1,8 @@
 """The running dashboard in headless Chromium: every page drawn, no Streamlit exception shown,
 a screenshot of each, and the sidebar's filters carried from page to page.
 
-The data is the named-query fixture (tests/integration/test_named_queries.py), so the charts
-each page must draw are known.
+The data is the named-query fixture (tests/integration/test_named_queries.py) with contract
+1.1's events in the default period (2021) added, so the charts each page must draw are known.
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ import pytest
 from clickhouse_connect.driver.client import Client
 from playwright.sync_api import Browser
 
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
 from streams.settings import Settings
 from tests.browser import PAGE_PATHS, chromium, dashboard_server, open_and_wait, wait_drawn
+from tests.fixture_events import FIXTURE, ev, load_fixture, sms
+from tests.support import fresh_database
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(os.environ.get("JOURNEY_SCREENSHOTS", "build/screenshots"))
@@ -25,24 +29,53 @@ CHARTS = {
     "Overview": 0,
     "Channel mix": 2,
     "Use cases": 2,
-    "Voice": 2,
-    "Messaging": 5,
-    "Journeys": 1,
+    "Voice": 3,  # + IVR escape
+    "Messaging": 7,  # + failures by error code, read speed by signal
+    "Journeys": 4,  # + bot containment, social first response
     "Live": 2,
     "Report": 1,
 }
 
 
+def _dcs(n: int, channel: str, at: str, **fields: Any) -> dict[str, Any]:
+    return ev(n, f"v{n}", "retail", "digital_customer_service", channel, at, **fields)
+
+
+# Contract 1.1's events in 2021: a call that asked for a person and was left in the menus, a
+# bot session that resolved alone, a failed SMS with its error code, a social conversation.
+CONTRACT_1_1 = [
+    _dcs(101, "phone", "2021-04-01T10:00:00Z", kind="ivr_call", direction="inbound",
+         duration_s=80.0, outcome="abandoned", agent_requested=True, exit_reason="hung_up"),
+    _dcs(102, "chat", "2021-04-01T11:00:00Z", kind="chatbot_session", direction="inbound",
+         handed_off=False, resolved=True, duration_s=90.0),
+    sms(103, "v103", "2021-04-02T12:00:00Z", "m103"),
+    sms(104, "v103", "2021-04-02T12:00:05Z", "m103", status="failed", error_code="30007"),
+    _dcs(105, "social", "2021-04-03T09:00:00Z", kind="message_received", direction="inbound",
+         message_id="post-105", conversation_id="c105"),
+    ev(106, "v105", "retail", "digital_customer_service", "social", "2021-04-03T09:40:00Z",
+       conversation_id="c105"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browsed(services: dict[str, Any]) -> tuple[str, Client]:
+    url = f"{services['admin']}/{fresh_database(services)}"
+    migrate(url)
+    client = connect(url)
+    load_fixture(client, [*FIXTURE, *CONTRACT_1_1])
+    return url, client
+
+
 @pytest.fixture(scope="module")
 def dashboard(
-    loaded: tuple[str, Client],
+    browsed: tuple[str, Client],
     services: dict[str, Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     from tests.support import account_url, free_port
 
     # The read-only account, as journey up gives it: the dashboard refuses one that can write.
-    reader = account_url(loaded[0], "dashboard")
+    reader = account_url(browsed[0], "dashboard")
     settings = Settings(clickhouse_url=reader, dashboard_port=free_port())  # type: ignore[arg-type]
     log = tmp_path_factory.mktemp("dashboard") / "streamlit.log"
     with dashboard_server(settings, log) as base:

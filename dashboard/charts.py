@@ -232,14 +232,15 @@ def published_vs_measured(frame: pd.DataFrame) -> alt.Chart:
                 "status:N",
                 title="Status",
                 scale=alt.Scale(
-                    domain=["as published", "differs", "no data"],
-                    range=["#2e7d32", "#c62828", "#9e9e9e"],
+                    domain=["as published", "within sampling error", "differs", "no data"],
+                    range=["#2e7d32", "#f9a825", "#c62828", "#9e9e9e"],
                 ),
             ),
             tooltip=[
                 "finding:N",
                 "published:N",
                 "measured:N",
+                "margin:N",
                 alt.Tooltip("ratio:Q", format=".3f"),
             ],
         )

@@ -11,6 +11,7 @@ with no published figure, shown apart so a reader sees the simulator's settings 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ import pandas as pd
 
 REFERENCE_YEAR = 2021
 CLOSE_ENOUGH = 0.10  # relative distance at which a measured value is "as published"
+# Standard errors of a figure's counts that chance alone may move it by: three (0.3% for one
+# figure the data does reproduce), because with 30 findings two would flag one by chance.
+MARGIN = 3.0
 
 
 @dataclass(frozen=True)
@@ -40,54 +44,85 @@ class Cells:
         return frame
 
 
+@dataclass(frozen=True)
+class Measured:
+    """A figure's measured value and its standard error from the counts it rests on (None
+    where the cells cannot give one: a mean, channels per journey)."""
+
+    value: float | None
+    error: float | None = None
+
+
 def measure(figure: dict[str, Any], cells: Cells, year: int) -> float | None:
     """The figure's value measured on ``year`` (None when the cells hold nothing to divide by)."""
+    return measure_with_error(figure, cells, year).value
+
+
+def measure_with_error(figure: dict[str, Any], cells: Cells, year: int) -> Measured:
+    """The figure measured on ``year``, with the sampling error its counts carry: a share of n
+    events is binomial, a growth the ratio of two counts (Poisson)."""
     metric = figure["metric"]
     at = year + int(figure.get("year", REFERENCE_YEAR)) - REFERENCE_YEAR
     touches = cells.interactions[cells.interactions["kind"] != "message_receipt"]
     if metric == "share":
         pool = _where(touches[touches["year"] == at], figure.get("slice"))
-        return _ratio(_where(pool, figure["of"])["interactions"].sum(), pool["interactions"].sum())
+        return _share(_where(pool, figure["of"])["interactions"].sum(), pool["interactions"].sum())
     if metric == "growth":
         of = figure["of"]
         # receipts are not interactions, unless the figure asks for a receipt kind itself
         pool = _where(cells.interactions if "kind" in of else touches, of)
         counts = pool.groupby("year")["interactions"].sum()
-        return _ratio(counts.get(at, 0), counts.get(at - 1, 0))
+        return _growth(counts.get(at, 0), counts.get(at - 1, 0))
     if metric == "mean":
         if figure.get("field") != "duration_s":
             raise ValueError(f"figure {figure['id']}: only duration_s means are measured")
         pool = _where(cells.calls[cells.calls["year"] == at], figure["of"])
         mean_ms = _ratio(pool["duration_ms"].sum(), pool["calls"].sum())
-        return None if mean_ms is None else mean_ms / 1000
+        return Measured(None if mean_ms is None else mean_ms / 1000)
     if metric == "read_within":
         if int(figure["seconds"]) != 180:
             raise ValueError(f"figure {figure['id']}: the rollups count reads within 180 s only")
         pool = _where(cells.reads[cells.reads["year"] == at], figure["of"])
-        return _ratio(pool["read_within_3_min"].sum(), pool["read_pairs"].sum())
+        return _share(pool["read_within_3_min"].sum(), pool["read_pairs"].sum())
     if metric == "channels_per_journey":
         pool = _where(cells.journeys[cells.journeys["year"] == at], figure["of"])
-        return _ratio(pool["channels"].sum(), pool["journeys"].sum())
+        return Measured(_ratio(pool["channels"].sum(), pool["journeys"].sum()))
     if metric == "ratio":
-        # A ratio of two columns of one cell frame, summed over the year and the slice.
+        # A share: one column of one cell frame over another, summed over the year and slice.
         frame = cells.frame(figure["cells"])
         if frame.empty:
-            return None
+            return Measured(None)
         pool = _where(frame[frame["year"] == at], figure.get("slice"))
-        return _ratio(pool[figure["numerator"]].sum(), pool[figure["denominator"]].sum())
+        return _share(pool[figure["numerator"]].sum(), pool[figure["denominator"]].sum())
     if metric == "top_channels_share":
         by_channel = touches[touches["year"] == at].groupby("channel")["interactions"].sum()
         top = by_channel.sort_values(ascending=False).head(int(figure["count"]))
-        return _ratio(top.sum(), by_channel.sum())
+        return _share(top.sum(), by_channel.sum())
     raise ValueError(f"figure {figure['id']}: unknown metric {metric!r}")
 
 
+def _share(part: Any, whole: Any) -> Measured:
+    value = _ratio(part, whole)
+    if value is None:
+        return Measured(None)
+    return Measured(value, math.sqrt(max(value * (1 - value), 0.0) / float(whole)))
+
+
+def _growth(now: Any, before: Any) -> Measured:
+    value = _ratio(now, before)
+    if value is None or not now:
+        return Measured(value)
+    return Measured(value, value * math.sqrt(1 / float(now) + 1 / float(before)))
+
+
 def report(figures: list[dict[str, Any]], cells: Cells, year: int) -> pd.DataFrame:
-    """One row per figure: the finding, published and measured (formatted), their ratio, and
-    whether the measured value is as published."""
+    """One row per figure: the finding, published and measured (formatted), the measured
+    value's margin (MARGIN standard errors), their ratio, and whether the measured value is as
+    published (``_status``)."""
     rows = []
     for figure in figures:
-        measured = measure(figure, cells, year)
+        found = measure_with_error(figure, cells, year)
+        measured = found.value
         published = figure.get("expected", figure.get("at_least"))
         rows.append(
             {
@@ -96,23 +131,40 @@ def report(figures: list[dict[str, Any]], cells: Cells, year: int) -> pd.DataFra
                 "finding": figure["source"],
                 "published": _published_text(figure),
                 "measured": "no data" if measured is None else _format(figure, measured),
+                "margin": ""
+                if found.error is None
+                else _format_margin(figure, MARGIN * found.error),
                 "ratio": None if measured is None or not published else measured / published,
-                "status": _status(figure, measured),
+                "status": _status(figure, measured, found.error),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _status(figure: dict[str, Any], measured: float | None) -> str:
+def _status(figure: dict[str, Any], measured: float | None, error: float | None = None) -> str:
+    """ "as published" within CLOSE_ENOUGH (and above any floor); else "within sampling
+    error" when the gap is no more than two standard errors of the counts it rests on (a
+    figure measured on a few hundred chatbot sessions cannot be held to 10%); else "differs"."""
     if measured is None:
         return "no data"
     floor = figure.get("at_least")
     expected = figure.get("expected")
+    gaps = []
     if floor is not None and measured < floor:
-        return "differs"
+        gaps.append(floor - measured)
     if expected is not None and abs(measured / expected - 1) > CLOSE_ENOUGH:
-        return "differs"
-    return "as published"
+        gaps.append(abs(measured - expected))
+    if not gaps:
+        return "as published"
+    if error is not None and max(gaps) <= MARGIN * error:
+        return "within sampling error"
+    return "differs"
+
+
+def _format_margin(figure: dict[str, Any], margin: float) -> str:
+    if figure["metric"] == "growth":
+        return f"± {margin:.2f}"
+    return f"± {margin * 100:.1f} pts"
 
 
 def _published_text(figure: dict[str, Any]) -> str:

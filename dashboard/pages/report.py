@@ -20,11 +20,18 @@ params = bounds | {"tenant": ctx.filters.tenant}
 table = context.available(data.report_table, params, year)
 published = table[table["basis"] == "published"]
 model = table[table["basis"] == "model"]
-matched = int((published["status"] == "as published").sum())
-st.metric(f"Findings reproduced in {year}", f"{matched} of {len(published)}")
+matched = int(published["status"].isin(["as published", "within sampling error"]).sum())
+chance = int((published["status"] == "within sampling error").sum())
+st.metric(
+    f"Findings reproduced in {year}",
+    f"{matched} of {len(published)}",
+    help=f"{chance} of them within their sampling error" if chance else None,
+)
 st.caption(
     f"'As published' means within {report.CLOSE_ENOUGH:.0%} of the published figure (and above "
-    "any 'more than' floor). Read speed is timed from the send to the first read signal. "
+    "any 'more than' floor); 'within sampling error' that the gap is no more than the margin, "
+    f"{report.MARGIN:.0f} standard errors of the counts the value rests on. Read speed is "
+    "timed from the send to the first read signal. "
     "Where a finding is about consumers (who used a chatbot, who is frustrated), the row says "
     "which measured proxy stands for it. Tenant filter applies; industry, use case and channel "
     "are part of each finding."

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from dashboard.report import Cells, measure, report
+from dashboard.report import Cells, measure, measure_with_error, report
 from streams.simulate.calibration import Calibration
 
 
@@ -157,8 +158,8 @@ def test_report_rows_say_whether_each_finding_holds() -> None:
          "of": {"channel": "email"}, "expected": 0.60},
         {"id": "b", "source": "IVR 35 s", "metric": "mean", "field": "duration_s", "year": 2021,
          "of": {"kind": "ivr_call"}, "expected": 50.0},
-        {"id": "c", "source": "top 2 > 90%", "metric": "top_channels_share", "year": 2021,
-         "count": 2, "at_least": 0.90},
+        {"id": "c", "source": "top 2 > 95%", "metric": "top_channels_share", "year": 2021,
+         "count": 2, "at_least": 0.95},
         {"id": "d", "source": "utilities", "metric": "channels_per_journey",
          "of": {"industry": "utilities"}, "expected": 2.0},
     ]  # fmt: skip
@@ -169,7 +170,8 @@ def test_report_rows_say_whether_each_finding_holds() -> None:
         "as published",
     ]
     assert table.loc["b", "status"] == "differs"  # 35 s against 50 s
-    assert table.loc["c", ["published", "status"]].tolist() == ["at least 90.0%", "differs"]
+    # 80 of 100: 15 points below the floor, more than three standard errors (12 points)
+    assert table.loc["c", ["published", "status"]].tolist() == ["at least 95.0%", "differs"]
     assert table.loc["d", ["measured", "status"]].tolist() == ["no data", "no data"]
 
 
@@ -178,3 +180,26 @@ def test_every_calibrated_figure_can_be_measured() -> None:
     assert len(table) == len(Calibration.load().figures)
     assert set(table["basis"]) == {"published", "model"}
     assert not table["measured"].str.contains("no data").all()
+
+
+def test_a_gap_chance_alone_explains_is_within_sampling_error() -> None:
+    # 4 IVR calls in 2021 against 2 in 2020: x2.0, with a standard error of
+    # 2 * sqrt(1/4 + 1/2) = 1.73, so a published x3.0 is within three of them.
+    few = {"id": "f", "source": "IVR x3", "metric": "growth", "of": {"kind": "ivr_call"},
+           "expected": 3.0}  # fmt: skip
+    found = measure_with_error(few, cells(), 2021)
+    assert found.value == pytest.approx(2.0)
+    assert found.error == pytest.approx(2 * math.sqrt(0.75))
+    # e-mail is 60 of 100 interactions: a standard error of sqrt(.6 * .4 / 100) = 4.9 points;
+    # a published 70% is 10 points (14%) away, within three of them
+    share = {"id": "g", "source": "email 70%", "metric": "share", "year": 2021,
+             "of": {"channel": "email"}, "expected": 0.70}  # fmt: skip
+    table = report([few, share], cells(), 2021).set_index("id")
+    assert table.loc["f", ["margin", "status"]].tolist() == ["± 5.20", "within sampling error"]
+    assert table.loc["g", ["margin", "status"]].tolist() == ["± 14.7 pts", "within sampling error"]
+    exact = {**share, "expected": 0.95}  # 35 points away: more than chance gives
+    assert report([exact], cells(), 2021).loc[0, "status"] == "differs"
+    # a mean carries no error from these cells: 10% or nothing
+    mean = {"id": "h", "source": "IVR 50 s", "metric": "mean", "field": "duration_s",
+            "year": 2021, "of": {"kind": "ivr_call"}, "expected": 50.0}  # fmt: skip
+    assert report([mean], cells(), 2021).loc[0, ["margin", "status"]].tolist() == ["", "differs"]

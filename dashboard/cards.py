@@ -84,18 +84,18 @@ def change(card: Card, value: float | None, previous: float | None) -> str | Non
 # The cards of contract 1.1's metrics, by page section (``context.comparison_cards``).
 IVR_ESCAPE = (
     # Asking for a person is neither good nor bad in itself; being left in the menus is bad.
-    Card("agent_requested", "Calls asking for a person", "{:.1%}", "share", "off", "ivr_calls"),
-    Card("trapped", "Trapped callers (asked, not transferred)", "{:.1%}", "share", "inverse",
+    Card("agent_requested", "Asked for a person", "{:.1%}", "share", "off", "ivr_calls"),
+    Card("trapped", "Trapped callers", "{:.1%}", "share", "inverse",
          "ivr_calls"),
-    Card("trapped", "Of those who asked, trapped", "{:.1%}", "share", "inverse",
+    Card("trapped", "Trapped, of those asking", "{:.1%}", "share", "inverse",
          "agent_requested"),
 )  # fmt: skip
 BOT_CONTAINMENT = (
-    Card("contained", "Sessions the bot resolved alone", "{:.1%}", "share", "normal",
+    Card("contained", "Resolved by the bot", "{:.1%}", "share", "normal",
          "chatbot_sessions"),
-    Card("handoff_requested", "Sessions asking for a person", "{:.1%}", "share", "off",
+    Card("handoff_requested", "Asked for a person", "{:.1%}", "share", "off",
          "chatbot_sessions"),
-    Card("handoff_denied", "Hand-offs asked for and refused", "{:.1%}", "share", "inverse",
+    Card("handoff_denied", "Hand-offs refused", "{:.1%}", "share", "inverse",
          "handoff_requested"),
 )  # fmt: skip
 FIRST_RESPONSE = (
@@ -106,18 +106,18 @@ FIRST_RESPONSE = (
     Card("unanswered_share", "Never answered", "{:.1%}", "share", "inverse", weight="opened"),
 )  # fmt: skip
 TWO_WAY = (
-    Card("reply_enabled_sends", "Sends the customer can answer", "{:.1%}", "share", "normal",
+    Card("reply_enabled_sends", "Answerable sends", "{:.1%}", "share", "normal",
          "sends"),
-    Card("replied", "Reply rate (replied / answerable)", "{:.1%}", "share", "normal",
+    Card("replied", "Reply rate", "{:.1%}", "share", "normal",
          "reply_enabled_sends"),
     # A faster answer is the good news.
-    Card("mean_reply_s", "Mean time to the reply (s)", "{:,.0f}", "duration", "inverse",
+    Card("mean_reply_s", "Mean time to reply (s)", "{:,.0f}", "duration", "inverse",
          weight="replied"),
 )  # fmt: skip
 DELIVERY = (
     Card("delivered", "Delivery rate", "{:.1%}", "share", "normal", "sent"),
-    Card("failed", "Failed (the provider could not send)", "{:.2%}", "share", "inverse", "sent"),
-    Card("undelivered", "Undelivered (the carrier could not)", "{:.2%}", "share", "inverse",
+    Card("failed", "Failed", "{:.2%}", "share", "inverse", "sent"),
+    Card("undelivered", "Undelivered", "{:.2%}", "share", "inverse",
          "sent"),
 )  # fmt: skip
 # Coverage of each section's 1.1 fields (``contract_1_1_coverage``): a yes/no field left out
@@ -126,7 +126,7 @@ COVERAGE_IVR = Card("ivr_coverage", "IVR calls with 1.1 fields", "{:.1%}", "shar
                     weight="ivr_calls")  # fmt: skip
 COVERAGE_BOT = Card("chatbot_coverage", "Sessions with 1.1 fields", "{:.1%}", "share", "normal",
                     weight="chatbot_sessions")  # fmt: skip
-COVERAGE_CONVERSATIONS = Card("conversation_coverage", "Customers' messages in a thread",
+COVERAGE_CONVERSATIONS = Card("conversation_coverage", "Messages in a thread",
                               "{:.1%}", "share", "normal", weight="customer_messages")  # fmt: skip
 COVERAGE_ERRORS = Card("error_code_coverage", "Failures with an error code", "{:.1%}", "share",
                        "normal", weight="failures")  # fmt: skip

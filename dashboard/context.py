@@ -268,7 +268,8 @@ def comparison_cards(
     its change versus the comparison period (``cards.change``), coloured by whether up is
     good. ``rows`` picks the rows the cards sum (one channel, say). ``coverage``, a card of
     ``contract_1_1_coverage``, ends the row: how many of the events carry the fields the
-    cards rest on. Returns the current period's answer, for the charts below the cards."""
+    cards rest on. Returns the answer over both periods, for the charts below the cards (a
+    chart per year draws the comparison period beside the current one)."""
     now = run(name, ctx.filters.params(), why)
     before = run(name, ctx.filters.params(comparison=True), why)
     columns = st.columns(len(chosen) + (coverage is not None))
@@ -281,7 +282,7 @@ def comparison_cards(
             run(COVERAGE, ctx.filters.params()),
             run(COVERAGE, ctx.filters.params(comparison=True)),
         )
-    return now
+    return run(name, ctx.filters.both_params(), why)
 
 
 def show_card(column: Any, card: cards.Card, now: pd.DataFrame, before: pd.DataFrame) -> None:

@@ -67,11 +67,7 @@ responses = context.comparison_cards(
 context.chart(
     responses,
     lambda f: charts.grouped_bars(
-        f.assign(channel_year=f["channel"] + " " + f["year"].astype(str)),
-        "channel_year",
-        "within_24h_share",
-        "channel",
-        "Conversations answered within a day",
+        f, "channel", "within_24h_share", "year", "Conversations answered within a day"
     ),
     "social_first_response",
     ctx,

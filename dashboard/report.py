@@ -102,10 +102,14 @@ def measure_with_error(figure: dict[str, Any], cells: Cells, year: int) -> Measu
 
 
 def _share(part: Any, whole: Any) -> Measured:
+    """A share and its standard error, Agresti and Coull's (two successes and two failures
+    added): the plain binomial error is zero at 0% or 100%, however few the events."""
     value = _ratio(part, whole)
     if value is None:
         return Measured(None)
-    return Measured(value, math.sqrt(max(value * (1 - value), 0.0) / float(whole)))
+    n = float(whole) + 4
+    p = (float(part) + 2) / n
+    return Measured(value, math.sqrt(p * (1 - p) / n))
 
 
 def _growth(now: Any, before: Any) -> Measured:

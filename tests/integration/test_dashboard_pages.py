@@ -102,8 +102,19 @@ def test_use_cases_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPa
 
 def test_voice_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "voice", monkeypatch)
-    assert [(m.label, m.value) for m in app.metric] == [("IVR mean call duration 2021", "90.0 s")]
-    durations, outcomes = chart_frames(app)
+    assert [(m.label, m.value) for m in app.metric] == [
+        ("IVR mean call duration 2021", "90.0 s"),
+        # IVR escape: the fixture's calls are contract 1.0's: none asks, none says how it left
+        ("Asked for a person", "0.0%"),
+        ("Trapped callers", "0.0%"),
+        ("Trapped, of those asking", "n/a"),
+        ("IVR calls with 1.1 fields", "0.0%"),
+    ]
+    durations, outcomes, escape = chart_frames(app)
+    assert rows(escape, "year", "measure", "share") == [
+        ("2021", "asked for a person", 0.0),
+        ("2021", "trapped (of all calls)", 0.0),
+    ]
     assert set(rows(durations, "measure", "seconds")) == {
         ("mean", 90.0),
         ("p50 (bin)", 40.0),
@@ -115,7 +126,19 @@ def test_voice_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch)
 
 def test_messaging_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "messaging", monkeypatch)
-    volume, read_fast, latency, coverage, replies = chart_frames(app)
+    volume, read_fast, latency, coverage, by_signal, replies = chart_frames(app)
+    assert rows(by_signal, "year", "read_signal", "read_within_3_min_share") == [
+        (2020, "click_proxy", 0.0),
+        (2021, "read_receipt", 1.0),
+    ]
+    # delivery: 2 sends in 2021, a read receipt but no delivery receipt; no failure to chart
+    cards = {m.label: m.value for m in app.metric}
+    assert (cards["Delivery rate"], cards["Failed"], cards["Answerable sends"]) == (
+        "0.0%",
+        "0.00%",
+        "0.0%",
+    )
+    assert "No failed or undelivered message in this period." in [i.value for i in app.info]
     assert rows(volume, "year", "channel", "sends") == [(2020, "sms", 1), (2021, "sms", 2)]
     assert rows(read_fast, "year", "read_within_3_min_share") == [(2020, 0.0), (2021, 1.0)]
     assert rows(latency, "latency_bin_s", "read_pairs") == [(60, 1)]
@@ -133,18 +156,29 @@ def test_journeys_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPat
     app = open_page(loaded[0], "journeys", monkeypatch)
     (journeys,) = chart_frames(app)
     assert (2021, "retail", 1.5) in rows(journeys, "year", "industry", "channels_per_journey")
-    assert [i.value for i in app.info] == ["No chatbot session in this period."]
+    assert [i.value for i in app.info] == [
+        "No chatbot session in this period.",  # hand-off
+        "No chatbot session in this period.",  # containment
+        "No customer opened a conversation on social media or chat in this period.",
+    ]
 
 
 def test_report_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "report", monkeypatch)
     table = app.table[0].value
-    assert len(table) == 25
+    assert len(table) == 28
     ivr = table.loc["CSG 2022: average IVR call 0:35 in 2021"]
     assert (ivr["published"], ivr["measured"], ivr["status"]) == ("35.0 s", "90.0 s", "differs")
     top4 = table.loc["CSG 2022: more than 90% of interactions happen on four channels"]
     assert (top4["measured"], top4["status"]) == ("100.0%", "as published")
-    assert app.metric[0].value == "1 of 25"
+    assert [m.value for m in app.metric] == ["1 of 28", "7 of 28"]
+    # Nine interactions cannot tell 44% from more than half: the margin says so.
+    half = table.loc["CSG 2022: smart notifications are more than half of all 2021 interactions"]
+    assert (half["measured"], half["margin"], half["status"]) == (
+        "44.4%",
+        "± 41.5 pts",
+        "within sampling error",
+    )
     # Measured on 2020 instead: the 2020 IVR figure has no calls to measure.
     app.selectbox[-1].set_value(2020).run()
     table = app.table[0].value

@@ -190,15 +190,18 @@ def test_a_gap_chance_alone_explains_is_within_sampling_error() -> None:
     found = measure_with_error(few, cells(), 2021)
     assert found.value == pytest.approx(2.0)
     assert found.error == pytest.approx(2 * math.sqrt(0.75))
-    # e-mail is 60 of 100 interactions: a standard error of sqrt(.6 * .4 / 100) = 4.9 points;
-    # a published 70% is 10 points (14%) away, within three of them
+    # e-mail is 60 of 100 interactions: a standard error of 4.8 points (Agresti-Coull: 62 of
+    # 104); a published 70% is 10 points (14%) away, within three of them
     share = {"id": "g", "source": "email 70%", "metric": "share", "year": 2021,
              "of": {"channel": "email"}, "expected": 0.70}  # fmt: skip
     table = report([few, share], cells(), 2021).set_index("id")
     assert table.loc["f", ["margin", "status"]].tolist() == ["± 5.20", "within sampling error"]
-    assert table.loc["g", ["margin", "status"]].tolist() == ["± 14.7 pts", "within sampling error"]
+    assert table.loc["g", ["margin", "status"]].tolist() == ["± 14.4 pts", "within sampling error"]
     exact = {**share, "expected": 0.95}  # 35 points away: more than chance gives
     assert report([exact], cells(), 2021).loc[0, "status"] == "differs"
+    # none trapped of 2 calls is not "exactly 0%": its error is that of 2 of 6 (Agresti-Coull)
+    none = measure_with_error(ratio("calls", "trapped_calls", "calls", year=2020), cells(), 2021)
+    assert (none.value, none.error) == (0.0, pytest.approx(math.sqrt(2 / 6 * 4 / 6 / 6)))
     # a mean carries no error from these cells: 10% or nothing
     mean = {"id": "h", "source": "IVR 50 s", "metric": "mean", "field": "duration_s",
             "year": 2021, "of": {"kind": "ivr_call"}, "expected": 50.0}  # fmt: skip

@@ -99,6 +99,35 @@ def _year_before(day: date) -> date:
     return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else 31))
 
 
+def parse_period(text: str, today: date) -> tuple[date, date]:
+    """A period as people name it, as [start, end): ``2021`` (a calendar year), ``2021-03`` (a
+    month), ``last-week`` (the last whole week, Monday to Sunday, before today),
+    ``last-month`` (the last whole calendar month), or ``2021-03-01..2021-03-31`` (both days
+    included). Anything else is an error that lists these forms."""
+    forms = "YYYY, YYYY-MM, last-week, last-month or YYYY-MM-DD..YYYY-MM-DD"
+    try:
+        if text == "last-week":
+            monday = today - timedelta(days=today.weekday() + 7)
+            return monday, monday + timedelta(days=7)
+        if text == "last-month":
+            first = today.replace(day=1)
+            return (first - timedelta(days=1)).replace(day=1), first
+        if ".." in text:
+            first_text, last_text = text.split("..", 1)
+            first, last = date.fromisoformat(first_text), date.fromisoformat(last_text)
+            if last < first:
+                raise ValueError(f"the period {text!r} ends before it starts")
+            return first, last + timedelta(days=1)
+        if len(text) == 4 and text.isdigit():
+            return date(int(text), 1, 1), date(int(text) + 1, 1, 1)
+        if len(text) == 7 and text[4] == "-":
+            first = date(int(text[:4]), int(text[5:]), 1)
+            return first, (first + timedelta(days=31)).replace(day=1)
+    except ValueError as exc:
+        raise ValueError(f"period {text!r}: {exc}; expected {forms}") from None
+    raise ValueError(f"period {text!r}: expected {forms}")
+
+
 def default_period(years_with_data: list[int], today: date) -> tuple[date, date]:
     """The latest full calendar year holding data, else the current year to date.
 

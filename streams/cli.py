@@ -306,6 +306,44 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_headlines(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what changed in a period against its comparison, in a few sentences."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from dashboard import filters, headlines
+    from streams.clickhouse import queries
+    from streams.clickhouse.client import connect
+
+    try:
+        start, end = filters.parse_period(args.period, datetime.now(UTC).date())
+        compare_start, compare_end = filters.comparison_period(start, end, args.compare)
+    except ValueError as exc:
+        raise JourneyError(str(exc)) from None
+    chosen = filters.Filters(
+        start, end, compare_start, compare_end, args.tenant, args.industry, args.use_case, ""
+    )
+    client = connect(url_for(settings, "analyst"))
+
+    def run(name: str, params: dict[str, object]) -> pd.DataFrame:
+        try:
+            frame: pd.DataFrame = client.query_df(queries.load(name).sql, parameters=params)
+        except Exception as exc:
+            raise JourneyError(f"{name}: {first_line(exc)}") from None
+        return frame
+
+    rules = headlines.Thresholds(limit=args.limit)
+    found = headlines.gather(run, chosen.params(), chosen.params(comparison=True), rules)
+    context = chosen.context()
+    print(f"{context['period']}, compared with {context['comparison_period']}:")
+    for headline in found:
+        print(f"- {headline.text}")
+    if not found:
+        print("- nothing changed by enough, on enough events, to be stated")
+    return 0
+
+
 def cmd_access(args: argparse.Namespace, settings: Settings) -> int:
     """Render the access SQL, apply it, or print a users.xml for file-configured servers."""
     from streams.clickhouse import access
@@ -415,6 +453,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sql.add_argument("--list", action="store_true", help="list the named queries")
+    heads = add("headlines", cmd_headlines, "print what changed in a period, in a few sentences")
+    heads.add_argument(
+        "--period",
+        required=True,
+        help="YYYY, YYYY-MM, last-week, last-month or YYYY-MM-DD..YYYY-MM-DD (both days included)",
+    )
+    heads.add_argument(
+        "--compare",
+        choices=["aligned_year", "same_dates", "previous_period"],
+        default="aligned_year",
+        help="compare with the previous year on the same weekdays (default), the same dates a "
+        "year earlier, or the period just before",
+    )
+    heads.add_argument("--tenant", default="", help="one tenant (default: all)")
+    heads.add_argument("--industry", default="", help="one industry (default: all)")
+    heads.add_argument("--use-case", dest="use_case", default="", help="one use case")
+    heads.add_argument("--limit", type=int, default=5, help="at most this many sentences")
     add(
         "verify",
         cmd_verify,

@@ -1,0 +1,98 @@
+"""Written headlines on calibrated data: the sentences state the IVR shortening and e-mail's
+growth with the numbers other named queries give for the same periods, and `journey
+headlines` prints them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+import pytest
+from clickhouse_connect.driver.client import Client
+
+from dashboard.filters import Filters, comparison_period
+from dashboard.headlines import Thresholds, clock, gather
+from streams.clickhouse import queries
+from streams.clickhouse.client import connect
+from streams.clickhouse.migrations import migrate
+from streams.publish.pseudonymise import Pseudonymiser
+from streams.settings import Settings
+from streams.simulate.generator import Simulator, to_contract
+from tests.fixture_events import load_fixture
+from tests.support import account_url, fresh_database, run_journey, settings_env
+
+pytestmark = pytest.mark.integration
+# 2021 against the same dates of 2020: calendar years, as ivr_duration_by_year counts them
+START, END = date(2021, 1, 1), date(2022, 1, 1)
+CHOSEN = Filters(START, END, *comparison_period(START, END, "same_dates"), "", "", "", "")
+
+
+@pytest.fixture(scope="module")
+def calibrated(services: dict[str, Any]) -> tuple[str, Client]:
+    """Two calibrated years (60,000 interactions), written the way the worker writes."""
+    url = f"{services['admin']}/{fresh_database(services)}"
+    migrate(url)
+    client = connect(url)
+    simulator = Simulator(seed=5, pseudonymise=Pseudonymiser(b"headlines"))
+    records = simulator.backfill(
+        60_000, datetime(2020, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC)
+    )
+    load_fixture(client, [to_contract(r.event) for r in records if r.event is not None])
+    return url, client
+
+
+def runner(client: Client) -> Callable[[str, dict[str, object]], pd.DataFrame]:
+    def run(name: str, params: dict[str, object]) -> pd.DataFrame:
+        frame: pd.DataFrame = client.query_df(queries.load(name).sql, parameters=params)
+        return frame
+
+    return run
+
+
+def test_headlines_state_ivr_shortening_and_email_growth(
+    calibrated: tuple[str, Client],
+) -> None:
+    run = runner(calibrated[1])
+    found = [
+        h.text for h in gather(run, CHOSEN.params(), CHOSEN.params(True), Thresholds(limit=50))
+    ]
+    # The IVR sentence, from ivr_duration_by_year's answer for the same two years
+    ivr = run("ivr_duration_by_year", CHOSEN.both_params()).set_index("year")["mean_s"]
+    shorter = 1 - ivr[2021] / ivr[2020]
+    assert shorter > 0.5  # calibrated: 1:43 to 0:35
+    assert f"IVR calls got {shorter:.0%} shorter ({clock(ivr[2020])} → {clock(ivr[2021])})" in found
+    # E-mail's growth in the mix, from channel_mix_shift's answer
+    shift = run(
+        "channel_mix_shift",
+        CHOSEN.params()
+        | {
+            "compare_start": CHOSEN.params(True)["start"],
+            "compare_end": CHOSEN.params(True)["end"],
+        },
+    ).set_index("channel")
+    email = shift.loc["email"]
+    assert email["share_shift"] > 0.01
+    assert (
+        f"E-mail gained {email['share_shift'] * 100:.1f} points of the mix "
+        f"({email['comparison_share']:.1%} → {email['period_share']:.1%})"
+    ) in found
+    # and the volume, from the same answer's counts
+    new, old = shift["period_interactions"].sum(), shift["comparison_interactions"].sum()
+    assert f"Interactions grew {new / old - 1:.0%} ({old:,.0f} → {new:,.0f})" in found
+
+
+def test_journey_headlines_prints_them(
+    calibrated: tuple[str, Client], settings_factory: Callable[..., Settings]
+) -> None:
+    env = settings_env(settings_factory(clickhouse_url=account_url(calibrated[0], "analyst")))
+    result = run_journey("headlines", "--period", "2021", "--compare", "same_dates", env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2021-01-01 to 2021-12-31, compared with 2020-01-01 to 2020-12-31:"
+    assert 1 <= len(lines) - 1 <= 5
+    assert any(line.startswith("- IVR calls got ") for line in lines[1:])
+    bad = run_journey("headlines", "--period", "yesterday", env=env)
+    assert bad.returncode == 1
+    assert "period 'yesterday': expected YYYY, YYYY-MM" in bad.stderr

@@ -7,12 +7,18 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from streams.clickhouse.local_accounts import url_for
 from streams.errors import JourneyError, LaunchError, first_line
 from streams.settings import Settings, env_name_at, load_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dashboard.filters import Filters
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -308,22 +314,42 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_headlines(args: argparse.Namespace, settings: Settings) -> int:
     """Print what changed in a period against its comparison, in a few sentences."""
+    from dashboard import headlines
+
+    chosen = _chosen_period(args)
+    rules = headlines.Thresholds(limit=args.limit)
+    run = _query_runner(settings)
+    found = headlines.gather(run, chosen.params(), chosen.params(comparison=True), rules)
+    context = chosen.context()
+    print(f"{context['period']}, compared with {context['comparison_period']}:")
+    for headline in found:
+        print(f"- {headline.text}")
+    if not found:
+        print("- nothing changed by enough, on enough events, to be stated")
+    return 0
+
+
+def _chosen_period(args: argparse.Namespace) -> Filters:
+    """The period, comparison and filters given on the command line (``--period`` ...)."""
     from datetime import UTC, datetime
 
-    import pandas as pd
-
-    from dashboard import filters, headlines
-    from streams.clickhouse import queries
-    from streams.clickhouse.client import connect
+    from dashboard import filters
 
     try:
         start, end = filters.parse_period(args.period, datetime.now(UTC).date())
         compare_start, compare_end = filters.comparison_period(start, end, args.compare)
     except ValueError as exc:
         raise JourneyError(str(exc)) from None
-    chosen = filters.Filters(
+    return filters.Filters(
         start, end, compare_start, compare_end, args.tenant, args.industry, args.use_case, ""
     )
+
+
+def _query_runner(settings: Settings) -> Callable[[str, dict[str, object]], pd.DataFrame]:
+    """Named queries run as the read-only analyst; a failure is one line naming the query."""
+    from streams.clickhouse import queries
+    from streams.clickhouse.client import connect
+
     client = connect(url_for(settings, "analyst"))
 
     def run(name: str, params: dict[str, object]) -> pd.DataFrame:
@@ -333,14 +359,28 @@ def cmd_headlines(args: argparse.Namespace, settings: Settings) -> int:
             raise JourneyError(f"{name}: {first_line(exc)}") from None
         return frame
 
-    rules = headlines.Thresholds(limit=args.limit)
-    found = headlines.gather(run, chosen.params(), chosen.params(comparison=True), rules)
-    context = chosen.context()
-    print(f"{context['period']}, compared with {context['comparison_period']}:")
-    for headline in found:
-        print(f"- {headline.text}")
-    if not found:
-        print("- nothing changed by enough, on enough events, to be stated")
+    return run
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the digest of a period: one self-contained HTML file, and a PDF if asked."""
+    from datetime import UTC, datetime
+
+    from dashboard import digest
+
+    chosen = _chosen_period(args)
+    document = digest.render_html(_query_runner(settings), chosen, datetime.now(UTC))
+    out: Path = args.out or Path("build") / f"digest-{args.period}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(document)
+    print(f"wrote {out} ({len(document.encode()):,} bytes)")
+    if args.pdf:
+        pdf = out.with_suffix(".pdf")
+        try:
+            digest.print_pdf(out, pdf)
+        except RuntimeError as exc:
+            raise JourneyError(str(exc)) from None
+        print(f"wrote {pdf} ({pdf.stat().st_size:,} bytes)")
     return 0
 
 
@@ -453,23 +493,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sql.add_argument("--list", action="store_true", help="list the named queries")
+
+    def period_arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--period",
+            required=True,
+            help="YYYY, YYYY-MM, last-week, last-month or YYYY-MM-DD..YYYY-MM-DD (both days "
+            "included)",
+        )
+        p.add_argument(
+            "--compare",
+            choices=["aligned_year", "same_dates", "previous_period"],
+            default="aligned_year",
+            help="compare with the previous year on the same weekdays (default), the same "
+            "dates a year earlier, or the period just before",
+        )
+        p.add_argument("--tenant", default="", help="one tenant (default: all)")
+        p.add_argument("--industry", default="", help="one industry (default: all)")
+        p.add_argument("--use-case", dest="use_case", default="", help="one use case")
+
     heads = add("headlines", cmd_headlines, "print what changed in a period, in a few sentences")
-    heads.add_argument(
-        "--period",
-        required=True,
-        help="YYYY, YYYY-MM, last-week, last-month or YYYY-MM-DD..YYYY-MM-DD (both days included)",
-    )
-    heads.add_argument(
-        "--compare",
-        choices=["aligned_year", "same_dates", "previous_period"],
-        default="aligned_year",
-        help="compare with the previous year on the same weekdays (default), the same dates a "
-        "year earlier, or the period just before",
-    )
-    heads.add_argument("--tenant", default="", help="one tenant (default: all)")
-    heads.add_argument("--industry", default="", help="one industry (default: all)")
-    heads.add_argument("--use-case", dest="use_case", default="", help="one use case")
+    period_arguments(heads)
     heads.add_argument("--limit", type=int, default=5, help="at most this many sentences")
+    dig = add("digest", cmd_digest, "write a period's digest: one HTML file (and a PDF)")
+    period_arguments(dig)
+    dig.add_argument("--out", type=Path, help="the HTML file (default: build/digest-PERIOD.html)")
+    dig.add_argument("--pdf", action="store_true", help="also print it to PDF (Chromium)")
     add(
         "verify",
         cmd_verify,

@@ -1,6 +1,6 @@
-"""Written headlines on calibrated data: the sentences state the IVR shortening and e-mail's
-growth with the numbers other named queries give for the same periods, and `journey
-headlines` prints them."""
+"""Written headlines and the digest on calibrated data: the sentences state the IVR shortening
+and e-mail's growth with the numbers other named queries give for the same periods, `journey
+headlines` prints them, and `journey digest` renders them to HTML and PDF."""
 
 from __future__ import annotations
 
@@ -96,3 +96,21 @@ def test_journey_headlines_prints_them(
     bad = run_journey("headlines", "--period", "yesterday", env=env)
     assert bad.returncode == 1
     assert "period 'yesterday': expected YYYY, YYYY-MM" in bad.stderr
+
+
+def test_journey_digest_writes_html_and_pdf(
+    calibrated: tuple[str, Client], settings_factory: Callable[..., Settings], tmp_path: Any
+) -> None:
+    env = settings_env(settings_factory(clickhouse_url=account_url(calibrated[0], "analyst")))
+    out = tmp_path / "digest.html"
+    result = run_journey(
+        "digest", "--period", "2021", "--compare", "same_dates", "--out", str(out), "--pdf",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = out.read_text()
+    assert "<h2>What changed</h2>" in document and "<li>IVR calls got " in document
+    assert document.count('src="data:image/png;base64,') == 3  # mix, IVR time, reads
+    pdf = out.with_suffix(".pdf")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 50_000
+    print(f"digest: {out.stat().st_size:,} bytes of HTML, {pdf.stat().st_size:,} bytes of PDF")

@@ -384,6 +384,30 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the alert rules now (deliver and record new firings), or list what fired."""
+    from dashboard import alerts
+    from streams import alerting
+    from streams.clickhouse.client import connect
+
+    path: Path = args.rules or settings.alerts_file
+    try:
+        rules = alerts.load_rules(path)
+    except alerts.RuleError as exc:
+        raise JourneyError(str(exc)) from None
+    if args.action == "list":
+        for rule in rules:
+            print(f"{rule.id}: {rule.metric} {rule.slice or ''} {rule.period}, {rule.direction} "
+                  f"{rule.threshold:g}, at least {rule.min_volume:,} events, "
+                  f"{len(rule.targets)} target(s)")  # fmt: skip
+        return 0
+    # The worker's account: it reads the rollups and writes the alerts table.
+    results = alerting.check_now(connect(url_for(settings, "worker")), rules)
+    for line in alerting.summary(results):
+        print(line)
+    return 1 if any(outcome == "delivery failed" for _, outcome in results) else 0
+
+
 def cmd_access(args: argparse.Namespace, settings: Settings) -> int:
     """Render the access SQL, apply it, or print a users.xml for file-configured servers."""
     from streams.clickhouse import access
@@ -519,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     period_arguments(dig)
     dig.add_argument("--out", type=Path, help="the HTML file (default: build/digest-PERIOD.html)")
     dig.add_argument("--pdf", action="store_true", help="also print it to PDF (Chromium)")
+    alert = add("alerts", cmd_alerts, "check the alert rules now, or list them")
+    alert.add_argument("action", choices=["check", "list"])
+    alert.add_argument("--rules", type=Path, help="the rules file (default: JOURNEY_ALERTS_FILE)")
     add(
         "verify",
         cmd_verify,

@@ -155,6 +155,18 @@ class Settings(BaseSettings):
         "stalled: /ready, /metrics and journey status say so.",
     )
 
+    alerts_file: Path = Field(
+        Path("deploy/alerts.toml"),
+        validation_alias=AliasChoices("JOURNEY_ALERTS_FILE", "alerts_file"),
+        description="The alert rules (TOML) journey alerts check and the worker evaluate.",
+    )
+    alerts_every_s: float = Field(
+        0.0,
+        ge=0,
+        validation_alias=AliasChoices("JOURNEY_ALERTS_EVERY_S", "alerts_every_s"),
+        description="How often the worker checks the alert rules (its leader only); 0: never.",
+    )
+
     @field_validator("pseudonym_key")
     @classmethod
     def _key_is_not_empty(cls, value: SecretStr) -> SecretStr:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from streams.agents import interactions
+from streams.agents import alert_timer, interactions
 from streams.app import create_app
 from streams.clickhouse.client import connect
 from streams.clickhouse.local_accounts import url_for
@@ -44,6 +44,7 @@ def run_worker(
     interactions.register(
         app, topics_, sink, rules, producer, stall_after_s=settings.stall_after_s, tail=tail
     )
+    alert_timer.register(app, settings, lambda: connect(url))
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

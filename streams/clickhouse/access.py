@@ -107,6 +107,14 @@ WRITER = Role(
         # Records the topic deleted before they were applied, found on assignment.
         ("INSERT", "ingest_losses"),
         ("SELECT", "ingest_losses"),
+        # The scheduled alert check (streams/agents/alert_timer.py, journey alerts check): the
+        # daily rollups its named queries read, and the firings it records.
+        ("SELECT", "rollup_interactions_daily"),
+        ("SELECT", "rollup_calls_daily"),
+        ("SELECT", "rollup_messaging_daily"),
+        ("SELECT", "rollup_journeys_daily"),
+        ("INSERT", "alerts"),
+        ("SELECT", "alerts"),
     ),
 )
 READER = Role("journey_reader", (("SELECT", "*"),))

@@ -115,17 +115,23 @@ def test_the_worker_account_cannot_drop_alter_or_read_the_rollups(secured: Secur
     assert "DROP TABLE" in refused(worker, "DROP TABLE ingest_facts")
     assert "TRUNCATE" in refused(worker, "TRUNCATE TABLE rollup_interactions_daily")
     assert "ALTER DELETE" in refused(worker, "ALTER TABLE interactions DELETE WHERE 1")
-    assert "SELECT" in refused(worker, "SELECT count() FROM rollup_interactions_daily")
+    # It reads the four daily rollups the alert check evaluates, and nothing else stored.
+    assert "SELECT" in refused(worker, "SELECT count() FROM rollup_interactions_hourly")
+    assert "SELECT" in refused(worker, "SELECT count() FROM rollup_conversations_daily")
+    assert "SELECT" in refused(worker, "SELECT count() FROM interactions")
+    worker.query("SELECT count() FROM rollup_interactions_daily")
     assert "INSERT" in refused(worker, "INSERT INTO dead_letters (reason) VALUES ('x')")
     assert "CREATE" in refused(worker, "CREATE TABLE t (x UInt8) ENGINE = Memory")
     writes = access.session_write_privileges(secured.url("journey_worker"))
-    # On every database of the session's pool the same three; this test's database shown.
+    # On every database of the session's pool the same four; this test's database shown.
     assert {w.split(" ON ")[1].split(".")[1] for w in writes} == {
+        "alerts",
         "ingest_facts",
         "ingest_losses",
         "partition_leases",
     }
     assert sorted(w for w in writes if f" {secured.database}." in w) == [
+        f"INSERT ON {secured.database}.alerts",
         f"INSERT ON {secured.database}.ingest_facts",
         f"INSERT ON {secured.database}.ingest_losses",
         f"INSERT ON {secured.database}.partition_leases",

@@ -239,9 +239,13 @@ def _decide(rule: Rule, change: float | None, volume: float) -> tuple[bool, str]
         "down": change <= -rule.threshold,
         "either": abs(change) >= rule.threshold,
     }[rule.direction]
-    size = f"{change:+.1f} {unit}" if unit == "points" else f"{change:+.1f}%"
+    size, limit = (
+        (f"{change:+.1f} points", f"{rule.threshold:g} points")
+        if unit == "points"
+        else (f"{change:+.1f}%", f"{rule.threshold:g}%")
+    )
     verdict = "beyond" if moved else "within"
-    return moved, f"{size}, {verdict} the {rule.direction} threshold of {rule.threshold:g} {unit}"
+    return moved, f"{size}, {verdict} the {rule.direction} threshold of {limit}"
 
 
 def _message(

@@ -102,7 +102,7 @@ targets = ["json://{address}/hook"]
     assert first.stdout.splitlines() == [
         "ivr-up [2021-01-01..2022-01-01] fired: IVR mean call time rose 20% (1:40 → 2:00), "
         "2021-01-01 to 2021-12-31 against 2020-01-01 to 2020-12-31",
-        "ivr-down [2021-01-01..2022-01-01] quiet: +20.0%, within the down threshold of 10 %",
+        "ivr-down [2021-01-01..2022-01-01] quiet: +20.0%, within the down threshold of 10%",
     ]
     assert len(received) == 1
     assert received[0]["title"] == "Alert ivr-up"

@@ -35,6 +35,7 @@ class Card:
     good: Good
     denominator: str | None = None
     weight: str | None = None
+    summed: bool = False  # a count over the period's rows (one row a year, say)
 
 
 CARDS = (
@@ -56,6 +57,8 @@ def period_value(card: Card, frame: pd.DataFrame) -> float | None:
     if card.denominator is not None:
         below = float(frame[card.denominator].sum())
         return float(frame[card.key].sum()) / below if below else None
+    if card.summed:
+        return float(frame[card.key].sum())
     if card.weight is not None:
         rows = frame.dropna(subset=[card.key])
         below = float(rows[card.weight].sum())
@@ -80,6 +83,13 @@ def change(card: Card, value: float | None, previous: float | None) -> str | Non
         return None
     return f"{(value - previous) / previous:+.1%}"
 
+
+# The Voice page's IVR cards over ``ivr_duration_by_year`` (a row a calendar year).
+IVR_TIME = (
+    # A shorter IVR call is the good news (callers served or sent on sooner).
+    Card("mean_s", "IVR mean call duration", "{:.1f} s", "duration", "inverse", weight="calls"),
+    Card("calls", "IVR calls", "{:,.0f}", "volume", "off", summed=True),
+)
 
 # The cards of contract 1.1's metrics, by page section (``context.comparison_cards``).
 IVR_ESCAPE = (

@@ -13,17 +13,10 @@ from dashboard import cards, charts, context
 ctx = context.require("Voice")
 both = ctx.filters.both_params()
 CALLS = {"channel": "every call is on the phone channel"}
-by_year = context.run("ivr_duration_by_year", both, why=CALLS)
+by_year = context.comparison_cards("ivr_duration_by_year", cards.IVR_TIME, ctx, why=CALLS)
 if by_year.empty:
     st.info("No IVR call in this period for these filters.")
 else:
-    columns = st.columns(len(by_year.index))
-    for column, row in zip(columns, by_year.itertuples(), strict=True):
-        column.metric(
-            f"IVR mean call duration {row.year}",
-            f"{row.mean_s:.1f} s",
-            help=f"{row.calls:,} calls; p50 bin {row.p50_bin_s} s, p90 bin {row.p90_bin_s} s",
-        )
     context.download(by_year, "ivr_duration_by_year", ctx)
 by_month = context.run("ivr_duration_by_month", both, why=CALLS)
 context.chart(by_month, lambda f: charts.duration_lines(f, "month"), "ivr_duration_by_month", ctx)

@@ -92,7 +92,9 @@ def gather(
     now = run("headline_totals", period)
     before = run("headline_totals", comparison)
     both = period | {"compare_start": comparison["start"], "compare_end": comparison["end"]}
-    mix = run("headline_mix", {k: v for k, v in both.items() if k != "channel"})
+    # The chosen channel goes along unused (the mix compares channels): the page's runner
+    # says so beside the figure.
+    mix = run("headline_mix", both)
     return headlines(_first_row(now), _first_row(before), mix, rules)
 
 

@@ -21,5 +21,6 @@ CREATE TABLE IF NOT EXISTS alerts
     fired_at DateTime64(3, 'UTC')
 )
 ENGINE = ReplacingMergeTree
+-- A rule fires at most once per period: the key the check looks a firing up by.
 ORDER BY (rule_id, period_start, period_end)
 SETTINGS non_replicated_deduplication_window = 1000;

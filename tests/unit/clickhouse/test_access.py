@@ -28,9 +28,9 @@ def test_statements_put_in_only_a_plain_database_name() -> None:
         access.statements("journey; DROP TABLE x")
 
 
-def test_the_worker_role_writes_three_tables_and_the_readers_none() -> None:
+def test_the_worker_role_writes_four_tables_and_the_readers_none() -> None:
     writes = {t for p, t in access.WRITER.grants if p != "SELECT"}
-    assert writes == {"ingest_facts", "partition_leases", "ingest_losses"}
+    assert writes == {"ingest_facts", "partition_leases", "ingest_losses", "alerts"}
     assert all(p == "SELECT" for p, _ in access.READER.grants)
     for account in (access.DASHBOARD, access.ANALYST):
         assert access.Limit("readonly", 2, fixed=True) in account.limits

@@ -150,7 +150,7 @@ def test_gather_asks_the_named_queries_for_both_periods() -> None:
     assert texts(gather(run, period, before)) == ["IVR calls got 64% shorter (1:41 → 0:36)"]
     assert [name for name, _ in asked] == ["headline_totals", "headline_totals", "headline_mix"]
     assert asked[2][1] == {
-        "start": "2021", "end": "2022", "tenant": "", "compare_start": "2020",
+        "start": "2021", "end": "2022", "tenant": "", "channel": "sms", "compare_start": "2020",
         "compare_end": "2021",
     }  # fmt: skip
 

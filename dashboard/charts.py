@@ -21,6 +21,26 @@ def channel_bars(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
+def monthly_channel_volume(frame: pd.DataFrame) -> alt.Chart:
+    """Interactions per month, stacked by channel (each channel its fixed colour), the
+    comparison period's months drawn beside the current ones."""
+    return (
+        alt.Chart(frame, title="Interactions per month, by channel")
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(month):T", title="Month"),
+            y=alt.Y("interactions:Q", title="Interactions", stack="zero"),
+            color=alt.Color("channel:N", title="Channel"),
+            order=alt.Order("interactions:Q", sort="descending"),
+            tooltip=[
+                alt.Tooltip("yearmonth(month):T", title="Month"),
+                "channel:N",
+                alt.Tooltip("interactions:Q", format=","),
+            ],
+        )
+    )
+
+
 def minute_lines(frame: pd.DataFrame) -> alt.Chart:
     """Interactions per minute, one line per channel."""
     return (

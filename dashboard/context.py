@@ -285,8 +285,15 @@ def comparison_cards(
     return run(name, ctx.filters.both_params(), why)
 
 
-def show_card(column: Any, card: cards.Card, now: pd.DataFrame, before: pd.DataFrame) -> None:
-    """``card`` in ``column``: its value over ``now`` and its change from ``before``."""
+def show_card(
+    column: Any,
+    card: cards.Card,
+    now: pd.DataFrame,
+    before: pd.DataFrame,
+    trend: Sequence[float] | None = None,
+) -> None:
+    """``card`` in ``column``: its value over ``now`` and its change from ``before``, with
+    ``trend`` (the period month by month) drawn under it."""
     value, previous = cards.period_value(card, now), cards.period_value(card, before)
     column.metric(
         card.title,
@@ -294,7 +301,9 @@ def show_card(column: Any, card: cards.Card, now: pd.DataFrame, before: pd.DataF
         cards.change(card, value, previous),
         delta_color=card.good,
         help="Change versus the comparison period"
-        + (" (percentage points)" if card.kind == "share" else ""),
+        + (" (percentage points)" if card.kind == "share" else "")
+        + ("; the line: the period month by month" if trend else ""),
+        chart_data=list(trend) if trend else None,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,4 +147,22 @@ def loaded(services: dict[str, Any]) -> tuple[str, Client]:
     migrate(url)
     client = connect(url)
     load_fixture(client, FIXTURE)
+    return url, client
+
+
+@pytest.fixture(scope="session")
+def calibrated(services: dict[str, Any]) -> tuple[str, Client]:
+    """Two calibrated years (60,000 interactions from the simulator), written the way the
+    worker writes: the data the headlines, the digest and the calibrated browser test read."""
+    from streams.publish.pseudonymise import Pseudonymiser
+    from streams.simulate.generator import Simulator, to_contract
+
+    url = f"{services['admin']}/{fresh_database(services)}"
+    migrate(url)
+    client = connect(url)
+    simulator = Simulator(seed=5, pseudonymise=Pseudonymiser(b"calibrated"))
+    records = simulator.backfill(
+        60_000, datetime(2020, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC)
+    )
+    load_fixture(client, [to_contract(r.event) for r in records if r.event is not None])
     return url, client

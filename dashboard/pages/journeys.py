@@ -53,7 +53,7 @@ context.chart(
 
 st.subheader("Social media: how fast the brand answers")
 st.caption(
-    "A conversation (contract 1.1 conversation_id) is opened by the customer's earliest "
+    "A conversation (contract 1.1's conversation id) is opened by the customer's earliest "
     "message; its first response is the brand's earliest reply after it. Cards: social media; "
     "the chart shows chat too."
 )

@@ -72,7 +72,7 @@ context.chart(
 
 st.subheader("Two-way messaging")
 st.caption(
-    "Answerable: sends published with reply_enabled (contract 1.1; left out reads as not "
+    "Answerable: sends published as reply-enabled (contract 1.1; left out reads as not "
     "answerable). A reply is a reply-proxy receipt or the customer's own message, the earliest "
     "counted once per send."
 )

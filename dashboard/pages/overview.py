@@ -1,21 +1,28 @@
-"""Overview: the six cards executives read first, each with its change versus the comparison,
-and what changed, written out (``dashboard/headlines.py``)."""
+"""Overview: the six cards executives read first, each with its change versus the comparison
+and its trend line month by month; interactions per month by channel over both periods; and
+what changed, written out (``dashboard/headlines.py``)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import context, headlines
+from dashboard import charts, context, headlines
 from dashboard.cards import CARDS
 
 ctx = context.require("Overview")
 now = context.run("overview_kpis", ctx.filters.params())
 before = context.run("overview_kpis", ctx.filters.params(comparison=True))
 
+monthly = context.run("overview_monthly", ctx.filters.params())
 columns = st.columns(3)
 for i, card in enumerate(CARDS):
-    context.show_card(columns[i % 3], card, now, before)
+    trend = monthly[card.key].dropna().tolist() if not monthly.empty else []
+    # One month has no trend to draw.
+    context.show_card(columns[i % 3], card, now, before, trend if len(trend) > 1 else None)
+
+volume = context.run("interactions_by_month", ctx.filters.both_params())
+context.chart(volume, charts.monthly_channel_volume, "interactions_by_month", ctx)
 
 st.subheader("What changed")
 MIX = {"channel": "the mix compares channels"}

@@ -32,7 +32,7 @@ context.chart(
 
 st.subheader("IVR escape: callers who asked for a person")
 st.caption(
-    "Trapped: the caller asked for a person (contract 1.1 agent_requested) and was not "
+    "Trapped: the caller asked for a person (contract 1.1's agent-requested flag) and was not "
     "transferred to an agent. Calls published without the field count as not asking: the last "
     "card says how many calls carry contract 1.1's IVR fields."
 )

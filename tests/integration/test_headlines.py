@@ -5,7 +5,7 @@ headlines` prints them, and `journey digest` renders them to HTML and PDF."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -15,32 +15,13 @@ from clickhouse_connect.driver.client import Client
 from dashboard.filters import Filters, comparison_period
 from dashboard.headlines import Thresholds, clock, gather
 from streams.clickhouse import queries
-from streams.clickhouse.client import connect
-from streams.clickhouse.migrations import migrate
-from streams.publish.pseudonymise import Pseudonymiser
 from streams.settings import Settings
-from streams.simulate.generator import Simulator, to_contract
-from tests.fixture_events import load_fixture
-from tests.support import account_url, fresh_database, run_journey, settings_env
+from tests.support import account_url, run_journey, settings_env
 
 pytestmark = pytest.mark.integration
 # 2021 against the same dates of 2020: calendar years, as ivr_duration_by_year counts them
 START, END = date(2021, 1, 1), date(2022, 1, 1)
 CHOSEN = Filters(START, END, *comparison_period(START, END, "same_dates"), "", "", "", "")
-
-
-@pytest.fixture(scope="module")
-def calibrated(services: dict[str, Any]) -> tuple[str, Client]:
-    """Two calibrated years (60,000 interactions), written the way the worker writes."""
-    url = f"{services['admin']}/{fresh_database(services)}"
-    migrate(url)
-    client = connect(url)
-    simulator = Simulator(seed=5, pseudonymise=Pseudonymiser(b"headlines"))
-    records = simulator.backfill(
-        60_000, datetime(2020, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC)
-    )
-    load_fixture(client, [to_contract(r.event) for r in records if r.event is not None])
-    return url, client
 
 
 def runner(client: Client) -> Callable[[str, dict[str, object]], pd.DataFrame]:

@@ -241,13 +241,15 @@ def coverage_bars(frame: pd.DataFrame) -> alt.Chart:
 
 
 def published_vs_measured(frame: pd.DataFrame) -> alt.Chart:
-    """Each finding's measured value as a ratio to the published figure (1 = as published)."""
+    """Each finding's measured value as a ratio to the published figure (1 = as published),
+    named by its id written as words."""
+    frame = frame.assign(figure=frame["id"].str.replace("_", " ", regex=False))
     return (
         alt.Chart(frame, title="Measured / published (1 = the published figure)")
         .mark_point(filled=True, size=90)
         .encode(
             x=alt.X("ratio:Q", title="Measured / published", scale=alt.Scale(zero=False)),
-            y=alt.Y("id:N", title=None, sort=None),
+            y=alt.Y("figure:N", title=None, sort=None),
             color=alt.Color(
                 "status:N",
                 title="Status",

@@ -26,7 +26,7 @@ from tests.support import fresh_database
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(os.environ.get("JOURNEY_SCREENSHOTS", "build/screenshots"))
 CHARTS = {
-    "Overview": 0,
+    "Overview": 1,  # interactions per month by channel
     "Channel mix": 2,
     "Use cases": 2,
     "Voice": 3,  # + IVR escape

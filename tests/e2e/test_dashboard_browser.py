@@ -18,8 +18,8 @@ from playwright.sync_api import Browser
 
 from streams.clickhouse.client import connect
 from streams.clickhouse.migrations import migrate
-from streams.settings import Settings
-from tests.browser import PAGE_PATHS, chromium, dashboard_server, open_and_wait, wait_drawn
+from tests.browser import PAGE_PATHS, open_and_wait, wait_drawn
+from tests.e2e.conftest import serve_dashboard
 from tests.fixture_events import FIXTURE, ev, load_fixture, sms
 from tests.support import fresh_database
 
@@ -68,24 +68,9 @@ def browsed(services: dict[str, Any]) -> tuple[str, Client]:
 
 @pytest.fixture(scope="module")
 def dashboard(
-    browsed: tuple[str, Client],
-    services: dict[str, Any],
-    tmp_path_factory: pytest.TempPathFactory,
+    browsed: tuple[str, Client], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    from tests.support import account_url, free_port
-
-    # The read-only account, as journey up gives it: the dashboard refuses one that can write.
-    reader = account_url(browsed[0], "dashboard")
-    settings = Settings(clickhouse_url=reader, dashboard_port=free_port())  # type: ignore[arg-type]
-    log = tmp_path_factory.mktemp("dashboard") / "streamlit.log"
-    with dashboard_server(settings, log) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
+    yield from serve_dashboard(browsed[0], tmp_path_factory)
 
 
 @pytest.mark.parametrize("title", list(PAGE_PATHS))

@@ -15,8 +15,8 @@ from clickhouse_connect.driver.client import Client
 from playwright.sync_api import Browser
 
 from streams import vocabulary as v
-from streams.settings import Settings
-from tests.browser import PAGE_PATHS, chromium, dashboard_server, open_and_wait
+from tests.browser import PAGE_PATHS, open_and_wait
+from tests.e2e.conftest import serve_dashboard
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(os.environ.get("JOURNEY_SCREENSHOTS", "build/screenshots"))
@@ -45,19 +45,7 @@ _CARDS = """() => [...document.querySelectorAll('[data-testid="stMetric"]')].map
 def dashboard(
     calibrated: tuple[str, Client], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    from tests.support import account_url, free_port
-
-    reader = account_url(calibrated[0], "dashboard")
-    settings = Settings(clickhouse_url=reader, dashboard_port=free_port())  # type: ignore[arg-type]
-    log = tmp_path_factory.mktemp("dashboard") / "streamlit.log"
-    with dashboard_server(settings, log) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
+    yield from serve_dashboard(calibrated[0], tmp_path_factory)
 
 
 @pytest.mark.parametrize("title", list(PAGE_PATHS))

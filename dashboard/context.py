@@ -51,7 +51,8 @@ def prepare() -> None:
         return
     years = [int(y) for y in span["year"]]
     start, end = filters.default_period(years, datetime.now(UTC).date())
-    chosen = filters.sidebar(start, end)
+    tenants = data.run("tenants", {})
+    chosen = filters.sidebar(start, end, [str(t) for t in tenants["tenant"]])
     last_day = _timestamp(span["last_day"].max())
     last_flush = _timestamp(span["last_flush_at"].iloc[0])
     try:

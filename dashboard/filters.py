@@ -6,7 +6,7 @@ earlier), so a Monday is compared with a Monday.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -141,8 +141,9 @@ def default_period(years_with_data: list[int], today: date) -> tuple[date, date]
     return date(today.year, 1, 1), today + timedelta(days=1)
 
 
-def sidebar(default_start: date, default_end: date) -> Filters:
-    """Draw the filters in the sidebar and return the choice.
+def sidebar(default_start: date, default_end: date, tenants: Sequence[str] = ()) -> Filters:
+    """Draw the filters in the sidebar and return the choice; the tenant is chosen from
+    ``tenants``, those the data holds.
 
     Drawn by the entry point, before the page runs, so the choice survives page changes.
     """
@@ -162,7 +163,12 @@ def sidebar(default_start: date, default_end: date) -> Filters:
         )
         compare_start, compare_end = comparison_period(start, end, mode)
         st.caption(f"Comparison: {compare_start} to {compare_end - timedelta(days=1)}")
-        tenant = st.text_input("Tenant (empty = all)", "", key="filter_tenant").strip()
+        # A tenant the data no longer holds (or never did) falls back to all.
+        if st.session_state.get("filter_tenant", "") not in ("", *tenants):
+            st.session_state["filter_tenant"] = ""
+        tenant = st.selectbox(
+            "Tenant", ("", *tenants), format_func=lambda t: t or "all", key="filter_tenant"
+        )
         industry = st.selectbox(
             "Industry", ("", *v.INDUSTRIES), format_func=_all("industry"), key="filter_industry"
         )

@@ -20,6 +20,7 @@ import streamlit as st
 
 from dashboard import cards, data, filters, labels
 from streams.clickhouse import queries
+from streams.clickhouse.queries import QUERIES_DIR
 
 STATE_KEY = "journey_page_context"
 DECLARED_KEY = "journey_filters_declared"  # the filter lines this page run has shown
@@ -309,25 +310,44 @@ def show_card(
 
 
 def download(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:
-    """A CSV download of ``frame`` whose every row carries the filters it was drawn with.
+    """A CSV download of ``frame`` whose every row carries the filters it was drawn with, the
+    as-of time of the data (the worker's last write) and the figure's definition.
 
     The CSV is made when the reader clicks, not on every draw of the page."""
     st.download_button(
-        f"Download {name.replace('_', ' ')} (CSV, with the filters)",
-        functools.partial(csv_with_context, frame, ctx.filters),
+        f"Download {name.replace('_', ' ')} (CSV, with the filters and definition)",
+        functools.partial(
+            csv_with_context, frame, ctx.filters, ctx.last_flush_at, definition(frame, name)
+        ),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download_{name}",
     )
 
 
-def csv_with_context(frame: pd.DataFrame, chosen: filters.Filters) -> str:
+def definition(frame: pd.DataFrame, name: str) -> str:
+    """What the figure is: the description of the named query its data came from (the
+    frame's source, else the download's name), or '' for a figure no one query answers."""
+    source = str(frame.attrs.get(data.SOURCE, ""))
+    for query in (source.split("|", 1)[0], name):
+        if query and (QUERIES_DIR / f"{query}.sql").exists():
+            return queries.load(query).description
+    return ""
+
+
+def csv_with_context(
+    frame: pd.DataFrame,
+    chosen: filters.Filters,
+    as_of: datetime | None = None,
+    meaning: str = "",
+) -> str:
     """``frame`` as CSV, each row followed by the filter context (``filter_period``,
     ``filter_comparison_period``, ``filter_tenant`` ...; prefixed, as data has a channel column
-    too)."""
-    return frame.assign(**{f"filter_{k}": v for k, v in chosen.context().items()}).to_csv(
-        index=False
-    )
+    too), the data's as-of time (UTC) and the figure's definition."""
+    context = {f"filter_{k}": v for k, v in chosen.context().items()}
+    context["as_of_utc"] = "" if as_of is None else f"{as_of:%Y-%m-%d %H:%M:%S}"
+    context["definition"] = meaning
+    return frame.assign(**context).to_csv(index=False)
 
 
 def year_bounds(years: list[int]) -> dict[str, datetime]:

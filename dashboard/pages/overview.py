@@ -47,4 +47,4 @@ export = pd.concat(
     [now.assign(period_kind="current"), before.assign(period_kind="comparison")],
     ignore_index=True,
 )
-context.download(export, "overview", ctx)
+context.download(export, "overview_kpis", ctx)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from dashboard.context import csv_with_context, loss_warnings
+from dashboard.context import csv_with_context, definition, loss_warnings
 from dashboard.filters import Filters, comparison_period, default_period
 
 
@@ -53,7 +53,12 @@ def test_csv_rows_carry_the_filter_context() -> None:
         date(2021, 1, 1), date(2022, 1, 1), date(2020, 1, 3), date(2021, 1, 2),
         "acme", "retail", "", "sms",
     )  # fmt: skip
-    text = csv_with_context(pd.DataFrame({"channel": ["sms"], "sends": [3]}), chosen)
+    text = csv_with_context(
+        pd.DataFrame({"channel": ["sms"], "sends": [3]}),
+        chosen,
+        datetime(2026, 12, 6, 19, 30, 5),
+        "SMS sends per year",
+    )
     header, row = text.strip().splitlines()
     assert header.split(",") == [
         "channel",
@@ -64,6 +69,8 @@ def test_csv_rows_carry_the_filter_context() -> None:
         "filter_industry",
         "filter_use_case",
         "filter_channel",
+        "as_of_utc",
+        "definition",
     ]
     assert row.split(",") == [
         "sms",
@@ -74,7 +81,20 @@ def test_csv_rows_carry_the_filter_context() -> None:
         "retail",
         "all",
         "sms",
+        "2026-12-06 19:30:05",
+        "SMS sends per year",
     ]
+
+
+def test_a_download_says_what_its_figure_is() -> None:
+    from dashboard import data
+    from streams.clickhouse import queries
+
+    frame = pd.DataFrame({"year": [2021]})
+    frame.attrs[data.SOURCE] = "ivr_escape|[]|1"
+    assert definition(frame, "escape") == queries.load("ivr_escape").description
+    assert definition(pd.DataFrame(), "channel_mix") == queries.load("channel_mix").description
+    assert definition(pd.DataFrame(), "overview") == ""  # no one query: nothing made up
 
 
 def test_a_loss_warns_on_the_periods_its_records_could_belong_to() -> None:

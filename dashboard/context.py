@@ -80,7 +80,56 @@ def require(title: str) -> PageContext:
     st.session_state[DECLARED_KEY] = set()
     for warning in loss_warnings(state.losses, state.filters):
         st.warning(warning)
+    stale = stale_warning(state.last_flush_at, state.filters.end, datetime.now(UTC))
+    if stale:
+        st.warning(stale)
+    try:
+        complete = data.run("period_completeness", state.filters.params())
+    except data.DataUnavailable:  # the freshness line already said when the data is from
+        complete = pd.DataFrame()
+    if not complete.empty:
+        st.caption(completeness_line(dict(complete.iloc[0])))
     return state
+
+
+# Data older than this, on a period that reaches today, is behind: the worker flushes every
+# few seconds while records arrive.
+EXPECTED_FRESHNESS = timedelta(minutes=10)
+
+
+def stale_warning(last_flush: datetime | None, period_end: date, now: datetime) -> str | None:
+    """A warning when the period shown reaches today and the worker's last write is older than
+    ``EXPECTED_FRESHNESS`` (a past period's figures are as fresh as they will get)."""
+    if period_end <= now.date() or last_flush is None:
+        return None
+    age = _naive_utc(now) - _naive_utc(last_flush)
+    if age <= EXPECTED_FRESHNESS:
+        return None
+    minutes = int(age.total_seconds() // 60)
+    return (
+        f"The newest data is {minutes:,} minutes old: the worker has written nothing since "
+        f"{last_flush:%Y-%m-%d %H:%M} UTC, so today's figures are incomplete (journey status "
+        "says why)."
+    )
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """ClickHouse's times come back naive (UTC); the clock's are aware: compare them as UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def completeness_line(row: Mapping[str, Any]) -> str:
+    """How complete the period's figures are (``period_completeness``): late arrivals among
+    its interactions, and records rejected while it ran."""
+    interactions = int(row.get("interactions") or 0)
+    late = int(row.get("late") or 0)
+    rejected = int(row.get("dead_letters") or 0)
+    share = f" ({late / interactions:.2%})" if interactions else ""
+    return (
+        f"Completeness: {late:,} of the period's {interactions:,} interactions arrived late"
+        f"{share}, applied all the same; {rejected:,} records were rejected while it ran "
+        "(dead letters, of any tenant: Live lists them by reason)."
+    )
 
 
 # A lost record's event time is unknown: it was published after the records its partition had

@@ -7,6 +7,7 @@ The fixture's years are 2019, 2020, 2021 and today's one recent event, so the de
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,29 @@ def test_an_empty_answer_keeps_its_columns(
     frame = data.run("channel_mix", params | {"industry": "", "use_case": ""})
     assert frame.empty
     assert list(frame.columns) == ["year", "channel", "interactions", "share"]
+
+
+def test_a_page_says_how_complete_its_period_is(
+    loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def completeness(app: AppTest) -> list[str]:
+        return [c.value for c in app.caption if c.value.startswith("Completeness: ")]
+
+    # 2021: nine interactions, none late; the fixture's rejected records came this week
+    assert completeness(open_page(loaded[0], "voice", monkeypatch)) == [
+        "Completeness: 0 of the period's 9 interactions arrived late (0.00%), applied all the "
+        "same; 0 records were rejected while it ran (dead letters, of any tenant: Live lists "
+        "them by reason)."
+    ]
+    today = datetime.now(UTC).date()
+    recent = open_page(
+        loaded[0], "voice", monkeypatch, filter_start=today - timedelta(days=7), filter_end=today
+    )
+    assert not recent.exception, recent.exception
+    (line,) = completeness(recent)
+    rejected = int(client_count(loaded[1], "SELECT count() FROM dead_letters"))
+    assert rejected > 0 and f"; {rejected:,} records were rejected while it ran" in line
+
+
+def client_count(client: Client, sql: str) -> int:
+    return int(client.command(sql))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
 
-from dashboard.context import csv_with_context, definition, loss_warnings
+from dashboard.context import (
+    completeness_line,
+    csv_with_context,
+    definition,
+    loss_warnings,
+    stale_warning,
+)
 from dashboard.filters import Filters, comparison_period, default_period
 
 
@@ -142,3 +148,29 @@ def test_an_aligned_full_year_does_not_overlap_the_year_it_is_compared_with() ->
     # A leap year: 366 days, still 53 weeks back.
     leap = comparison_period(date(2020, 1, 1), date(2021, 1, 1), "aligned_year")
     assert leap[1] <= date(2020, 1, 1) and leap[1] - leap[0] == timedelta(days=366)
+
+
+def test_a_period_reaching_today_warns_when_the_data_is_behind() -> None:
+    now = datetime(2026, 12, 6, 12, 0)
+    today_end = date(2026, 12, 7)
+    assert stale_warning(datetime(2026, 12, 6, 11, 55), today_end, now) is None  # 5 minutes
+    warning = stale_warning(datetime(2026, 12, 6, 10, 30), today_end, now)
+    assert warning is not None and warning.startswith("The newest data is 90 minutes old")
+    # a past period is as fresh as it will get; no write recorded is said by the freshness line
+    assert stale_warning(datetime(2026, 1, 1), date(2022, 1, 1), now) is None
+    assert stale_warning(None, today_end, now) is None
+    # the clock's time is aware, ClickHouse's naive (both UTC)
+    aware = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    assert stale_warning(datetime(2026, 12, 6, 10, 30), today_end, aware) == warning
+
+
+def test_the_completeness_line() -> None:
+    line = completeness_line({"interactions": 131_802, "late": 6_590, "dead_letters": 2_101})
+    assert line == (
+        "Completeness: 6,590 of the period's 131,802 interactions arrived late (5.00%), applied "
+        "all the same; 2,101 records were rejected while it ran (dead letters, of any tenant: "
+        "Live lists them by reason)."
+    )
+    assert completeness_line({"interactions": None, "late": None, "dead_letters": 0}).startswith(
+        "Completeness: 0 of the period's 0 interactions arrived late, applied"
+    )

@@ -38,6 +38,7 @@ import pandas as pd
 
 from dashboard import filters, headlines
 from dashboard.labels import label
+from streams.errors import JourneyError
 
 Kind = Literal["share", "volume", "duration", "ratio"]
 SLICE_FIELDS = ("tenant", "industry", "use_case", "channel")
@@ -104,8 +105,9 @@ class Evaluation:
     message: str
 
 
-class RuleError(ValueError):
-    """A rule file that cannot be used: says which rule and field, and why."""
+class RuleError(JourneyError, ValueError):
+    """A rule file that cannot be used: says which rule and field, and why (one line, as every
+    error meant for people: ``journey alerts`` and the worker's start print it so)."""
 
 
 def load_rules(path: Path) -> list[Rule]:

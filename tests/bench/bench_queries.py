@@ -360,6 +360,7 @@ def parameters(shape: Shape, tenant: str, industry: str) -> dict[str, Any]:
         "since": datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1),
         "topic": "journey.interactions.v1",
         "limit": 20,
+        "rule_id": "",  # alert_firings: every rule
     }
 
 

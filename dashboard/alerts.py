@@ -26,7 +26,6 @@ not recorded, so the next check tries again (at least once, never twice once it 
 from __future__ import annotations
 
 import json
-import math
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -198,10 +197,10 @@ def measure(
         total = float(counts.sum())
         mine = float(counts[mix["channel"] == rule.slice["channel"]].sum()) if total else 0.0
         return (mine / total if total else None), total
-    top = _number(totals.get(metric.numerator))
+    top = headlines.number(totals.get(metric.numerator))
     if metric.denominator is None:
         return (top if top else None), top
-    below = _number(totals.get(metric.denominator))
+    below = headlines.number(totals.get(metric.denominator))
     return (top / below / metric.scale if below else None), below
 
 
@@ -296,12 +295,6 @@ def _days(span: tuple[date, date]) -> str:
     return f"{span[0]:%Y-%m-%d} to {last:%Y-%m-%d}"
 
 
-def _number(value: Any) -> float:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return 0.0
-    return float(value)
-
-
 # ---- against ClickHouse -----------------------------------------------------------------
 Deliver = Callable[[tuple[str, ...], str, str], bool]
 Fired = Callable[[Evaluation], bool]
@@ -323,19 +316,23 @@ def check(
     for rule in rules:
         start, end = filters.parse_period(rule.period, today)
         compare = filters.comparison_period(start, end, rule.compare)
-        params, before = _params(rule, start, end), _params(rule, *compare)
+        chosen = filters.Filters(
+            start, end, *compare, *(rule.slice.get(name, "") for name in SLICE_FIELDS)
+        )
         now_totals: dict[str, Any] = {}
         before_totals: dict[str, Any] = {}
         mix = pd.DataFrame()
         if rule.metric == "channel_share":  # the channel is what is counted, not a filter
+            before = chosen.params(comparison=True)
             mix = run(
                 "headline_mix",
-                {k: v for k, v in params.items() if k != "channel"}
-                | {"compare_start": before["start"], "compare_end": before["end"]},
+                chosen.params() | {"compare_start": before["start"], "compare_end": before["end"]},
             )
         else:
-            now_totals = _first(run("headline_totals", params))
-            before_totals = _first(run("headline_totals", before))
+            now_totals = headlines.first_row(run("headline_totals", chosen.params()))
+            before_totals = headlines.first_row(
+                run("headline_totals", chosen.params(comparison=True))
+            )
         result = evaluate(rule, (start, end), compare, now_totals, before_totals, mix)
         if not result.fired:
             out.append((result, "quiet"))
@@ -347,17 +344,6 @@ def check(
         else:
             out.append((result, "delivery failed"))
     return out
-
-
-def _params(rule: Rule, start: date, end: date) -> dict[str, object]:
-    return {
-        "start": datetime.combine(start, datetime.min.time()),
-        "end": datetime.combine(end, datetime.min.time()),
-    } | {name: rule.slice.get(name, "") for name in SLICE_FIELDS}
-
-
-def _first(frame: pd.DataFrame) -> dict[str, Any]:
-    return {} if frame.empty else dict(frame.iloc[0])
 
 
 def apprise_deliver(targets: tuple[str, ...], title: str, body: str) -> bool:

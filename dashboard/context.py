@@ -379,9 +379,18 @@ def definition(frame: pd.DataFrame, name: str) -> str:
     frame's source, else the download's name), or '' for a figure no one query answers."""
     source = str(frame.attrs.get(data.SOURCE, ""))
     for query in (source.split("|", 1)[0], name):
-        if query and (QUERIES_DIR / f"{query}.sql").exists():
-            return queries.load(query).description
+        if query and (found := _description(query)):
+            return found
     return ""
+
+
+@functools.cache
+def _description(name: str) -> str:
+    """A named query's description ('' if there is none): read once, not on every draw of
+    every download button."""
+    if not (QUERIES_DIR / f"{name}.sql").exists():
+        return ""
+    return queries.load(name).description
 
 
 def csv_with_context(

@@ -95,11 +95,19 @@ def gather(
     # The chosen channel goes along unused (the mix compares channels): the page's runner
     # says so beside the figure.
     mix = run("headline_mix", both)
-    return headlines(_first_row(now), _first_row(before), mix, rules)
+    return headlines(first_row(now), first_row(before), mix, rules)
 
 
-def _first_row(frame: pd.DataFrame) -> dict[str, Any]:
+def first_row(frame: pd.DataFrame) -> dict[str, Any]:
+    """A one-row answer as a mapping ({} for no row)."""
     return {} if frame.empty else dict(frame.iloc[0])
+
+
+def number(value: Any) -> float:
+    """A count from an answer: a missing or NULL (NaN) one is 0."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0.0
+    return float(value)
 
 
 def two_proportion_z(x1: float, n1: float, x0: float, n0: float) -> float:
@@ -123,10 +131,7 @@ def clock(seconds: float) -> str:
 
 
 def _count(row: Mapping[str, Any], key: str) -> float:
-    value = row.get(key)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return 0.0
-    return float(value)
+    return number(row.get(key))
 
 
 def _share(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pandas as pd
 from clickhouse_connect.driver.client import Client
 
 from dashboard import alerts
@@ -21,10 +20,6 @@ def check_now(
 ) -> list[tuple[alerts.Evaluation, str]]:
     """Evaluate ``rules`` on their latest periods through ``client``; deliver and record the
     new firings. ``client`` reads the rollups and writes ``alerts``."""
-
-    def run(name: str, params: dict[str, object]) -> pd.DataFrame:
-        frame: pd.DataFrame = client.query_df(queries.load(name).sql, parameters=params)
-        return frame
 
     def already(result: alerts.Evaluation) -> bool:
         answer = client.query(
@@ -41,7 +36,7 @@ def check_now(
         client.insert("alerts", [alerts.alert_row(result)], column_names=alerts.ALERT_COLUMNS)
 
     today = datetime.now(UTC).date()
-    return alerts.check(rules, run, today, already, deliver, record)
+    return alerts.check(rules, queries.frames(client), today, already, deliver, record)
 
 
 def summary(results: list[tuple[alerts.Evaluation, str]]) -> list[str]:

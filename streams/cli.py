@@ -350,16 +350,7 @@ def _query_runner(settings: Settings) -> Callable[[str, dict[str, object]], pd.D
     from streams.clickhouse import queries
     from streams.clickhouse.client import connect
 
-    client = connect(url_for(settings, "analyst"))
-
-    def run(name: str, params: dict[str, object]) -> pd.DataFrame:
-        try:
-            frame: pd.DataFrame = client.query_df(queries.load(name).sql, parameters=params)
-        except Exception as exc:
-            raise JourneyError(f"{name}: {first_line(exc)}") from None
-        return frame
-
-    return run
+    return queries.frames(connect(url_for(settings, "analyst")))
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:

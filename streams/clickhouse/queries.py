@@ -8,11 +8,17 @@ A file starts with ``-- description: ...`` (one line); its parameters are the Cl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streams.clickhouse.client import SQL_DIR
-from streams.errors import JourneyError
+from streams.errors import JourneyError, first_line
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from clickhouse_connect.driver.client import Client
 
 QUERIES_DIR = SQL_DIR / "queries"
 # Statements an operator runs through a command (they write): same form, not named queries.
@@ -62,3 +68,17 @@ def _parse(path: Path) -> NamedQuery:
         if parameters.setdefault(pname, ptype.strip()) != ptype.strip():
             raise JourneyError(f"{path}: parameter {pname} has two types")
     return NamedQuery(path.stem, match.group(1).strip(), parameters, text, path)
+
+
+def frames(client: Client) -> Callable[[str, dict[str, object]], pd.DataFrame]:
+    """A runner of named queries through ``client``, each answer a DataFrame (what the
+    headlines, the digest and the alert check read); a failure is one line naming the query."""
+
+    def run(name: str, params: dict[str, object]) -> pd.DataFrame:
+        try:
+            frame: pd.DataFrame = client.query_df(load(name).sql, parameters=params)
+        except Exception as exc:
+            raise JourneyError(f"{name}: {first_line(exc)}") from None
+        return frame
+
+    return run

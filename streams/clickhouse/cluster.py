@@ -16,8 +16,10 @@ The rewrite, statement by statement (the migration files stay the single source 
   write the ``_local`` tables of the shard the block landed on;
 - ``partition_leases`` is sharded by ``kafka_partition`` too, so the newest lease of a
   partition lives on the shard that receives its facts, and the fence's join reads it locally;
-- ``ALTER TABLE X`` alters ``X_local`` and ``X``; views, drops and ``INSERT ... SELECT``
-  keep their names and so go through the Distributed tables.
+- ``ALTER TABLE X`` alters ``X_local`` and ``X`` (columns), or ``X_local`` only when it
+  changes how the rows are stored (projections, table settings: a Distributed table holds no
+  rows); views, drops and ``INSERT ... SELECT`` keep their names and so go through the
+  Distributed tables.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ MATERIALIZED_VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS \w+")
 ALTER_TABLE = re.compile(
     r"^(?P<lead>(?:\s*--[^\n]*\n)*\s*)ALTER TABLE (?P<name>\w+)\b(?P<rest>.*)$", re.DOTALL
 )
+# ALTERs of what only a table holding rows has: the Distributed table takes none of them.
+STORAGE_ONLY = re.compile(r"\b(PROJECTION|MODIFY SETTING)\b")
 REPLICABLE = {"MergeTree", "SummingMergeTree", "ReplacingMergeTree", "AggregatingMergeTree"}
 
 
@@ -123,10 +127,10 @@ def rewrite(statement: str, cluster: str, tables: set[str], replicated: bool = T
         name, rest = match.group("name"), match.group("rest")
         if name not in tables:
             raise ClusterSchemaError(f"ALTER TABLE {name}: the table was not created before")
-        return [
-            f"{match.group('lead')}ALTER TABLE {name}{LOCAL}{rest}",
-            f"ALTER TABLE {name}{rest}",
-        ]
+        local = f"{match.group('lead')}ALTER TABLE {name}{LOCAL}{rest}"
+        if STORAGE_ONLY.search(re.sub(r"--[^\n]*", "", rest)):
+            return [local]
+        return [local, f"ALTER TABLE {name}{rest}"]
     if re.match(r"\s*(CREATE VIEW|DROP VIEW|INSERT INTO)\b", code):
         return [statement]  # through the Distributed tables, by name
     raise ClusterSchemaError(f"no cluster form for the statement: {code.strip()[:80]}")

@@ -12,7 +12,7 @@ the last year, the earlier years scaled down by the calibrated growth.
 Then it runs each named query (`streams/sql/queries/*.sql`) as the dashboard does, over HTTP with
 clickhouse-connect, for the last full year compared with the one before, once with no filter
 and once filtered to one brand, and prints p50/p95 per query (the dashboard's aim: p95 under
-100 ms). With `--browser` it also starts the dashboard on that data and times each page until
+50 ms). With `--browser` it also starts the dashboard on that data and times each page until
 fully drawn in headless Chromium (aim: under 2 s).
 
 What it does not generate: the raw `interactions` table (terabytes at this volume; the
@@ -55,7 +55,7 @@ BRANDS = {
     "quick_service_restaurant": 1,
 }
 PARTITIONS = 12
-AIM_QUERY_MS = 100.0
+AIM_QUERY_MS = 50.0  # issue 17
 AIM_PAGE_S = 2.0
 
 
@@ -328,6 +328,12 @@ def generate(client: Client, cal: Calibration, shape: Shape) -> dict[str, int]:
         rows[table] = int(client.command(f"SELECT count() FROM {table}"))  # noqa: S608
         print(f"  {table}: {rows[table]:,} rows in {time.monotonic() - started:.1f} s")
     client.command("OPTIMIZE TABLE rollup_interactions_daily FINAL")
+    # The projections the queries read instead of the bucketed tables (migration 0013).
+    for table, name, n in client.query(
+        "SELECT table, name, sum(rows) FROM system.projection_parts "
+        "WHERE database = currentDatabase() AND active GROUP BY table, name ORDER BY table, name"
+    ).result_rows:
+        rows[f"{table}, projection {name}"] = int(n)
     return rows
 
 

@@ -49,6 +49,38 @@ def test_every_named_query_declares_a_description_and_runs(loaded: tuple[str, Cl
         client.query(query.sql, parameters=params)
 
 
+# The two rollups split by a bucket (call duration, read latency), and their projections
+# (migration 0013): every question of theirs must read a projection, never the table itself
+# (ten times the rows at scale: `make bench-queries`).
+BUCKETED = ("rollup_messaging_daily", "rollup_calls_daily")
+
+
+def test_named_queries_read_the_bucketed_rollups_through_projections(
+    calibrated: tuple[str, Client],
+) -> None:
+    _, client = calibrated
+    y2021 = {"start": "2021-01-01 00:00:00", "end": "2022-01-01 00:00:00"}
+    samples = {**ALL, **y2021, "tenant": "", "compare_start": "2020-01-01 00:00:00"}
+    samples["compare_end"] = "2021-01-01 00:00:00"
+    checked = []
+    for query in queries.load_all():
+        if not any(table in query.sql for table in BUCKETED):
+            continue
+        params = {k: samples.get(k, "") for k in query.parameters}
+        plan = "\n".join(
+            row[0]
+            for row in client.query(
+                "EXPLAIN projections = 1 " + query.sql, parameters=params
+            ).result_rows
+        )
+        reads = [line.strip() for line in plan.splitlines() if "ReadFromMergeTree" in line]
+        whole = [line for line in reads if any(table in line for table in BUCKETED)]
+        assert not whole, f"{query.name} reads a bucketed rollup whole: {whole}"
+        assert any(p in plan for p in ("(by_cell)", "(by_latency)", "(by_duration)")), query.name
+        checked.append(query.name)
+    assert len(checked) >= 18, checked
+
+
 def test_overview_kpis(loaded: tuple[str, Client]) -> None:
     _, client = loaded
     y2021 = {"start": "2021-01-01 00:00:00", "end": "2022-01-01 00:00:00"}

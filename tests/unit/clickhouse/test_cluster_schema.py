@@ -123,11 +123,23 @@ def test_alter_reaches_the_local_and_the_distributed_table() -> None:
         for name in (f"{table}_local", table)
     ]  # 0010
     measured = ["calls", "chatbot", "messaging", "replies"]
-    assert pairs[80:] == [
+    assert pairs[80:96] == [
         name
         for table in (f"rollup_{r}_{g}" for r in measured for g in ("hourly", "daily"))
         for name in (f"{table}_local", table)
     ]  # 0011
+    # 0013: projections and table settings alter the tables holding rows only
+    assert pairs[96:] == ["rollup_messaging_daily_local"] * 5 + ["rollup_calls_daily_local"] * 5
+
+
+def test_projections_and_settings_alter_only_the_local_table() -> None:
+    tables = {"t"}
+    projection = "ALTER TABLE t ADD PROJECTION IF NOT EXISTS p (SELECT a, sum(b) GROUP BY a)"
+    assert rewrite(projection, CLUSTER, tables) == [projection.replace(" t ", " t_local ")]
+    setting = "ALTER TABLE t MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild'"
+    assert rewrite(setting, CLUSTER, tables) == [setting.replace(" t ", " t_local ")]
+    column = "ALTER TABLE t ADD COLUMN x UInt8 -- not a PROJECTION"
+    assert len(rewrite(column, CLUSTER, tables)) == 2
 
 
 def test_the_database_is_replicated_and_no_statement_says_on_cluster() -> None:

@@ -18,7 +18,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import cards, data, filters, labels
+from dashboard import cards, completeness, data, filters, labels
 from streams.clickhouse import queries
 from streams.clickhouse.queries import QUERIES_DIR
 
@@ -259,7 +259,41 @@ def chart(
     # by its content.
     spec = _chart_spec(site, frame if source is None else source, frame, build)
     st.vega_lite_chart(spec=spec, width="stretch")
+    tile_note(frame, name, ctx)
     download(frame, name, ctx)
+
+
+KIND_COMPLETENESS = "kind_completeness"
+
+
+def tile_note(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:
+    """Under a figure: when its answer was read, how many of the interactions it counts arrived
+    late, and a warning when those kinds stopped arriving (``dashboard/completeness.py``).
+    ``name`` is the figure's named query (else the query the frame came from says)."""
+    kinds = _kinds(name) or _kinds(str(frame.attrs.get(data.SOURCE, "")).split("|", 1)[0])
+    if not kinds:
+        return
+    try:
+        figures = completeness.by_kind(
+            data.run(KIND_COMPLETENESS, ctx.filters.params()).to_dict("records")
+        )
+    except data.DataUnavailable:  # the figure itself was read: say nothing more of it
+        return
+    now = datetime.now(UTC)
+    st.caption(completeness.note(kinds, figures, data.fetched_at(frame) or now))
+    warning = completeness.quiet_warning(kinds, figures, now, ctx.filters.end > now.date())
+    shown = st.session_state.setdefault(DECLARED_KEY, set())
+    if warning and warning not in shown:  # once a page: the figures below say the same
+        shown.add(warning)
+        st.warning(warning)
+
+
+@functools.cache
+def _kinds(name: str) -> tuple[str, ...]:
+    """The kinds the named query ``name`` counts (none for a name that is not a query)."""
+    if not (QUERIES_DIR / f"{name}.sql").exists():
+        return ()
+    return queries.load(name).kinds
 
 
 Builder = Callable[[pd.DataFrame], alt.Chart | alt.FacetChart]
@@ -333,6 +367,7 @@ def comparison_cards(
             run(COVERAGE, ctx.filters.params()),
             run(COVERAGE, ctx.filters.params(comparison=True)),
         )
+    tile_note(now, name, ctx)
     return run(name, ctx.filters.both_params(), why)
 
 

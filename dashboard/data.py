@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -51,6 +52,14 @@ def sourced(frame: pd.DataFrame, name: str, params: dict[str, Any]) -> pd.DataFr
     (see ``context.chart``)."""
     frame.attrs[SOURCE] = f"{name}|{sorted(params.items())!r}|{time.time_ns()}"
     return frame
+
+
+def fetched_at(frame: pd.DataFrame) -> datetime | None:
+    """When ``frame``'s answer was read from ClickHouse (None: it was not, or not by
+    :func:`sourced`)."""
+    label = str(frame.attrs.get(SOURCE, ""))
+    stamp = label.rsplit("|", 1)[-1] if label.count("|") >= 2 else ""
+    return datetime.fromtimestamp(int(stamp) / 1e9, UTC) if stamp.isdigit() else None
 
 
 def _column_names(connection: Client, sql: str, params: dict[str, Any]) -> list[str]:

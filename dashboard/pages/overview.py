@@ -20,6 +20,7 @@ for i, card in enumerate(CARDS):
     trend = monthly[card.key].dropna().tolist() if not monthly.empty else []
     # One month has no trend to draw.
     context.show_card(columns[i % 3], card, now, before, trend if len(trend) > 1 else None)
+context.tile_note(now, "overview_kpis", ctx)
 
 volume = context.run("interactions_by_month", ctx.filters.both_params())
 context.chart(volume, charts.monthly_channel_volume, "interactions_by_month", ctx)

@@ -2,7 +2,10 @@
 analysts.
 
 A file starts with ``-- description: ...`` (one line); its parameters are the ClickHouse
-``{name:Type}`` placeholders in the text, bound by the client, never formatted in.
+``{name:Type}`` placeholders in the text, bound by the client, never formatted in. A figure
+drawn from interactions says which kinds it counts on the next line, ``-- kinds: ivr_call``
+(or ``all``, or ``all but message_receipt``): the dashboard tells, under each figure, how
+many of those arrived late and whether they stopped arriving.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from streams.clickhouse.client import SQL_DIR
 from streams.errors import JourneyError, first_line
+from streams.events import KIND_FIELDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +39,9 @@ class NamedQuery:
     parameters: dict[str, str]
     sql: str
     path: Path
+    # The interaction kinds the figure counts (``-- kinds:``); empty: it counts none, or does
+    # not say (operations' tables: leases, progress, dead letters).
+    kinds: tuple[str, ...] = ()
 
 
 def is_name(text: str) -> bool:
@@ -67,7 +74,34 @@ def _parse(path: Path) -> NamedQuery:
     for pname, ptype in PLACEHOLDER.findall(text):
         if parameters.setdefault(pname, ptype.strip()) != ptype.strip():
             raise JourneyError(f"{path}: parameter {pname} has two types")
-    return NamedQuery(path.stem, match.group(1).strip(), parameters, text, path)
+    kinds = re.search(r"^--\s*kinds:\s*(.+)$", text, re.MULTILINE)
+    return NamedQuery(
+        path.stem,
+        match.group(1).strip(),
+        parameters,
+        text,
+        path,
+        parse_kinds(kinds.group(1), path) if kinds else (),
+    )
+
+
+def parse_kinds(text: str, where: Path | str) -> tuple[str, ...]:
+    """The kinds a ``-- kinds:`` line names: a list (``ivr_call, notification_call``),
+    ``all``, or ``all but <kinds>``, in the contract's order; an unknown kind is an error
+    naming ``where``."""
+    text = text.strip()
+    every = tuple(KIND_FIELDS)
+    if text == "all":
+        return every
+    but = text.startswith("all but ")
+    named = [k.strip() for k in text.removeprefix("all but ").split(",") if k.strip()]
+    unknown = [k for k in named if k not in KIND_FIELDS]
+    if unknown or not named:
+        raise JourneyError(
+            f"{where}: '-- kinds: {text}' names {unknown or 'no kind'}; kinds are "
+            f"{', '.join(every)}, 'all' or 'all but <kinds>'"
+        )
+    return tuple(k for k in every if (k in named) != but)
 
 
 def frames(client: Client) -> Callable[[str, dict[str, object]], pd.DataFrame]:

@@ -6,6 +6,7 @@ The fixture's years are 2019, 2020, 2021 and today's one recent event, so the de
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -344,3 +345,60 @@ def test_a_page_says_how_complete_its_period_is(
 
 def client_count(client: Client, sql: str) -> int:
     return int(client.command(sql))
+
+
+def test_every_figure_says_when_it_was_read_and_how_many_came_late(
+    loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def notes(app: AppTest) -> list[str]:
+        return [c.value for c in app.caption if c.value.startswith("As of ")]
+
+    voice = notes(open_page(loaded[0], "voice", monkeypatch))
+    # the IVR cards, the duration chart, outcomes, escape cards and chart: 2021's three calls
+    assert len(voice) == 5, voice
+    assert all(
+        n.endswith(": 3 interactions (IVR call) in the period, 0 of them arrived late (0.00%), "
+                   "applied all the same.") for n in voice
+    ), voice  # fmt: skip
+    read = datetime.strptime(voice[0][len("As of ") :].split(" UTC")[0], "%Y-%m-%d %H:%M:%S")
+    assert abs(datetime.now(UTC).replace(tzinfo=None) - read) < timedelta(minutes=2)
+    messaging = notes(open_page(loaded[0], "messaging", monkeypatch, filter_start=date2020()))
+    # 2020-2021: three sends and two receipts, 2020's pair late
+    assert any(": 5 interactions (Message sent and Message receipt) in the period, 2 of them "
+               "arrived late (40.00%)" in n for n in messaging), messaging  # fmt: skip
+
+
+def date2020() -> Any:
+    return datetime(2020, 1, 1).date()
+
+
+def test_a_figure_whose_kind_stopped_arriving_says_so(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streams.clickhouse.client import connect
+    from tests.fixture_events import FIXTURE, load_fixture
+    from tests.support import fresh_database
+
+    url = f"{services['admin']}/{fresh_database(services)}"
+    migrate(url)
+    client = connect(url)
+    load_fixture(client, FIXTURE)
+    # IVR calls arrived every minute for most of the last day, then stopped three hours ago
+    client.command(
+        "INSERT INTO rollup_interactions_minute (minute, tenant, industry, use_case, channel, "
+        "kind, interactions, late) SELECT toStartOfMinute(now() - INTERVAL 3 HOUR) - "
+        "INTERVAL number MINUTE, 'fin-1', 'financial_services', 'digital_customer_service', "
+        "'phone', 'ivr_call', 1, 0 FROM numbers(1200)"
+    )
+    today = datetime.now(UTC).date()
+    voice = open_page(
+        url, "voice", monkeypatch, filter_start=today - timedelta(days=7), filter_end=today
+    )
+    assert not voice.exception, voice.exception
+    quiet = [w.value for w in voice.warning if w.value.startswith("This figure may be short")]
+    # once on the page, though every IVR figure rests on the calls; 1,200 a day: one per 72 s
+    assert len(quiet) == 1, [w.value for w in voice.warning]
+    assert re.search(r"no IVR call for (2 h 59|3 h 0) min \(one every 72 s", quiet[0]), quiet
+    # a past period is as complete as it will get: no such warning
+    past = open_page(url, "voice", monkeypatch)
+    assert not [w.value for w in past.warning if w.value.startswith("This figure may be short")]

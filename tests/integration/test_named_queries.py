@@ -215,6 +215,25 @@ def test_live_minutes_and_pipeline_freshness(loaded: tuple[str, Client]) -> None
     assert late == 8  # the 2020 and 2019 events came after 2021 ones on the partition
 
 
+def test_kind_completeness(loaded: tuple[str, Client]) -> None:
+    _, client = loaded
+    found = run(client, "kind_completeness", **YEARS, **ALL)
+    # 2021: four touches, three IVR calls, two sends and a receipt, in order; 2020's send and
+    # receipt came after them on the partition: late. The one touch of ten minutes ago is the
+    # last day's only interaction (the other kinds' newest minute is the join's default).
+    assert [row[:4] for row in found] == [
+        ("ivr_call", 3, 0, 0),
+        ("message_receipt", 2, 1, 0),
+        ("message_sent", 3, 1, 0),
+        ("touch", 4, 0, 1),
+    ]
+    newest = found[3][4]
+    ago = datetime.now(UTC).replace(tzinfo=None) - newest
+    assert timedelta(minutes=9) <= ago <= timedelta(minutes=12), newest
+    retail = run(client, "kind_completeness", **YEARS, **(ALL | {"industry": "retail"}))
+    assert [row[:4] for row in retail] == [("touch", 4, 0, 1)]
+
+
 @pytest.mark.parametrize(
     "hostile",
     ["' OR 1=1 --", "retail'; DROP TABLE interactions; --", "\\' OR ''='", "retail\n--"],

@@ -1,4 +1,5 @@
 -- description: Bot containment per year: chatbot sessions, the share resolved without a hand-off (contained), hand-offs the customer asked for and the share of those not given. Contract 1.1 fields: sessions published without them count as neither resolved nor asking. Filters: '' = all.
+-- kinds: chatbot_session
 SELECT
     toYear(day) AS year,
     sum(sessions) AS chatbot_sessions,

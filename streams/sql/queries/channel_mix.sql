@@ -1,4 +1,5 @@
 -- description: Channel mix per year: interactions per channel and their share of the year's interactions (receipts excluded), for the filters given ('' = all).
+-- kinds: all but message_receipt
 SELECT year, channel, interactions, round(interactions / sum(interactions) OVER (PARTITION BY year), 6) AS share
 FROM
 (

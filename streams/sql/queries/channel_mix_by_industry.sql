@@ -1,4 +1,5 @@
 -- description: Channel mix per year and industry: interactions per channel and their share of that industry's interactions in the year (receipts excluded). Filters: '' = all.
+-- kinds: all but message_receipt
 SELECT
     year,
     industry,

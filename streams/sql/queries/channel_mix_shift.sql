@@ -1,4 +1,5 @@
 -- description: How the channel mix shifted: per channel, interactions and share in the period and in the comparison period, and the shift in share (period minus comparison, in share points). Filters: '' = all.
+-- kinds: all but message_receipt
 SELECT
     channel,
     period_interactions,

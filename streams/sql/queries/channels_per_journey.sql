@@ -1,4 +1,5 @@
 -- description: Journeys per year and industry, and the average number of distinct channels they used (journeys are placed on the day of their first event). Filters: '' = all.
+-- kinds: all
 SELECT
     toYear(day) AS year,
     industry,

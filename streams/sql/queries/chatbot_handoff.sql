@@ -1,4 +1,5 @@
 -- description: Chatbot sessions per year and the share handed off to a human. Filters: '' = all.
+-- kinds: chatbot_session
 SELECT
     toYear(day) AS year,
     sum(sessions) AS chatbot_sessions,

@@ -1,4 +1,5 @@
 -- description: Coverage of contract 1.1's fields per year, read from the raw events: the share of IVR calls that say how the caller left (exit_reason, or agent_requested set), of chatbot sessions that carry a 1.1 field (duration, hand-off request, resolution), of failed and undelivered receipts with an error code, of customers' social and chat messages with a conversation_id, and of inbound contacts with a contact reason. A yes/no field left out reads as no, so a figure resting on one (reply-enabled sends, calls asking for a person) is only as complete as these shares say. Filters: '' = all.
+-- kinds: all
 SELECT
     toYear(occurred_at) AS year,
     countIf(kind = 'ivr_call') AS ivr_calls,

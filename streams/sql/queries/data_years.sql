@@ -1,4 +1,5 @@
 -- description: Interactions per calendar year the rollups hold (receipts excluded), with the first and last day of each year that has data, and when the worker last flushed.
+-- kinds: all but message_receipt
 SELECT
     toYear(day) AS year,
     sum(interactions) AS interactions,

@@ -1,4 +1,5 @@
 -- description: Failed and undelivered messages per year by status and the provider's error code ('' when it gave none), with each code's share of the year's failures. Filters: '' = all.
+-- kinds: message_receipt
 SELECT
     toYear(day) AS year,
     status,

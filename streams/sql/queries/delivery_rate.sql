@@ -1,4 +1,5 @@
 -- description: Delivery per year and channel: messages sent, delivery receipts, failed and undelivered messages (contract 1.1 statuses), and the delivery rate (delivery receipts / sends; providers that send no delivery receipt lower it). Filters: '' = all.
+-- kinds: message_sent, message_receipt
 -- Summed by status first, then split: the inner sums are the table's projection's own (see
 -- migration 0013), so the question reads the rollup summed without its latency buckets.
 SELECT

@@ -1,4 +1,5 @@
 -- description: Interactions (receipts excluded) per industry and channel in the period and in the comparison period: the counts the written headlines measure shifts of the channel mix on, overall and within each industry. Filters: '' = all (channel does not apply: the mix compares channels).
+-- kinds: all but message_receipt
 SELECT
     industry,
     channel,

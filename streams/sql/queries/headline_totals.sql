@@ -1,4 +1,5 @@
 -- description: The counts the written headlines rest on, for one period: interactions (receipts excluded) and those of smart notifications, IVR calls and their total duration (ms), read pairs and those read within 3 minutes of the send, journeys and their distinct channels. Run for the period and for the comparison period. Filters: '' = all (channel does not apply to journeys).
+-- kinds: all
 -- One single-row answer per rollup, joined: each rollup is read once.
 SELECT *
 FROM

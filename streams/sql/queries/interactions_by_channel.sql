@@ -1,4 +1,5 @@
 -- description: Interactions per channel in a period (receipts are signals, not interactions), from the daily rollup, with the last day holding any. Period bounds are whole days (UTC).
+-- kinds: all but message_receipt
 SELECT
     channel,
     sum(interactions) AS interactions,

@@ -1,4 +1,5 @@
 -- description: Interactions per month and channel (receipts excluded), for the filters given ('' = all): the Overview's monthly volume by channel.
+-- kinds: all but message_receipt
 SELECT toStartOfMonth(day) AS month, channel, sum(interactions) AS interactions
 FROM rollup_interactions_daily
 WHERE day >= toDate({start:DateTime}) AND day < toDate({end:DateTime})

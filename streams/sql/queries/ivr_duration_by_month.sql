@@ -1,4 +1,5 @@
 -- description: IVR calls per month: count, mean duration (s) and the p50/p90 duration bins (lower bound, s, of the 5 s bin holding the quantile), for the filters given ('' = all).
+-- kinds: ivr_call
 SELECT
     month,
     sum(bin_calls) AS calls,

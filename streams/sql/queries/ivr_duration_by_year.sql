@@ -1,4 +1,5 @@
 -- description: IVR calls per year: count, mean duration (s) and the p50/p90 duration bins (lower bound, s, of the bin holding the quantile), for the filters given ('' = all).
+-- kinds: ivr_call
 SELECT
     year,
     sum(bin_calls) AS calls,

@@ -1,4 +1,5 @@
 -- description: IVR escape per year: calls, the share where the caller asked for a person, and trapped callers (asked, not transferred to an agent) as a share of calls and of those who asked. Contract 1.1 fields: calls published without them count as not asking. Filters: '' = all.
+-- kinds: ivr_call
 SELECT
     toYear(day) AS year,
     sum(calls) AS ivr_calls,

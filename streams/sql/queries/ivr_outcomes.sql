@@ -1,4 +1,5 @@
 -- description: IVR outcomes per year: calls per outcome and their share; the self_served share is the containment rate. Filters: '' = all.
+-- kinds: ivr_call
 SELECT year, outcome, calls, round(calls / sum(calls) OVER (PARTITION BY year), 6) AS share
 FROM
 (

@@ -1,4 +1,5 @@
 -- description: Interactions per minute and channel since a time (the minute rollup keeps the last two days), receipts excluded, with how many arrived late, for a tenant, industry and use case ('' = all).
+-- kinds: all but message_receipt
 SELECT
     minute,
     channel,

@@ -1,4 +1,5 @@
 -- description: Outbound notification calls per year and purpose: calls and mean duration (s). Filters: '' = all.
+-- kinds: notification_call
 SELECT
     toYear(day) AS year,
     purpose,

@@ -1,4 +1,5 @@
 -- description: The Overview cards for one period: interactions (receipts excluded), share of the four biggest channels, smart-notification share, IVR mean duration (s), share of read pairs read within 3 minutes of the send, channels per journey. Filters: '' = all (channel does not apply to journeys).
+-- kinds: all
 -- Each rollup read once, in one pass: the four single-row answers are stacked (UNION ALL) and
 -- summed into one row, each column taking its number from its own rollup.
 SELECT

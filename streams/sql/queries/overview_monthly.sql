@@ -1,4 +1,5 @@
 -- description: The Overview cards month by month, for their trend lines: interactions (receipts excluded), share of the month's four biggest channels, smart-notification share, IVR mean duration (s), share of read pairs read within 3 minutes of the send, channels per journey. Filters: '' = all (channel does not apply to journeys).
+-- kinds: all
 SELECT
     touches.month AS month,
     touches.interactions AS interactions,

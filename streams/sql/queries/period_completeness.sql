@@ -1,4 +1,5 @@
 -- description: How complete a period's figures are: its interactions (receipts excluded), those that arrived late (behind their partition's watermark by more than the grace, applied all the same), and the records rejected (dead letters) received in the period, which no filter can place (a rejected record has no trusted tenant or time). Filters: '' = all (they do not apply to dead letters).
+-- kinds: all but message_receipt
 SELECT
     touches.interactions AS interactions,
     touches.late AS late,

@@ -1,4 +1,5 @@
 -- description: Read latency from send to first read signal, as a histogram: read pairs per latency bin (lower bound, s) and each bin's share, for one channel or all ('' = all).
+-- kinds: message_sent, message_receipt
 SELECT latency_bin_s, read_pairs, round(read_pairs / sum(read_pairs) OVER (), 6) AS share
 FROM
 (

@@ -1,4 +1,5 @@
 -- description: Which signal read figures rest on: per channel, sends, and the sends whose first read signal was a true read receipt, a click or a reply (share of sends). Filters: '' = all.
+-- kinds: message_sent, message_receipt
 SELECT
     s.channel AS channel,
     s.sends AS sends,

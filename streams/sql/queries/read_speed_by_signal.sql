@@ -1,4 +1,5 @@
 -- description: Read speed split by the signal it rests on, per year: for each signal (read receipt, click proxy, reply proxy), the read pairs resting on it, their coverage (share of the year's sends), the share read within 3 minutes and the mean time from send to signal (s). Filters: '' = all.
+-- kinds: message_sent, message_receipt
 SELECT
     r.year AS year,
     r.read_signal AS read_signal,

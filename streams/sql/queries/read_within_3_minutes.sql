@@ -1,4 +1,5 @@
 -- description: Messaging per year and channel: sends, sends with a read signal (coverage), and the share of those read within 3 minutes of the send. Filters: '' = all.
+-- kinds: message_sent, message_receipt
 SELECT
     toYear(day) AS year,
     channel,

@@ -1,4 +1,5 @@
 -- description: The newest events (receipts included) that occurred since a time, for the filters given ('' = all), newest first, for a quick look at the stream. The time bound keeps the read to the latest partitions of the raw table.
+-- kinds: all
 SELECT event_id, kind, occurred_at, tenant, industry, use_case, channel, direction, ingested_at
 FROM interactions
 WHERE occurred_at >= {since:DateTime64(3)}

@@ -1,4 +1,5 @@
 -- description: Two-way messaging per year and message purpose: sends, sends the customer replied to (first reply counted once per message), reply rate and mean time to the reply (s). Filters: '' = all.
+-- kinds: message_sent, message_receipt, message_received
 SELECT
     s.year AS year,
     s.purpose AS purpose,

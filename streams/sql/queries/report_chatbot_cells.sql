@@ -1,4 +1,5 @@
 -- description: Chatbot sessions per year and industry: handed off, hand-offs the customer asked for, contained (resolved without a hand-off) and refused hand-offs (asked, not handed off; contract 1.1): the cells the Report page measures bot containment on. Filters: '' = all.
+-- kinds: chatbot_session
 SELECT
     toYear(day) AS year,
     industry,

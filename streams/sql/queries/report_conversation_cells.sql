@@ -1,4 +1,5 @@
 -- description: Conversations customers opened per year, industry and channel (social, chat; contract 1.1 conversation_id), those the brand answered within an hour and within a day, and those that waited a day or more (answered later, or not at all): the cells the Report page measures social response on. Filters: '' = all.
+-- kinds: touch, message_received
 SELECT
     toYear(day) AS year,
     industry,

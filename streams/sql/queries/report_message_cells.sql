@@ -1,4 +1,5 @@
 -- description: Sends per year, industry and channel: those the customer could answer and could not (contract 1.1 reply_enabled), and the delivered, failed and undelivered receipts: the cells the Report page measures two-way messaging and delivery on. Filters: '' = all.
+-- kinds: message_sent, message_receipt
 -- Summed by status first, then split: the inner sums are the table's projection's own (see
 -- migration 0013), so the question reads the rollup summed without its latency buckets.
 SELECT

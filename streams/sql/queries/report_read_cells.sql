@@ -1,4 +1,5 @@
 -- description: Read pairs per year, industry and channel, and those read within 3 minutes of the send: the cells the Report page measures the published read speed on. Filters: '' = all.
+-- kinds: message_sent, message_receipt
 SELECT
     toYear(day) AS year,
     industry,

@@ -1,4 +1,5 @@
 -- description: First response per year and channel (social, chat): conversations a customer opened, the share the brand answered within 1 hour and within 24 hours, the share answered only after a day, the share unanswered, and the mean time to the first response (s). A conversation is opened by the customer's earliest message in it; its first response is the brand's earliest reply at or after that (contract 1.1 conversation_id). Filters: '' = all.
+-- kinds: touch, message_received
 SELECT
     toYear(day) AS year,
     channel,

@@ -1,4 +1,5 @@
 -- description: Two-way messaging per year and channel: sends, the share the customer could answer (reply-enabled, contract 1.1), the replies to those (a reply-proxy receipt or the customer's own message, earliest counted once per message), the reply rate (replied / reply-enabled sends) and the mean time to the reply (s). Sends published without reply_enabled count as not reply-enabled. Filters: '' = all.
+-- kinds: message_sent, message_receipt, message_received
 SELECT
     s.year AS year,
     s.channel AS channel,

@@ -1,4 +1,5 @@
 -- description: Each use case's channel mix in a period: interactions per use case and channel, and their share of the use case's interactions (receipts excluded). Filters: '' = all.
+-- kinds: all but message_receipt
 SELECT
     use_case,
     channel,

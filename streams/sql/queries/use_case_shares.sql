@@ -1,4 +1,5 @@
 -- description: Use-case shares per year: interactions per use case and their share of the year's interactions (receipts excluded), for the filters given ('' = all).
+-- kinds: all but message_receipt
 SELECT year, use_case, interactions, round(interactions / sum(interactions) OVER (PARTITION BY year), 6) AS share
 FROM
 (

@@ -3,6 +3,7 @@ headless Chromium driven by Playwright. Shared by the browser test and the query
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -118,6 +120,46 @@ class DrawnPage:
     charts: int
     exceptions: list[str]
     errors: list[str]
+
+
+def capture_chart_specs(page: Page) -> list[dict[str, Any]]:
+    """The Vega-Lite spec of every chart the page's browser receives from now on, as it came
+    over Streamlit's websocket (its protobuf ``ForwardMsg``), appended as frames arrive: what
+    the browser drew, not what the server meant to send."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    specs: list[dict[str, Any]] = []
+
+    def on_frame(payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        msg = ForwardMsg()
+        msg.ParseFromString(payload)
+        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            if element.WhichOneof("type") == "vega_lite_chart":
+                specs.append(json.loads(element.vega_lite_chart.spec))
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    return specs
+
+
+def colour_scales(spec: Any, field: str) -> list[dict[str, Any]]:
+    """Every colour scale of an encoding of ``field`` in ``spec`` (layers and facets too)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(spec, list):
+        for item in spec:
+            found += colour_scales(item, field)
+    elif isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "encoding" and isinstance(value, dict):
+                for channel in ("color", "fill", "stroke"):
+                    enc = value.get(channel)
+                    if isinstance(enc, dict) and enc.get("field") == field:
+                        found.append(enc.get("scale") or {})
+            elif key not in ("datasets", "data"):
+                found += colour_scales(value, field)
+    return found
 
 
 def open_and_wait(page: Page, url: str, title: str, timeout_s: float = 60) -> DrawnPage:

@@ -57,18 +57,20 @@ class WorkerMetrics:
         topic: str,
         health: list[PartitionHealth] | None = None,
         store_memory: dict[str, int] | None = None,
+        prefix: str = "journey",
     ) -> str:
         """The Prometheus text format (version 0.0.4); ``health`` is measured now (lag and
         idle time per owned partition), else the lag seen at the last flush is shown;
-        ``store_memory`` is the journey store's memory by kind, measured now."""
+        ``store_memory`` is the state store's memory by kind, measured now. ``prefix`` names
+        the families: ``journey`` for the first stage, ``journey_customers`` for the second."""
         out: list[str] = []
         lag = {h.partition: h.lag for h in health} if health is not None else self.lag
 
         def family(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
-            out.append(f"# HELP journey_{name} {help_}")
-            out.append(f"# TYPE journey_{name} {kind}")
+            out.append(f"# HELP {prefix}_{name} {help_}")
+            out.append(f"# TYPE {prefix}_{name} {kind}")
             for labels, value in samples:
-                out.append(f"journey_{name}{labels} {_number(value)}")
+                out.append(f"{prefix}_{name}{labels} {_number(value)}")
 
         def per_partition(
             values: dict[int, int] | dict[int, float] | Counter[int],

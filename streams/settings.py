@@ -8,6 +8,7 @@ launchers derive their ports from those same URLs, so there is one place to chan
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -147,6 +148,25 @@ class Settings(BaseSettings):
         description="A journey's worker state (dedup, join) lives this long after its last event.",
     )
 
+    customer_stage: bool = Field(
+        True,
+        validation_alias=AliasChoices("JOURNEY_CUSTOMER_STAGE", "customer_stage"),
+        description="Run the second, customer-keyed stage (leakage, repeat contact): the "
+        "worker hands the customers' own events on to the customers topic and consumes it.",
+    )
+    leakage_window: str = Field(
+        "24h",
+        validation_alias=AliasChoices("JOURNEY_LEAKAGE_WINDOW", "leakage_window"),
+        description="A call or chat at most this long after the same customer's web visit is "
+        "digital-to-call leakage (a duration: 90m, 24h, 2d).",
+    )
+    repeat_window: str = Field(
+        "7d",
+        validation_alias=AliasChoices("JOURNEY_REPEAT_WINDOW", "repeat_window"),
+        description="A contact at most this long after the same customer's earlier contact is "
+        "a repeat contact (a duration: 72h, 7d).",
+    )
+
     stall_after_s: float = Field(
         60.0,
         gt=0,
@@ -166,6 +186,22 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("JOURNEY_ALERTS_EVERY_S", "alerts_every_s"),
         description="How often the worker checks the alert rules (its leader only); 0: never.",
     )
+
+    @field_validator("leakage_window", "repeat_window")
+    @classmethod
+    def _is_a_duration(cls, value: str) -> str:
+        duration_ms(value)  # ValueError: what is wrong with it
+        return value
+
+    @property
+    def leakage_window_ms(self) -> int:
+        """JOURNEY_LEAKAGE_WINDOW in milliseconds."""
+        return duration_ms(self.leakage_window)
+
+    @property
+    def repeat_window_ms(self) -> int:
+        """JOURNEY_REPEAT_WINDOW in milliseconds."""
+        return duration_ms(self.repeat_window)
 
     @field_validator("pseudonym_key")
     @classmethod
@@ -199,6 +235,12 @@ class Settings(BaseSettings):
     def topic_interactions(self) -> str:
         """Topic engineers publish interaction events to."""
         return f"{self.topic_prefix}.interactions.v1"
+
+    @property
+    def topic_customers(self) -> str:
+        """The repartition topic of the second stage: the customers' own accepted events,
+        keyed by customer pseudonym (docs/customer-metrics.md)."""
+        return f"{self.topic_prefix}.customers.v1"
 
     @property
     def topic_dead_letters(self) -> str:
@@ -248,6 +290,24 @@ class Settings(BaseSettings):
                 text = str(value)
             out[name] = text
         return out
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def duration_ms(text: str) -> int:
+    """``90m``, ``24h``, ``7d`` (or ``ms``, ``s``) in milliseconds; ValueError naming what is
+    wrong for anything else, or for a duration of zero."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(
+            f"{text!r} is not a duration: a number and a unit, ms, s, m, h or d (24h, 7d)"
+        )
+    ms = round(float(match.group(1)) * _UNIT_MS[match.group(2)])
+    if ms <= 0:
+        raise ValueError(f"{text!r}: a window must be longer than zero")
+    return ms
 
 
 def env_name(name: str, spec: FieldInfo) -> str:

@@ -14,6 +14,7 @@ class Topics:
 
     interactions: Any
     dead_letters: Any
+    customers: Any  # the second stage's input, keyed by customer pseudonym
 
 
 def declare(app: Any, settings: Settings) -> Topics:
@@ -21,6 +22,14 @@ def declare(app: Any, settings: Settings) -> Topics:
     return Topics(
         interactions=app.topic(
             settings.topic_interactions,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+        ),
+        customers=app.topic(
+            settings.topic_customers,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",

@@ -414,21 +414,33 @@ def _upgraded(value: bytes | None) -> bytes | None:
     return journey_state.encode(journey_state.from_json(json.loads(value)))
 
 
-def declare_journeys(app: Any, partitions: int) -> JourneyTable:
-    """The ``journeys`` table: per journey id, de-duplication and join state."""
+def declare_states(app: Any, name: str, partitions: int, help_: str) -> JourneyTable:
+    """A state table on disk, keyed by raw bytes (a journey id, a customer pseudonym), its
+    values a state's binary form: the ``journeys`` table of the ingest stage, the ``customers``
+    table of the customers stage (both states begin with the fields recovery compares)."""
     table = app.tables.add(
         JourneyTable(
             app,
-            name="journeys",
+            name=name,
             default=None,
             beacon=app.tables.beacon,
             partitions=partitions,
             key_type=bytes,
             value_type=bytes,
-            help="Journey state: event ids seen, channels used, message send/read join.",
+            help=help_,
         )
     )
-    # Raw bytes both ways: keys are the journey id bytes, values journey_state's encoding.
+    # Raw bytes both ways: the key's bytes, and the state's encoding.
     table.key_serializer = "raw"
     table.value_serializer = "raw"
     return table
+
+
+def declare_journeys(app: Any, partitions: int) -> JourneyTable:
+    """The ``journeys`` table: per journey id, de-duplication and join state."""
+    return declare_states(
+        app,
+        "journeys",
+        partitions,
+        "Journey state: event ids seen, channels used, message send/read join.",
+    )

@@ -1,16 +1,24 @@
-"""The ingest agent: Kafka record batches in, one exact ClickHouse insert per flush out.
+"""The worker's agents: Kafka record batches in, one exact ClickHouse insert per flush out.
 
-Thin on purpose: every decision is ``streams.logic.aggregate.plan_flush``, a pure function;
-Faust's internals are all in ``streams.agents.faust_batches``. The agent takes the partition batches
+Two stages run the same machinery (:class:`Stage`): the **ingest** stage reads the interactions
+topic and keeps journey states (``streams.logic.aggregate.plan_flush``); the **customers** stage
+reads the customers topic, which the ingest stage fills with the customers' own events keyed by
+pseudonym, and keeps customer states (``streams.logic.customer_flush.plan_customers``:
+digital-to-call leakage, repeat contact; docs/customer-metrics.md). Each has its own leases,
+progress, gap guard, state table and changelog.
+
+Thin on purpose: every decision is a pure plan function; Faust's internals are all in
+``streams.agents.faust_batches``. An agent takes the partition batches
 Faust fetched (up to ``TAKE_BATCHES`` of them, or what arrived within ``BATCH_WITHIN_S``) and,
 per flush of at most ``FLUSH_RECORDS`` records:
 
 1. knows, per partition, what ClickHouse holds (``ingest_progress``, reloaded after every
    rebalance) and what it has decided since; skips the records already decided and stops the
    process if Kafka skipped any (the gap guard);
-2. decides the flush, stores the journey states it changed (RocksDB) and sends them to the
-   changelog with the dead letters, without waiting;
-3. hands the flush to the committer, which waits until the broker holds that changelog, writes
+2. decides the flush, stores the states it changed (RocksDB) and sends them to the changelog
+   with the dead letters (and, the ingest stage, the customers' own events to the customers
+   topic), without waiting;
+3. hands the flush to the committer, which waits until the broker holds all of that, writes
    the flush as one insert into ``ingest_facts`` (retried as the very same batch until
    ClickHouse takes it), and only then marks its batches decided and acknowledges them:
    Kafka's committed offsets never pass what ClickHouse holds.
@@ -39,7 +47,7 @@ from streams.agents.faust_batches import (
     BatchMessage,
     batch_consumer,
     decided,
-    declare_journeys,
+    declare_states,
     recovery_finished,
 )
 from streams.agents.journey_store import ChangelogTail, JourneyStates, Staged, Sweeper
@@ -52,9 +60,12 @@ from streams.logic.aggregate import (
     PartitionBatch,
     PartitionProgress,
     Rules,
+    StateReader,
     finish,
     plan_flush,
 )
+from streams.logic.customer_flush import plan_customers
+from streams.logic.customers import Windows
 from streams.logic.facts import Facts
 from streams.logic.health import (
     LostOffsets,
@@ -64,7 +75,7 @@ from streams.logic.health import (
     stall_reasons,
 )
 from streams.logic.ingest import dead_letter_value
-from streams.logic.journey_state import Expiry
+from streams.logic.journey_state import Expiry, id_hash
 from streams.logic.times import to_ms
 from streams.metrics import WorkerMetrics
 from streams.sinks.clickhouse import (
@@ -198,6 +209,35 @@ def flushes_of(events: Sequence[Any], limit: int = FLUSH_RECORDS) -> list[list[A
     return out if out[0] else []
 
 
+Plan = Callable[[list[PartitionBatch], dict[int, PartitionProgress], StateReader], Flush]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What one stage consumes, keeps and decides; the machinery around it is the same."""
+
+    agent: str  # the Faust agent's name
+    source: Any  # the Faust topic it consumes
+    table: str  # its state table (RocksDB store, changelog topic)
+    help: str  # the table's description
+    plan: Plan  # decides a flush: pure, given the store to read states from
+    ttl_ms: int  # a state idle this long (event time) is forgotten
+    forward: Any = None  # the topic the stage hands Flush.forward on to (the ingest stage's)
+    prefix: str = "journey"  # of its /metrics families
+
+
+@dataclass
+class Running:
+    """A registered stage, for the worker's web pages."""
+
+    stage: Stage
+    agent: Any
+    progress: Progress
+    metrics: WorkerMetrics
+    health: Callable[[], list[PartitionHealth]]
+    memory: Callable[[], dict[str, int] | None]
+
+
 def register(
     app: Any,
     topics: Topics,
@@ -209,17 +249,118 @@ def register(
     stall_after_s: float = 60.0,
     *,
     tail: ChangelogTail,
+    windows: Windows | None = None,
+    customer_metrics: WorkerMetrics | None = None,
 ) -> Any:
-    """Attach the ingest agent (and its table and web pages) to ``app``; return the agent.
-    ``tail`` reads the journeys changelog beyond what recovery applied (after a lease)."""
-    topic = topics.interactions.get_topic_name()
+    """Attach the ingest agent, and with ``windows`` the customers stage, with their tables
+    and the worker's web pages, to ``app``; return the ingest agent. ``tail`` reads a
+    changelog beyond what recovery applied (after a lease)."""
+    second = windows is not None
+    ingest_rules = replace(rules, forward_customers=second)
+    stages = [
+        Stage(
+            "ingest",
+            topics.interactions,
+            "journeys",
+            "Journey state: event ids seen, channels used, message send/read join.",
+            lambda batches, progress, store: plan_flush(batches, progress, store, ingest_rules),
+            rules.journey_ttl_ms,
+            forward=topics.customers if second else None,
+        )
+    ]
+    if windows is not None:
+        stages.append(
+            Stage(
+                "customers",
+                topics.customers,
+                "customers",
+                "Customer state: digital touches and contacts within the windows, event ids.",
+                lambda batches, progress, store: plan_customers(batches, progress, store, windows),
+                rules.journey_ttl_ms,
+                prefix="journey_customers",
+            )
+        )
+    runs = [
+        _register_stage(
+            app,
+            stage,
+            topics,
+            sink,
+            producer,
+            (metrics if i == 0 else customer_metrics) or WorkerMetrics(),
+            clock,
+            stall_after_s,
+            tail,
+        )
+        for i, stage in enumerate(stages)
+    ]
+    _register_pages(app, runs, sink, stall_after_s)
+    return runs[0].agent
+
+
+def _register_pages(
+    app: Any, runs: list[Running], sink: ClickHouseSink, stall_after_s: float
+) -> None:
+    """``/ready`` and ``/metrics``, over every stage."""
+    first = runs[0]
+
+    @app.page("/ready")
+    async def _ready(web: Any, request: Any) -> Any:
+        """Readiness (Kubernetes probe): partitions assigned and ClickHouse answering."""
+        reasons = []
+        if not first.progress.owned or not first.progress.assigned.is_set():
+            reasons.append("no partition assigned")
+        if not await sink.ping():
+            reasons.append("ClickHouse does not answer")
+        health = {run.stage.agent: run.health() for run in runs}
+        for run in runs:
+            label = "" if run is first else f"{run.stage.agent} stage: "
+            reasons += [label + r for r in stall_reasons(health[run.stage.agent], stall_after_s)]
+        current = health[first.stage.agent]
+        body = {
+            "ready": not reasons,
+            "partitions": sorted(first.progress.owned),
+            "reasons": reasons,
+            "lag": {str(h.partition): h.lag for h in current},
+            "stalled": [h.partition for h in current if h.stalled],
+            "stages": {
+                run.stage.agent: {
+                    "partitions": sorted(run.progress.owned),
+                    "lag": {str(h.partition): h.lag for h in health[run.stage.agent]},
+                }
+                for run in runs
+            },
+        }
+        return web.json(body, status=503 if reasons else 200)
+
+    @app.page("/metrics")
+    async def _metrics(web: Any, request: Any) -> Any:
+        text = "".join(
+            run.metrics.render(run.progress.topic, run.health(), run.memory(), run.stage.prefix)
+            for run in runs
+        )
+        return web.text(text, content_type="text/plain; version=0.0.4")
+
+
+def _register_stage(
+    app: Any,
+    stage: Stage,
+    topics: Topics,
+    sink: ClickHouseSink,
+    producer: BatchProducer,
+    metrics: WorkerMetrics,
+    clock: Callable[[], float],
+    stall_after_s: float,
+    tail: ChangelogTail,
+) -> Running:
+    """One stage's agent, state table and assignment hook."""
+    topic = stage.source.get_topic_name()
     dead_topic = topics.dead_letters.get_topic_name()
     dead_partitions = topics.dead_letters.partitions or 1
     progress = Progress(topic)
-    table = declare_journeys(app, topics.interactions.partitions or 1)
-    metrics = metrics or WorkerMetrics()
+    table = declare_states(app, stage.table, stage.source.partitions or 1, stage.help)
     name = worker_name()
-    sweeper = Sweeper(Expiry(rules.journey_ttl_ms))
+    sweeper = Sweeper(Expiry(stage.ttl_ms))
     pipeline: dict[str, asyncio.Task[None] | None] = {"insert": None}
     # Always the same thread: a flush's hundreds of megabytes are allocated and freed in one
     # malloc arena, not spread over the arenas of the default executor's threads.
@@ -317,31 +458,6 @@ def register(
         found = losses.pending(await sink.read(losses.LOSSES.sql))
         metrics.lost = {p: n for (t, p), n in found.items() if t == topic and p in progress.owned}
 
-    @app.page("/ready")
-    async def _ready(web: Any, request: Any) -> Any:
-        """Readiness (Kubernetes probe): partitions assigned and ClickHouse answering."""
-        reasons = []
-        if not progress.owned or not progress.assigned.is_set():
-            reasons.append("no partition assigned")
-        if not await sink.ping():
-            reasons.append("ClickHouse does not answer")
-        current = health()
-        reasons += stall_reasons(current, stall_after_s)
-        body = {
-            "ready": not reasons,
-            "partitions": sorted(progress.owned),
-            "reasons": reasons,
-            "lag": {str(h.partition): h.lag for h in current},
-            "stalled": [h.partition for h in current if h.stalled],
-        }
-        return web.json(body, status=503 if reasons else 200)
-
-    @app.page("/metrics")
-    async def _metrics(web: Any, request: Any) -> Any:
-        memory = journeys[0].store.memory() if journeys else None  # once a flush opened it
-        text = metrics.render(topic, health(), memory)
-        return web.text(text, content_type="text/plain; version=0.0.4")
-
     def health() -> list[PartitionHealth]:
         """Lag and idle time of every owned partition, measured now (never from the last
         flush: a worker that stopped flushing must not report its last good figures)."""
@@ -370,6 +486,22 @@ def register(
             deliveries += await producer.send(dead_topic, p, records)
         return deliveries
 
+    async def send_forward(flush: Flush) -> list[Delivery]:
+        """The customers' own new events, to the customers topic, keyed by pseudonym: each
+        customer's events on one partition (a stable hash), whatever worker sends them."""
+        if stage.forward is None or not flush.forward:
+            return []
+        target = stage.forward.get_topic_name()
+        partitions = stage.forward.partitions or 1
+        by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        for customer, value in flush.forward:
+            key = customer.encode()
+            by_partition.setdefault(id_hash(key) % partitions, []).append((key, value))
+        deliveries: list[Delivery] = []
+        for p, records in sorted(by_partition.items()):
+            deliveries += await producer.send(target, p, records)
+        return deliveries
+
     async def commit(flush: Flush, batch: Batch, events: list[Any], staged: Staged) -> None:
         """Changelog and dead letters held by the broker, then the one insert of the flush,
         then the acknowledgements."""
@@ -392,7 +524,7 @@ def register(
         """Decide a flush and encode its insert (run in a thread: pure, but for the store's
         reads)."""
         release_freed_memory()
-        flush = plan_flush(batches, decided, states(), rules)
+        flush = stage.plan(batches, decided, states())
         lags = {
             p: max(0, ends[p] - st.last_offset - 1) for p, st in flush.stats.items() if p in ends
         }
@@ -500,6 +632,7 @@ def register(
         progress.decided.update(flush.progress)
         staged = await states().stage(flush.states)
         staged.deliveries += await send_dead_letters(flush)
+        staged.deliveries += await send_forward(flush)
         staged.deliveries += await sweeper.step(
             states(), {p: pp.watermark_ms for p, pp in progress.confirmed.items()
                        if p in progress.owned}
@@ -507,7 +640,7 @@ def register(
         # Held until the insert lands: only what the committer needs. The decoded records,
         # the facts (encoded in ``batch`` now), the states (stored) and the fetched bytes are
         # let go, so two flushes in flight do not both hold everything they were made from.
-        flush = replace(flush, facts=Facts(), states={}, rejected=[])
+        flush = replace(flush, facts=Facts(), states={}, rejected=[], forward=[])
         for event in mine:
             event.message.values = []
         await settle()  # one insert in flight at a time, in order
@@ -532,7 +665,7 @@ def register(
                 log.info("caught up %d journey-state entries recovery had not read", read)
             return
 
-    @app.agent(topics.interactions, name="ingest")
+    @app.agent(stage.source, name=stage.agent)
     async def ingest(stream: Any) -> None:
         # Everything made before the first batch (Faust, the app) lives as long as the
         # process: out of the collector's way. A flush allocates hundreds of thousands of
@@ -552,7 +685,10 @@ def register(
             for chunk in flushes_of([e for e in events if isinstance(e.message, BatchMessage)]):
                 await decide(chunk)
 
-    return ingest
+    def memory() -> dict[str, int] | None:
+        return journeys[0].store.memory() if journeys else None  # once a flush opened it
+
+    return Running(stage, ingest, progress, metrics, health, memory)
 
 
 def _tp(topic: str, partition: int) -> Any:

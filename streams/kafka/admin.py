@@ -77,6 +77,13 @@ def project_topics(settings: Settings) -> list[NewTopic]:
             1,
             topic_configs={"retention.ms": week_ms},
         ),
+        # The second stage's input (docs/customer-metrics.md): kept as long as its source.
+        NewTopic(
+            settings.topic_customers,
+            settings.topic_partitions,
+            1,
+            topic_configs={"retention.ms": week_ms},
+        ),
         # Dead letters are evidence: keep them four weeks.
         NewTopic(
             settings.topic_dead_letters,

@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 
 from streams.decoder import Decoded, Event, decode_batch
 from streams.events import SCHEMA_VERSION, ContractError
+from streams.logic import customers
 from streams.logic.buckets import call_bucket, latency_bucket
 from streams.logic.facts import FACT_COLUMNS, Facts, event_columns
 from streams.logic.ingest import Rejected, SourceRecord, reject
@@ -55,6 +56,9 @@ class Rules:
 
     grace_ms: int = 3_600_000  # events up to an hour behind the watermark are on time
     journey_ttl_ms: int = 120 * 86_400_000  # state outlives the longest journey (90 days)
+    # Hand the customer's own events on to the second stage (``Flush.forward``): the
+    # customer-level metrics (streams/logic/customers.py, docs/customer-metrics.md).
+    forward_customers: bool = False
 
 
 @dataclass(slots=True)
@@ -127,10 +131,14 @@ class Flush:
 
     topic: str
     facts: Facts
-    states: dict[int, dict[str, JourneyState]]
+    # per partition, key -> state: JourneyState (first stage), CustomerState (second)
+    states: dict[int, dict[str, Any]]
     rejected: list[Rejected]
     progress: dict[int, PartitionProgress]
     stats: dict[int, PartitionStats]
+    # With ``Rules.forward_customers``: (customer pseudonym, the record's value) of each new
+    # digital touch and contact, for the repartition topic the second stage reads.
+    forward: list[tuple[str, bytes]] = field(default_factory=list)
 
     @property
     def token(self) -> str:
@@ -151,6 +159,7 @@ class _Decided:
     offsets: list[int] = field(default_factory=list)
     stamps: list[int] = field(default_factory=list)  # Kafka timestamps, ms
     late: list[int] = field(default_factory=list)
+    forward: list[tuple[str, bytes]] = field(default_factory=list)  # see Flush.forward
     # (event, first, partition, offset, stamp, journeys, channels, sign): sign -1 retracts
     # what an earlier count put in a cell the journey left (a correction)
     journeys: list[tuple[Event, First, int, int, int, int, int, int]] = field(default_factory=list)
@@ -203,7 +212,7 @@ def plan_flush(
     _pair_facts(topic, "reply", decided.replies, facts)
     _conversation_facts(topic, decided.conversations, facts)
     _dead_facts(rejected, facts)
-    return Flush(topic, facts, states, rejected, after, stats)
+    return Flush(topic, facts, states, rejected, after, stats, decided.forward)
 
 
 def _decode(
@@ -339,6 +348,13 @@ def _apply(
         out.events.extend([events[j] for j in kept])
         out.times.extend([accepted.times[j] for j in kept])
         positions = [indexes[j] for j in kept]
+    if rules.forward_customers:
+        values = batch.values
+        out.forward.extend(
+            (event.customer_id, values[i])
+            for event, i in zip(out.events[len(out.events) - len(kept) :], positions, strict=True)
+            if customers.is_digital(event) or customers.is_contact(event)
+        )
     out.partitions.extend([p] * len(kept))
     out.offsets.extend([offsets[i] for i in positions])
     out.stamps.extend([stamps[i] for i in positions])

@@ -308,7 +308,9 @@ def as_of(state: CustomerState, offset: int) -> CustomerState:
     ]
     contacts = [_contact_as_of(c, flag) for c in state.contacts if c.offset < offset]
     events = {k: o for k, o in state.events.items() if o < offset}
-    return CustomerState(max(events.values(), default=-1), state.t, events, touches, contacts)
+    # The latest event time too is what it was then (the sweep expires a customer by it).
+    latest = max(max((t.ms for t in touches), default=0), max((c.ms for c in contacts), default=0))
+    return CustomerState(max(events.values(), default=-1), latest, events, touches, contacts)
 
 
 def _contact_as_of(c: Contact, flag: Callable[[int], int]) -> Contact:
@@ -316,16 +318,3 @@ def _contact_as_of(c: Contact, flag: Callable[[int], int]) -> Contact:
         c.offset, c.ms, c.key, c.cell, c.assisted, flag(c.after_digital), flag(c.repeat),
         flag(c.same_reason), flag(c.followed), flag(c.reasoned_repeat),
     )  # fmt: skip
-
-
-def forget_before(state: CustomerState, horizon_ms: int) -> CustomerState:
-    """The state without the entries older than ``horizon_ms`` (event time): an event that
-    arrives later than the state's time to live after its partner can no longer be paired
-    (the same bound the journey state has, ``JOURNEY_STATE_DAYS``)."""
-    touches = [t for t in state.touches if t.ms >= horizon_ms]
-    contacts = [c for c in state.contacts if c.ms >= horizon_ms]
-    if len(touches) == len(state.touches) and len(contacts) == len(state.contacts):
-        return state
-    kept = {e.key for e in touches} | {e.key for e in contacts}
-    events = {k: o for k, o in state.events.items() if k in kept}
-    return CustomerState(state.h, state.t, events, touches, contacts)

@@ -1,15 +1,16 @@
 """The rows of one insert into ``ingest_facts``, built column by column, every column by name.
 
-A flush is one insert (docs/exactly-once.md). Its rows are of seven kinds (the ``fact``
+A flush is one insert (docs/exactly-once.md). Its rows are of eight kinds (the ``fact``
 column): ``interaction``, ``journey``, ``read_pair``, ``reply``, ``conversation``,
-``dead_letter`` and ``progress``; a ``journey``, ``read_pair``, ``reply`` or ``conversation``
-row with ``sign`` -1 retracts one counted before (a correction: a later-arriving event was the
-earlier one, or changed the conversation's first response). Each
-kind fills the columns it has and leaves the others at their defaults. Rows are never built as
-Python lists of 41 values: each kind adds a *block*, a few named columns of equal length built
-by list comprehensions over the decided records, and :meth:`Facts.columns` lays the blocks end
-to end, filling what a block does not name with its column's default. The insert sends those
-columns as they are (clickhouse-connect, column-oriented, types given, no per-row Python).
+``dead_letter`` and ``progress``, and the second stage's ``customer`` counts; a
+``journey``, ``read_pair``, ``reply`` or ``conversation`` row with ``sign`` -1 retracts one
+counted before (a correction: a later-arriving event was the earlier one, or changed the
+conversation's first response). Each kind fills the columns it has and leaves the others at
+their defaults. Rows are never built as Python lists of 53 values: each kind adds a *block*, a
+few named columns of equal length built by list comprehensions over the decided records, and
+:meth:`Facts.columns` lays the blocks end to end, filling what a block does not name with its
+column's default. The insert sends those columns as they are (clickhouse-connect,
+column-oriented, types given, no per-row Python).
 
 ``FACT_TYPES`` is the one list of the table's columns (checked against the server by
 ``tests/integration/test_fact_columns.py``): names, and the type each is sent as.
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from streams.decoder import Event
 
-# Column → type as sent. Order is the table's (migrations 0002, 0005, 0006, 0009, 0010).
+# Column → type as sent. Order is the table's (migrations 0002, 0005, 0006, 0009, 0010, 0014).
 FACT_TYPES: dict[str, str] = {
     "fact": "String",
     "event_id": "String",
@@ -80,6 +81,9 @@ FACT_TYPES: dict[str, str] = {
     "handoff_requested": "Bool",
     "resolved": "Bool",
     "in_reply_to": "String",
+    # the second stage's counts (migration 0014, streams/logic/customers.py)
+    "measure": "String",
+    "key_id": "String",
 }
 FACT_COLUMNS: tuple[str, ...] = tuple(FACT_TYPES)
 # Times are sent as milliseconds since the epoch (DateTime64(3) ticks): no datetime objects.

@@ -43,10 +43,14 @@ from streams.clickhouse.views import load as load_views
 from streams.decoder import Event
 from streams.errors import JourneyError
 from streams.kafka.security import PLAINTEXT, KafkaSettings
+from streams.logic import customers
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
+from streams.logic.customers import Windows
 from streams.logic.facts import FACT_TYPES, Facts, event_columns
 from streams.logic.ingest import Rejected, SourceRecord, decide
+from streams.logic.journey_state import id_hash
+from streams.settings import Settings
 from streams.sinks.clickhouse import Batch, encoded
 
 Key = tuple[Any, ...]
@@ -64,7 +68,9 @@ class Truth:
     duplicates: int = 0
 
 
-def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) -> Truth:
+def compute_truth(
+    partitions: Iterable[Iterable[SourceRecord]], rules: Rules, windows: Windows | None = None
+) -> Truth:
     """The fact rows implied by the records, each partition given in offset order.
 
     "First" is first by event time (docs/exactly-once.md): a journey's earliest event, a
@@ -125,7 +131,71 @@ def compute_truth(partitions: Iterable[Iterable[SourceRecord]], rules: Rules) ->
         _pair_rows(truth.facts, fact, pairs)
     _conversation_rows(truth.facts, openings, answers)
     _dead_rows(truth.facts, rejected)
+    if windows is not None:  # the customers stage runs: its counts too
+        _customer_rows(truth.facts, [(e, at) for e, at, _, _ in events], windows)
     return truth
+
+
+def _customer_rows(facts: Facts, events: list[tuple[Event, int]], windows: Windows) -> None:
+    """The customers stage's counts (docs/customer-metrics.md), the plain way: every pair of
+    each customer's events compared, none of the stage's incremental state. An event id
+    counts once per customer (the stage's topic is written at least once)."""
+    by_customer: dict[str, dict[str, tuple[int, int, Event]]] = defaultdict(dict)
+    for e, at in events:
+        if customers.is_digital(e) or customers.is_contact(e):
+            by_customer[e.customer_id].setdefault(e.event_id, (at, id_hash(e.event_id.encode()), e))
+    rows: list[tuple[str, int, Event]] = []  # (measure, time, event)
+    leak, repeat = windows.leakage_ms, windows.repeat_ms
+    for found in by_customer.values():
+        ordered = sorted(found.values(), key=lambda x: (x[0], x[1]))
+        visits = [(at, e) for at, _, e in ordered if customers.is_digital(e)]
+        calls = [(at, e) for at, _, e in ordered if customers.is_assisted(e)]
+        contacts = [(at, key, e) for at, key, e in ordered if customers.is_contact(e)]
+        for at, e in visits:
+            rows.append(("digital", at, e))
+            if any(0 <= c - at <= leak for c, _ in calls):
+                rows.append(("leaked", at, e))
+        for at, e in calls:
+            if any(0 <= at - v <= leak for v, _ in visits):
+                rows.append(("after_digital", at, e))
+        for i, (at, _, e) in enumerate(contacts):
+            rows.append(("contact", at, e))
+            if customers.is_assisted(e):
+                rows.append(("assisted", at, e))
+            reason = e.contact_reason or ""
+            if reason:
+                rows.append(("reasoned", at, e))
+            before = [b for b in contacts[:i] if at - b[0] <= repeat]
+            if before:
+                rows.append(("repeat", at, e))
+            if reason and any(b[2].contact_reason for b in before):
+                rows.append(("reasoned_repeat", at, e))
+            if reason and any(b[2].contact_reason == reason for b in before):
+                rows.append(("same_reason_repeat", at, e))
+            if any(a[0] - at <= repeat for a in contacts[i + 1 :]):
+                rows.append(("followed", at, e))
+    facts.add(
+        "customer",
+        len(rows),
+        {
+            "measure": [m for m, _, _ in rows],
+            "occurred_at": [at for _, at, _ in rows],
+            "tenant": [e.tenant for _, _, e in rows],
+            "industry": [e.industry for _, _, e in rows],
+            "use_case": [e.use_case for _, _, e in rows],
+            "channel": [e.channel for _, _, e in rows],
+            "kind": [e.kind for _, _, e in rows],
+            "contact_reason": [e.contact_reason or "" for _, _, e in rows],
+            "key_id": [customers.key_id(e.customer_id) for _, _, e in rows],
+        },
+    )
+
+
+def windows_of(settings: Settings) -> Windows | None:
+    """The customers stage's windows when the worker runs it (JOURNEY_CUSTOMER_STAGE)."""
+    if not settings.customer_stage:
+        return None
+    return Windows(settings.leakage_window_ms, settings.repeat_window_ms)
 
 
 def _keep_min(found: dict[Any, Any], key: Any, candidate: tuple[Any, ...]) -> None:
@@ -453,6 +523,31 @@ def read_partitions(
         return [out[p] for p in partitions]
     finally:
         consumer.close()
+
+
+def topic_records(bootstrap: str, topic: str, security: KafkaSettings = PLAINTEXT) -> int:
+    """How many records ``topic`` holds now (the partitions' ends, summed; 0 if it does not
+    exist)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, **security.client_options(), enable_auto_commit=False
+    )
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return sum(consumer.end_offsets(tps).values()) if tps else 0
+    finally:
+        consumer.close()
+
+
+def customers_behind(settings: Settings, client: Client) -> int:
+    """How many records of the customers topic the customers stage has not applied yet (0
+    when the stage does not run): `journey verify`'s customer counts are exact only once the
+    stage has caught up with what the ingest stage handed on."""
+    if not settings.customer_stage:
+        return 0
+    held = topic_records(settings.kafka.bootstrap, settings.topic_customers, settings.kafka)
+    return max(0, held - applied_records(client, settings.topic_customers))
 
 
 def summarise(verdicts: list[TableVerdict]) -> Iterator[str]:

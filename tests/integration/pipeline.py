@@ -73,11 +73,26 @@ def wait_applied(
     raise AssertionError(f"{done} of {total} records applied after {timeout:.0f}s; {describe()}")
 
 
+def wait_customers(settings: Settings, client: Client, timeout: float = 120) -> None:
+    """Wait until the customers stage has applied what the ingest stage handed on (call it
+    once the ingest stage has applied everything)."""
+    deadline = time.monotonic() + timeout
+    behind = 0
+    while time.monotonic() < deadline:
+        behind = verify.customers_behind(settings, client)
+        if not behind and not inserts_running(client):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the customers stage is {behind} records behind after {timeout:.0f}s")
+
+
 def assert_exact(settings: Settings, client: Client) -> verify.Truth:
-    """Every rollup equals the truth recomputed from the topic; return that truth."""
+    """Every rollup, the customers stage's too, equals the truth recomputed from the topic
+    (once the customers stage has caught up); return that truth."""
+    wait_customers(settings, client)
     partitions = verify.read_partitions(settings.kafka.bootstrap, settings.topic_interactions)
     rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
-    truth = verify.compute_truth(partitions, rules)
+    truth = verify.compute_truth(partitions, rules, verify.windows_of(settings))
     verdicts = verify.check(client, truth)
     report = "\n".join(verify.summarise(verdicts))
     assert all(v.exact for v in verdicts), f"rollups differ from the truth:\n{report}"

@@ -19,7 +19,9 @@ def test_topics_are_created_explicitly_with_partitions(
 ) -> None:
     settings = settings_factory(topic_partitions=4)
     created = ensure_topics(settings.kafka.bootstrap, project_topics(settings))
-    assert sorted(created) == sorted([settings.topic_interactions, settings.topic_dead_letters])
+    assert sorted(created) == sorted(
+        [settings.topic_interactions, settings.topic_customers, settings.topic_dead_letters]
+    )
     assert ensure_topics(settings.kafka.bootstrap, project_topics(settings)) == []
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
     try:

@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from streams.clickhouse.url import mask_url
 from streams.kafka.security import KafkaSettings
-from streams.settings import Settings
+from streams.settings import Settings, duration_ms
 
 
 def test_defaults_are_local_and_documented() -> None:
@@ -113,3 +113,17 @@ def test_account_passwords_are_settings_shown_masked(monkeypatch: pytest.MonkeyP
     described = settings.describe()
     assert described["JOURNEY_WORKER_CLICKHOUSE_PASSWORD"] == "********"
     assert "secret" not in str(described) and "secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [("24h", 86_400_000), ("7d", 604_800_000), ("90m", 5_400_000), ("1.5h", 5_400_000)],
+)
+def test_windows_are_durations(text: str, ms: int) -> None:
+    assert duration_ms(text) == ms
+
+
+@pytest.mark.parametrize("bad", ["24", "24 hours", "0h", "-1d", ""])
+def test_a_window_that_is_not_a_duration_is_refused_by_name(bad: str) -> None:
+    with pytest.raises(ValueError, match="leakage_window"):
+        Settings(_env_file=None, leakage_window=bad)

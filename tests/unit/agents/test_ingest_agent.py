@@ -17,6 +17,7 @@ from streams.agents import interactions
 from streams.agents.faust_batches import BatchMessage, declare_journeys
 from streams.clickhouse import losses
 from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules
+from streams.logic.customers import Windows
 from streams.logic.facts import FACT_COLUMNS
 from streams.logic.journey_state import First, JourneyState, decode, encode, id_hash
 from streams.metrics import WorkerMetrics
@@ -106,12 +107,15 @@ def drive_agent(
     tail: MemoryTail,
     sink: MemorySink | None = None,
     start: int = 0,
+    windows: Windows | None = None,
 ) -> Drive:
     """Assign partition 0 of ``t.in``, deliver ``values`` (from offset ``start``) as one
     batch, wait for its insert."""
     app = make_app(tmp_path)
     raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    topics = Topics(app.topic("t.in", **raw), app.topic("t.dead", **raw))
+    topics = Topics(
+        app.topic("t.in", **raw), app.topic("t.dead", **raw), app.topic("t.cust", **raw)
+    )
     sink = sink or MemorySink()
     producer = MemoryProducer()
     metrics = WorkerMetrics()
@@ -123,6 +127,7 @@ def drive_agent(
         producer,  # type: ignore[arg-type]
         metrics,
         tail=tail,
+        windows=windows,
     )
 
     async def earliest(*tps: Any) -> dict[Any, int]:
@@ -190,6 +195,21 @@ def test_agent_writes_one_batch_of_facts_with_progress(
     assert json.loads(dead[0][0][1] or b"")["reason"].startswith("is not JSON")
     assert 'journey_dead_letters_total{code="event:is not JSON"} 1' in metrics.render("t.in")
     assert sent[0].acked and sent[0].is_decided
+
+
+def test_with_the_customers_stage_the_customers_own_events_go_to_its_topic_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = [event(1), event(1), b"not json", event(2, channel="email")]
+    run = drive_agent(tmp_path, monkeypatch, values, MemoryTail(), windows=Windows())
+    forwarded = [(p, r) for t, p, r in run.producer.sent if t == "t.cust"]
+    # the web visit and the inbound e-mail, once each, keyed by the customer, one partition
+    assert [[(k, json.loads(v or b"")["event_id"]) for k, v in r] for _, r in forwarded] == [
+        [(CUSTOMER.encode(), "e1"), (CUSTOMER.encode(), "e2")]
+    ]
+    assert run.sent[0].acked  # and the insert went through after it
+    alone = drive_agent(tmp_path / "alone", monkeypatch, values, MemoryTail())
+    assert not [t for t, _, _ in alone.producer.sent if t == "t.cust"]
 
 
 def test_the_new_owner_reads_the_changelog_recovery_stopped_short_of_before_it_decides(

@@ -20,7 +20,6 @@ from streams.logic.customers import (
     apply,
     as_of,
     encode,
-    forget_before,
     is_assisted,
     is_contact,
     is_digital,
@@ -246,14 +245,6 @@ def test_a_replay_from_any_offset_counts_what_the_first_pass_counted_from_there(
         apply(replayed, event, ms, offset, Windows(), again)
     assert again == [f for f in first_pass if f.offset >= cut]
     assert encode(replayed) == encode(state)
-
-
-def test_forgetting_old_entries_drops_their_ids_too() -> None:
-    states, _ = run([web(DAY1), call(DAY1 + timedelta(days=30))])
-    (state,) = states.values()
-    kept = forget_before(state, int((DAY1 + timedelta(days=10)).timestamp() * 1000))
-    assert [c.ms for c in kept.contacts] == [state.contacts[0].ms] and kept.touches == []
-    assert len(kept.events) == 1
 
 
 def test_the_windows_are_settings() -> None:

@@ -130,6 +130,23 @@ DELIVERY = (
     Card("undelivered", "Undelivered", "{:.2%}", "share", "inverse",
          "sent"),
 )  # fmt: skip
+# The customers stage (docs/customer-metrics.md): fewer calls after a web visit, and fewer
+# repeat contacts, are the good news.
+LEAKAGE = (
+    Card("leaked_visits", "Web visits followed by a call or chat", "{:.1%}", "share",
+         "inverse", "web_visits"),
+    Card("after_web", "Calls and chats after a web visit", "{:.1%}", "share", "inverse",
+         "calls_and_chats"),
+    Card("near_rotation", "Calls and chats near a key rotation", "{:.2%}", "share", "off",
+         "calls_and_chats"),
+)  # fmt: skip
+REPEATS = (
+    Card("repeats", "Repeat contacts", "{:.1%}", "share", "inverse", "contacts"),
+    Card("same_reason_repeats", "Repeats about the same reason", "{:.1%}", "share",
+         "inverse", "reasoned_repeats"),
+    Card("followed", "Contacts followed by another", "{:.1%}", "share", "inverse",
+         "contacts"),
+)  # fmt: skip
 # Coverage of each section's 1.1 fields (``contract_1_1_coverage``): a yes/no field left out
 # reads as no, so a figure is only as complete as the share of events that carry the fields.
 COVERAGE_IVR = Card("ivr_coverage", "IVR calls with 1.1 fields", "{:.1%}", "share", "normal",

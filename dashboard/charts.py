@@ -203,6 +203,17 @@ def share_measures(frame: pd.DataFrame, measures: dict[str, str], title: str) ->
     return grouped_bars(long, "measure", "share", "year", title)
 
 
+def summed_shares(frame: pd.DataFrame, shares: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """One row a year: each share of ``shares`` (column -> (counted, out of)) from the year's
+    summed counts, for an answer with rows per year and cell (never a mean of cell shares)."""
+    counts = sorted({c for pair in shares.values() for c in pair})
+    summed = frame.groupby("year", as_index=False)[counts].sum()
+    for column, (counted, out_of) in shares.items():
+        below = summed[out_of].where(summed[out_of] > 0)
+        summed[column] = summed[counted] / below
+    return summed[["year", *shares]]
+
+
 def latency_histogram(frame: pd.DataFrame) -> alt.Chart:
     """Share of read pairs per read-latency bin (lower bound in seconds)."""
     return (

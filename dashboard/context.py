@@ -348,15 +348,18 @@ def comparison_cards(
     why: Mapping[str, str] | None = None,
     rows: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame,
     coverage: cards.Card | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """One row of cards from the named query ``name``: each card's value over the period and
     its change versus the comparison period (``cards.change``), coloured by whether up is
     good. ``rows`` picks the rows the cards sum (one channel, say). ``coverage``, a card of
     ``contract_1_1_coverage``, ends the row: how many of the events carry the fields the
     cards rest on. Returns the answer over both periods, for the charts below the cards (a
-    chart per year draws the comparison period beside the current one)."""
-    now = run(name, ctx.filters.params(), why)
-    before = run(name, ctx.filters.params(comparison=True), why)
+    chart per year draws the comparison period beside the current one). ``extra``: parameters
+    the query takes beyond the filters (a window)."""
+    more = dict(extra or {})
+    now = run(name, ctx.filters.params() | more, why)
+    before = run(name, ctx.filters.params(comparison=True) | more, why)
     columns = st.columns(len(chosen) + (coverage is not None))
     for column, card in zip(columns, chosen, strict=False):
         show_card(column, card, rows(now), rows(before))
@@ -368,7 +371,7 @@ def comparison_cards(
             run(COVERAGE, ctx.filters.params(comparison=True)),
         )
     tile_note(now, name, ctx)
-    return run(name, ctx.filters.both_params(), why)
+    return run(name, ctx.filters.both_params() | more, why)
 
 
 def show_card(

@@ -163,10 +163,11 @@ def load_fixture(
     epochs: dict[int, int] | None = None,
     schema_before_leases: bool = False,
     token: str | None = None,
+    customers: bool = True,
 ) -> list[SourceRecord]:
     """Write ``events`` the way the worker writes: one batch through plan_flush into
-    ingest_facts (partition 0 of topic ``fixture``, offsets from ``first_offset``); return
-    the records written."""
+    ingest_facts (partition 0 of topic ``fixture``, offsets from ``first_offset``), and with
+    ``customers`` what the customers stage makes of them; return the records written."""
     now_ms = int(time.time() * 1000)  # dead letters older than their 90-day TTL would vanish
     recent = datetime.fromtimestamp(now_ms / 1000 - 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     records = [
@@ -192,6 +193,7 @@ def load_fixture(
         epochs=epochs,
         omit=later if schema_before_leases else frozenset(),
         token=token,
+        customers=customers,
     )
     return records
 

@@ -142,15 +142,30 @@ def write_like_the_worker(
     epochs: dict[int, int] | None = None,
     omit: frozenset[str] = frozenset(),
     token: str | None = None,
+    customers: bool = True,
 ) -> None:
     """Decide ``records`` (SourceRecords) with the worker's logic and write them as one insert
     into ingest_facts, as the worker does (``omit``: columns an older schema lacks; ``token``:
-    the insert's de-duplication token, else one of its own)."""
+    the insert's de-duplication token, else one of its own). With ``customers`` (the worker's
+    default) the customers stage decides what the ingest stage handed on, in an insert of its
+    own, on topic ``<topic>.customers``."""
     from streams.logic.aggregate import PartitionBatch, Rules, finish, plan_flush
+    from streams.logic.customer_flush import plan_customers
+    from streams.logic.customers import Windows
+    from streams.logic.ingest import SourceRecord
     from streams.logic.journey_state import MemoryStates
     from streams.sinks.clickhouse import Batch, facts_batch, insert
 
-    flush = plan_flush(PartitionBatch.of(records), {}, MemoryStates(), Rules())
+    rules = Rules(forward_customers=customers and not omit)
+    flush = plan_flush(PartitionBatch.of(records), {}, MemoryStates(), rules)
+    if flush.forward:
+        topic = f"{records[0].topic}.customers"
+        handed = [SourceRecord(topic, 0, i, now_ms, v) for i, (_, v) in enumerate(flush.forward)]
+        second = plan_customers(PartitionBatch.of(handed), {}, MemoryStates(), Windows())
+        rows = finish(second, lags={}, worker=worker, now_ms=now_ms, epochs=epochs)
+        # a resend under the same token lands once, for this insert too
+        again = f"{token}/customers" if token else f"{second.token}/{time.time_ns()}"
+        insert(client, facts_batch(rows, again))
     columns = finish(flush, lags=lags or {}, worker=worker, now_ms=now_ms, epochs=epochs)
     batch = facts_batch(columns, flush.token)
     keep = [i for i, name in enumerate(batch.columns) if name not in omit]

@@ -1,11 +1,12 @@
-"""Journeys: distinct channels per journey by industry, chatbot hand-off and containment, and
-how fast brands answer customers on social media and chat."""
+"""Journeys: distinct channels per journey by industry, chatbot hand-off and containment, how
+fast brands answer customers on social media and chat, and, across a customer's journeys,
+digital-to-call leakage and repeat contact (the customers stage)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cards, charts, context
+from dashboard import cards, charts, context, settings
 
 ctx = context.require("Journeys")
 both = ctx.filters.both_params()
@@ -72,4 +73,55 @@ context.chart(
     "social_first_response",
     ctx,
     empty="No customer opened a conversation on social media or chat in this period.",
+)
+
+st.subheader("Across journeys: calls after a web visit, and repeat contact")
+config = settings.settings()
+window_h = round(config.leakage_window_ms / 3_600_000)
+repeat_h = round(config.repeat_window_ms / 3_600_000)
+st.caption(
+    f"Per customer, across journeys (docs/customer-metrics.md): a web visit leaked when the "
+    f"same customer called or chatted within {config.leakage_window} of it; a contact is a "
+    f"repeat when the customer's earlier one is at most {config.repeat_window} before it. A "
+    "rotated pseudonymisation key splits a customer in two: the calls and chats within a window "
+    "of a rotation may have lost their visit, so that card is the figure's error bar."
+)
+CUSTOMERS = {"channel": "the figures pair a customer's contacts across channels"}
+# Each chart's shares from the year's summed counts: (counted, out of), and their labels.
+LEAKAGE_SHARES = {
+    "leakage_rate": ("leaked_visits", "web_visits"),
+    "after_web_share": ("after_web", "calls_and_chats"),
+}
+LEAKAGE_LABELS = {
+    "leakage_rate": "web visits followed by a call or chat",
+    "after_web_share": "calls and chats after a web visit",
+}
+REPEAT_SHARES = {
+    "repeat_rate": ("repeats", "contacts"),
+    "same_reason_share": ("same_reason_repeats", "reasoned_repeats"),
+}
+REPEAT_LABELS = {"repeat_rate": "repeat contacts", "same_reason_share": "repeats, same reason"}
+leakage = context.comparison_cards(
+    "leakage_rate", cards.LEAKAGE, ctx, why=CUSTOMERS, extra={"leakage_window_h": window_h}
+)
+context.chart(
+    leakage,
+    lambda f: charts.share_measures(
+        charts.summed_shares(f, LEAKAGE_SHARES), LEAKAGE_LABELS, "Digital-to-call leakage"
+    ),
+    "leakage_rate",
+    ctx,
+    empty="No web visit, call or chat of a customer in this period.",
+)
+repeats = context.comparison_cards(
+    "repeat_contact_rate", cards.REPEATS, ctx, why=CUSTOMERS, extra={"repeat_window_h": repeat_h}
+)
+context.chart(
+    repeats,
+    lambda f: charts.share_measures(
+        charts.summed_shares(f, REPEAT_SHARES), REPEAT_LABELS, "Repeat contact per year"
+    ),
+    "repeat_contact_rate",
+    ctx,
+    empty="No contact of a customer in this period.",
 )

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from streams.decoder import Decoded, Event, decode_batch
+from streams.decoder import Decoded, Event, canonical, decode_batch
 from streams.events import SCHEMA_VERSION, ContractError
 from streams.logic import customers
 from streams.logic.buckets import call_bucket, latency_bucket
@@ -136,8 +136,8 @@ class Flush:
     rejected: list[Rejected]
     progress: dict[int, PartitionProgress]
     stats: dict[int, PartitionStats]
-    # With ``Rules.forward_customers``: (customer pseudonym, the record's value) of each new
-    # digital touch and contact, for the repartition topic the second stage reads.
+    # With ``Rules.forward_customers``: (customer pseudonym, the event's canonical JSON) of
+    # each new digital touch and contact, for the repartition topic the second stage reads.
     forward: list[tuple[str, bytes]] = field(default_factory=list)
 
     @property
@@ -349,10 +349,12 @@ def _apply(
         out.times.extend([accepted.times[j] for j in kept])
         positions = [indexes[j] for j in kept]
     if rules.forward_customers:
-        values = batch.values
+        # The canonical form, never the bytes as they came: only the contract's fields go on
+        # (a field the contract does not name, which may hold anything, stays behind).
+        first = len(out.events) - len(kept)
         out.forward.extend(
-            (event.customer_id, values[i])
-            for event, i in zip(out.events[len(out.events) - len(kept) :], positions, strict=True)
+            (event.customer_id, canonical(event, ms))
+            for event, ms in zip(out.events[first:], out.times[first:], strict=True)
             if customers.is_digital(event) or customers.is_contact(event)
         )
     out.partitions.extend([p] * len(kept))

@@ -216,12 +216,30 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def customers_drained(settings: Settings, client: Any, timeout: float = 900) -> None:
+    """Wait until the customers stage has applied what the ingest stage handed on."""
+    deadline = time.monotonic() + timeout
+    while verify.customers_behind(settings, client) or inserts_running(client):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the customers stage did not catch up in {timeout:.0f}s")
+        time.sleep(0.25)
+
+
 def scale_out_rate(
-    settings: Settings, base_url: str, topic: str, total: int, processes: int, state: Path
+    settings: Settings,
+    base_url: str,
+    topic: str,
+    total: int,
+    processes: int,
+    state: Path,
+    whole: bool = False,
+    drain: bool = False,
 ) -> tuple[float, list[Any]]:
     """Records/s of ``processes`` worker processes of a new consumer group draining ``topic``
-    into a new database, and how their rollups compare with the truth."""
-    url = f"{base_url}/scale{processes}"
+    into a new database, and how their rollups compare with the truth: between 10% and 90%
+    applied, or with ``drain`` over the whole drain, start-up included. ``whole``: with the
+    customers stage, until that stage has applied everything too (whole drain)."""
+    url = f"{base_url}/{'whole' if whole else 'drain' if drain else 'scale'}{processes}"
     migrate(url)
     client = connect(url)
     app_id = f"bench-scale-{processes}-{time.time_ns()}"
@@ -233,19 +251,26 @@ def scale_out_rate(
                     "clickhouse_url": SecretStr(url),
                     "app_id": app_id,
                     "worker_web_port": free_port(),
-                    "state_dir": state / f"scale{processes}-{n}",
+                    "state_dir": state / f"scale{processes}-{n}-{whole}",
+                    "customer_stage": whole,
                 }
             )
             worker = ManagedProcess(f"scale{processes}-{n}", state / "run")
             env = {**os.environ, **settings_env(scaled), "CLICKHOUSE_URL": url}
             worker.start([sys.executable, "-m", "streams", "worker"], env=env)
             workers.append(worker)
+        started = time.monotonic()
         rate, _ = sustained_rate(client, topic, total)
+        if whole:
+            customers_drained(scaled, client)
+        if whole or drain:
+            rate = total / (time.monotonic() - started)
     finally:
         for worker in workers:
             worker.stop(timeout=30)
     partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
-    verdicts = verify.check(client, verify.compute_truth(partitions, Rules()))
+    windows = verify.windows_of(scaled)
+    verdicts = verify.check(client, verify.compute_truth(partitions, Rules(), windows))
     return rate, verdicts
 
 
@@ -319,7 +344,9 @@ def main() -> None:
         faust_floor = float(re.findall(r"FLOOR (\d+)", floor.stdout)[-1])
 
         client = connect(url)
-        env = {**os.environ, **settings_env(settings)}
+        # The ingest stage alone: the figure issue 13 compares with the peer, which runs the
+        # same ingest logic (the customers stage is measured apart below).
+        env = {**os.environ, **settings_env(settings), "JOURNEY_CUSTOMER_STAGE": "false"}
         worker.start([sys.executable, "-m", "streams", "worker"], env=env)
         sustained, drain_s = sustained_rate(client, topic, total)
         pid = worker.pid() or 0
@@ -374,6 +401,10 @@ def main() -> None:
         # naive pipeline.
         base = clickhouse.url
         two, two_verdicts = scale_out_rate(settings, base, topic, total, 2, state)
+        # The whole pipeline with the customers stage (one worker, both stages) against the
+        # same worker's whole drain without it (the run above: start-up included alike).
+        whole, whole_verdicts = scale_out_rate(settings, base, topic, total, 1, state, whole=True)
+        alone, _ = scale_out_rate(settings, base, topic, total, 1, state, drain=True)
         peer, peer_verdicts = (float("nan"), [])
         if args.peer_python:
             peer, peer_verdicts = peer_rate(
@@ -411,8 +442,10 @@ def main() -> None:
         ("ceiling + `json.loads` of every record", ceiling_json),
         ("the worker's pure batch logic alone", logic),
         ("a Faust agent that only counts its records (batch delivery)", faust_floor),
-        ("**`journey worker`**: Kafka to exact ClickHouse rollups", sustained),
+        ("**`journey worker`**: Kafka to exact ClickHouse rollups (ingest stage)", sustained),
         ("two `journey worker` processes (scale-out)", two),
+        ("one worker, whole drain, start-up included: ingest stage alone", alone),
+        ("one worker, whole drain, start-up included: with the customers stage", whole),
         ("peer: Quix Streams, same logic, same tables", peer),
         ("naive: kafka-python, one insert per record", naive),
     ]
@@ -437,6 +470,15 @@ def main() -> None:
     say(
         "Two workers' rollups vs truth: "
         + ", ".join(f"{v.table} {v.verdict}" for v in two_verdicts)
+    )
+    say(
+        f"The customers stage (issue 16) costs the whole pipeline {1 - whole / alone:.0%} of "
+        f"its rate: {alone / ceiling:.3f} of the ceiling without it, {whole / ceiling:.3f} "
+        "with it (one extra write and read per digital touch and contact)."
+    )
+    say(
+        "With the customers stage, rollups vs truth: "
+        + ", ".join(f"{v.table} {v.verdict}" for v in whole_verdicts)
     )
     if peer_verdicts:
         say("Peer rollups vs truth: " + ", ".join(f"{v.table} {v.verdict}" for v in peer_verdicts))

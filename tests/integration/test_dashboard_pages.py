@@ -166,8 +166,17 @@ def test_messaging_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPa
 
 def test_journeys_page(loaded: tuple[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(loaded[0], "journeys", monkeypatch)
-    (journeys,) = chart_frames(app)
+    journeys, leakage, repeats = chart_frames(app)
     assert (2021, "retail", 1.5) in rows(journeys, "year", "industry", "channels_per_journey")
+    # Across journeys: the fixture's customer made three IVR calls on March 7, 8 and 9, 2021,
+    # and no web visit: the 8th repeats the 7th, the 9th the 8th.
+    assert rows(leakage, "year", "measure", "share") == [
+        ("2021", "calls and chats after a web visit", 0.0)
+    ]
+    assert rows(repeats, "year", "measure", "share") == [("2021", "repeat contacts", 2 / 3)]
+    cards = {m.label: m.value for m in app.metric}
+    assert cards["Repeat contacts"] == cards["Contacts followed by another"] == "66.7%"
+    assert cards["Web visits followed by a call or chat"] == "n/a"
     assert [i.value for i in app.info] == [
         "No chatbot session in this period.",  # hand-off
         "No chatbot session in this period.",  # containment

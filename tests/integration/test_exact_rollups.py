@@ -156,7 +156,9 @@ def test_a_backfill_spanning_many_months_and_the_health_it_reports(
     months = int(client.command("SELECT uniqExact(toYYYYMM(occurred_at)) FROM interactions"))
     assert months == 180
     health = client.query(
-        "SELECT sum(events), max(watermark), count() FROM pipeline_health"
+        "SELECT sum(events), max(watermark), count() FROM pipeline_health "
+        "WHERE kafka_topic = {t:String}",
+        parameters={"t": settings.topic_interactions},
     ).result_rows[0]
     assert health[0] == 180 and str(health[1]).startswith("2019-12-15")
     port = worker_web_port(worker)

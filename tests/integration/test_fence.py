@@ -15,6 +15,7 @@ from streams.clickhouse.client import connect
 from streams.clickhouse.migrations import migrate
 from streams.clickhouse.views import FENCED, load
 from streams.logic.aggregate import Rules
+from streams.logic.customers import Windows
 from streams.settings import Settings
 from streams.tools import verify
 from tests.fixture_events import EVERY_TABLE as FIXTURE
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 # Every table a view writes behind the fence.
 TABLES = tuple(v.table for v in load() if v.table != FENCED)
+TOPICS = ("fixture", "fixture.customers")  # the ingest stage's, the customers stage's
 
 
 def test_a_stale_owner_is_dropped_row_by_row_and_the_new_owner_applies(
@@ -36,14 +38,15 @@ def test_a_stale_owner_is_dropped_row_by_row_and_the_new_owner_applies(
     def counts() -> dict[str, int]:
         return {t: int(client.command(f"SELECT count() FROM {t}")) for t in TABLES}  # noqa: S608
 
-    load_fixture(client, FIXTURE, epochs={0: 1})  # the owner with lease 1 writes everything
+    # the owner with lease 1 writes everything (both stages: partition 0 of each topic)
+    load_fixture(client, FIXTURE, epochs={0: 1})
     before = counts()
     assert all(before.values()), before
 
     # Partition 0 moves on: its new owner takes lease 2.
     client.insert(
         "partition_leases",
-        [["fixture", 0, 2, "new-owner", datetime.now(UTC)]],
+        [[topic, 0, 2, "new-owner", datetime.now(UTC)] for topic in TOPICS],
         column_names=["kafka_topic", "kafka_partition", "epoch", "worker", "leased_at"],
     )
     # The old owner wakes up and writes the next records under its stale lease: nothing lands.
@@ -65,7 +68,7 @@ def test_the_tables_are_those_the_view_files_write() -> None:
 
 
 def assert_exact(client: Any, records: list[Any]) -> None:
-    truth = verify.compute_truth([records], Rules())
+    truth = verify.compute_truth([records], Rules(), Windows())
     verdicts = verify.check(client, truth)
     assert all(v.exact for v in verdicts), "\n".join(verify.summarise(verdicts))
     assert len(verdicts) >= 12  # hourly and daily rollups, interactions, dead letters

@@ -148,7 +148,9 @@ def test_records_deleted_while_the_worker_was_stopped_are_reported_not_skipped_s
     applied = {
         int(p): int(o) + 1
         for p, o in client.query(
-            "SELECT kafka_partition, max(kafka_offset) FROM ingest_progress GROUP BY 1"
+            "SELECT kafka_partition, max(kafka_offset) FROM ingest_progress "
+            "WHERE kafka_topic = {t:String} GROUP BY 1",
+            parameters={"t": topic},
         ).result_rows
     }
     send_events(producer, settings, range(1000, 1600))

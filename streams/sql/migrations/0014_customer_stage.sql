@@ -70,3 +70,24 @@ PARTITION BY toYear(day)
 -- Summing key = every dimension, time last, like every rollup.
 ORDER BY (tenant, industry, use_case, channel, kind, contact_reason, key_id, day)
 SETTINGS non_replicated_deduplication_window = 10000;
+
+-- For analysts: the customer-level figures per year (README "Analyst views"), summed and with
+-- their rates (docs/customer-metrics.md).
+CREATE VIEW IF NOT EXISTS customer_metrics_yearly AS
+SELECT
+    toYear(day) AS year, tenant, industry, use_case,
+    sum(digital) AS web_visit_count,
+    sum(leaked) AS leaked_visit_count,
+    round(leaked_visit_count / nullIf(web_visit_count, 0), 6) AS leakage_rate,
+    sum(assisted) AS call_and_chat_count,
+    sum(after_digital) AS after_web_count,
+    round(after_web_count / nullIf(call_and_chat_count, 0), 6) AS after_web_share,
+    sum(contacts) AS contact_count,
+    sum(repeats) AS repeat_count,
+    round(repeat_count / nullIf(contact_count, 0), 6) AS repeat_rate,
+    sum(followed) AS followed_count,
+    sum(reasoned_repeats) AS reasoned_repeat_count,
+    sum(same_reason_repeats) AS same_reason_repeat_count,
+    round(same_reason_repeat_count / nullIf(reasoned_repeat_count, 0), 6) AS same_reason_share
+FROM rollup_customers_daily
+GROUP BY year, tenant, industry, use_case;

@@ -38,3 +38,21 @@ def test_altair_spec_is_what_streamlit_sends_with_the_data_inline() -> None:
     assert len(datasets) == 1
     name = spec["data"]["name"]
     assert name in datasets
+
+
+def test_summed_shares_divide_the_years_summed_counts_never_average_the_cells() -> None:
+    import pandas as pd
+
+    from dashboard.charts import summed_shares
+
+    frame = pd.DataFrame(
+        {
+            "year": [2020, 2020, 2021],
+            "leaked_visits": [1, 9, 0],
+            "web_visits": [10, 10, 0],
+        }
+    )
+    out = summed_shares(frame, {"leakage_rate": ("leaked_visits", "web_visits")})
+    assert out["year"].tolist() == [2020, 2021]
+    assert out["leakage_rate"].iloc[0] == 0.5  # 10 of 20, not the mean of 0.1 and 0.9
+    assert pd.isna(out["leakage_rate"].iloc[1])  # nothing to divide by

@@ -64,7 +64,12 @@ def test_the_first_stage_forwards_new_digital_touches_and_contacts_only() -> Non
         (ANNA, "e1"),
         (ANNA, "e2"),
     ]
-    assert flush.forward[0][1] == values[0]  # the record's value as it came
+    # the canonical form: the contract's fields only (a stray field stays behind)
+    stray = json.dumps(json.loads(web(5, DAY1)) | {"email": "anna@example.com"}).encode()
+    (only,) = plan_flush(
+        [batch(SOURCE, [stray])], {}, MemoryStates(), Rules(forward_customers=True)
+    ).forward
+    assert b"anna@example.com" not in only[1] and json.loads(only[1])["event_id"] == "e5"
     quiet = plan_flush([batch(SOURCE, values)], {}, MemoryStates(), Rules())
     assert quiet.forward == []
 

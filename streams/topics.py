@@ -19,29 +19,19 @@ class Topics:
 
 def declare(app: Any, settings: Settings) -> Topics:
     """Declare the topics on ``app`` (created by ``journey up``/``topics``, not by Faust)."""
+
+    def raw(name: str) -> Any:
+        return app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+        )
+
     return Topics(
-        interactions=app.topic(
-            settings.topic_interactions,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.topic_partitions,
-        ),
-        customers=app.topic(
-            settings.topic_customers,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.topic_partitions,
-        ),
-        dead_letters=app.topic(
-            settings.topic_dead_letters,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.topic_partitions,
-        ),
+        interactions=raw(settings.topic_interactions),
+        dead_letters=raw(settings.topic_dead_letters),
+        customers=raw(settings.topic_customers),
     )

@@ -192,17 +192,10 @@ def plan_flush(
     decided = _Decided()
     for batch in batches:
         p = batch.partition
-        part = after.get(p)
-        if part is None:
-            part = after[p] = PartitionProgress()
-        start = bisect_right(batch.offsets, part.offset)  # ClickHouse holds the ones before
-        if start == len(batch.offsets):
+        begun = begin(batch, after, stats)
+        if begun is None:
             continue
-        st = stats.get(p)
-        if st is None:
-            st = stats[p] = PartitionStats(first_offset=batch.offsets[start])
-        st.records += len(batch.offsets) - start
-        st.last_offset = part.offset = batch.offsets[-1]
+        part, st, start = begun
         accepted = _decode(batch, start, st, rejected)
         _apply(accepted, batch, part, st, states.setdefault(p, {}), store, rules, decided)
     facts = Facts()
@@ -213,6 +206,29 @@ def plan_flush(
     _conversation_facts(topic, decided.conversations, facts)
     _dead_facts(rejected, facts)
     return Flush(topic, facts, states, rejected, after, stats, decided.forward)
+
+
+def begin(
+    batch: PartitionBatch,
+    after: dict[int, PartitionProgress],
+    stats: dict[int, PartitionStats],
+) -> tuple[PartitionProgress, PartitionStats, int] | None:
+    """Where ``batch`` starts in a flush (either stage's): its partition's progress and stats,
+    and the first position ClickHouse does not hold (None: it holds them all). The progress
+    moves to the batch's last offset and the stats count its records from there."""
+    p = batch.partition
+    part = after.get(p)
+    if part is None:
+        part = after[p] = PartitionProgress()
+    start = bisect_right(batch.offsets, part.offset)  # ClickHouse holds the ones before
+    if start == len(batch.offsets):
+        return None
+    st = stats.get(p)
+    if st is None:
+        st = stats[p] = PartitionStats(first_offset=batch.offsets[start])
+    st.records += len(batch.offsets) - start
+    st.last_offset = part.offset = batch.offsets[-1]
+    return part, st, start
 
 
 def _decode(
@@ -351,10 +367,10 @@ def _apply(
     if rules.forward_customers:
         # The canonical form, never the bytes as they came: only the contract's fields go on
         # (a field the contract does not name, which may hold anything, stays behind).
-        first = len(out.events) - len(kept)
+        new = len(out.events) - len(kept)  # this batch's first-seen events are the last ones
         out.forward.extend(
             (event.customer_id, canonical(event, ms))
-            for event, ms in zip(out.events[first:], out.times[first:], strict=True)
+            for event, ms in zip(out.events[new:], out.times[new:], strict=True)
             if customers.is_digital(event) or customers.is_contact(event)
         )
     out.partitions.extend([p] * len(kept))

@@ -10,7 +10,6 @@ however often it arrives. Pure, like ``plan_flush``: the agent owns Kafka and Cl
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
 from streams.logic import customers
@@ -22,6 +21,7 @@ from streams.logic.aggregate import (
     StateReader,
     _dead_facts,
     _decode,
+    begin,
 )
 from streams.logic.customers import CustomerState, Fact, Windows
 from streams.logic.facts import Facts
@@ -55,15 +55,10 @@ def plan_customers(
     counted: list[tuple[int, list[Fact]]] = []  # per partition: the counts turned on
     for batch in batches:
         p = batch.partition
-        part = after.setdefault(p, PartitionProgress())
-        start = bisect_right(batch.offsets, part.offset)  # ClickHouse holds the ones before
-        if start == len(batch.offsets):
+        begun = begin(batch, after, stats)
+        if begun is None:
             continue
-        st = stats.get(p)
-        if st is None:
-            st = stats[p] = PartitionStats(first_offset=batch.offsets[start])
-        st.records += len(batch.offsets) - start
-        st.last_offset = part.offset = batch.offsets[-1]
+        part, st, start = begun
         accepted = _decode(batch, start, st, rejected)
         mine = states.setdefault(p, {})
         unseen = list({e.customer_id for e in accepted.events if e.customer_id not in mine})

@@ -238,14 +238,8 @@ def apply(
         count("digital", ms, cell)
         # Assisted contacts within the window after it: it leaked, and they came after digital.
         for c in _within(state.contacts, ms, ms + windows.leakage_ms):
-            if not c.assisted:
-                continue
-            if touch.leaked < 0:
-                touch.leaked = offset
-                count("leaked", ms, cell)
-            if c.after_digital < 0:
-                c.after_digital = offset
-                count("after_digital", c.ms, c.cell)
+            if c.assisted:
+                _leak(touch, c, offset, count)
         return True
 
     assisted = is_assisted(event)
@@ -257,12 +251,7 @@ def apply(
         count("reasoned", ms, cell)
     if assisted:
         for t in _within(state.touches, ms - windows.leakage_ms, ms):
-            if new.after_digital < 0:
-                new.after_digital = offset
-                count("after_digital", ms, cell)
-            if t.leaked < 0:
-                t.leaked = offset
-                count("leaked", t.ms, t.cell)
+            _leak(t, new, offset, count)
     order = (ms, key)
     # Contacts within the window on either side: the earlier of each pair (by time, then id)
     # makes the later a repeat.
@@ -273,9 +262,21 @@ def apply(
     return True
 
 
-def _repeat(
-    earlier: Contact, later: Contact, offset: int, count: Callable[[str, int, Cell], None]
-) -> None:
+Count = Callable[[str, int, Cell], None]
+
+
+def _leak(touch: Touch, contact: Contact, offset: int, count: Count) -> None:
+    """``contact`` (a call or chat) came within the window after ``touch``: set what that turns
+    on."""
+    if touch.leaked < 0:
+        touch.leaked = offset
+        count("leaked", touch.ms, touch.cell)
+    if contact.after_digital < 0:
+        contact.after_digital = offset
+        count("after_digital", contact.ms, contact.cell)
+
+
+def _repeat(earlier: Contact, later: Contact, offset: int, count: Count) -> None:
     """``later`` is a repeat of ``earlier`` (within the window): set what that turns on."""
     if later.repeat < 0:
         later.repeat = offset

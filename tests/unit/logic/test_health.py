@@ -49,6 +49,15 @@ def test_metric_values_are_written_in_full() -> None:
     assert "journey_flush_seconds_total 0.125" in text
 
 
+def test_the_customers_stage_renders_families_of_its_own() -> None:
+    metrics = WorkerMetrics()
+    metrics.records[3] = 7
+    text = metrics.render("t.customers", prefix="journey_customers")
+    assert 'journey_customers_records_total{topic="t.customers",partition="3"} 7' in text
+    assert "# TYPE journey_customers_flushes_total counter" in text
+    assert "\njourney_records_total" not in text  # no family the ingest stage also writes
+
+
 def test_offsets_the_log_start_passed_before_the_worker_resumed_are_lost() -> None:
     lost = lost_offsets(
         resume={0: 100, 1: 50, 2: 0, 3: 7},

@@ -154,6 +154,12 @@ class Settings(BaseSettings):
         description="Run the second, customer-keyed stage (leakage, repeat contact): the "
         "worker hands the customers' own events on to the customers topic and consumes it.",
     )
+    worker_stages: str = Field(
+        "ingest,customers",
+        validation_alias=AliasChoices("JOURNEY_WORKER_STAGES", "worker_stages"),
+        description="Which stages this worker process runs: ingest, customers, or both. Run "
+        "them apart with a JOURNEY_APP_ID of its own for each (a consumer group each).",
+    )
     leakage_window: str = Field(
         "24h",
         validation_alias=AliasChoices("JOURNEY_LEAKAGE_WINDOW", "leakage_window"),
@@ -186,6 +192,24 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("JOURNEY_ALERTS_EVERY_S", "alerts_every_s"),
         description="How often the worker checks the alert rules (its leader only); 0: never.",
     )
+
+    @field_validator("worker_stages")
+    @classmethod
+    def _are_stages(cls, value: str) -> str:
+        named = [part.strip() for part in value.split(",") if part.strip()]
+        unknown = [n for n in named if n not in STAGES]
+        if unknown or not named:
+            raise ValueError(
+                f"{value!r} names {unknown or 'no stage'}; stages are {', '.join(STAGES)}"
+            )
+        return ",".join(named)
+
+    @property
+    def stages(self) -> frozenset[str]:
+        """The stages this worker process runs (JOURNEY_WORKER_STAGES); the customers stage
+        only when JOURNEY_CUSTOMER_STAGE is on."""
+        named = frozenset(self.worker_stages.split(","))
+        return named if self.customer_stage else named - {"customers"}
 
     @field_validator("leakage_window", "repeat_window")
     @classmethod
@@ -292,6 +316,7 @@ class Settings(BaseSettings):
         return out
 
 
+STAGES = ("ingest", "customers")  # the worker's stages (streams/agents/interactions.py)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 

@@ -56,6 +56,7 @@ def run_worker(
         stall_after_s=settings.stall_after_s,
         tail=tail,
         windows=windows,
+        run=settings.stages,
     )
     alert_timer.register(app, settings, lambda: connect(url))
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)

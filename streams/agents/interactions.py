@@ -36,7 +36,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -251,10 +251,13 @@ def register(
     tail: ChangelogTail,
     windows: Windows | None = None,
     customer_metrics: WorkerMetrics | None = None,
+    run: Collection[str] = ("ingest", "customers"),
 ) -> Any:
     """Attach the ingest agent, and with ``windows`` the customers stage, with their tables
-    and the worker's web pages, to ``app``; return the ingest agent. ``tail`` reads a
-    changelog beyond what recovery applied (after a lease)."""
+    and the worker's web pages, to ``app``; return the first agent. ``run`` picks the stages
+    this process runs (the ingest stage hands the customers' events on whenever ``windows``
+    is given, whichever process consumes them). ``tail`` reads a changelog beyond what
+    recovery applied (after a lease)."""
     second = windows is not None
     ingest_rules = replace(rules, forward_customers=second)
     stages = [
@@ -280,6 +283,9 @@ def register(
                 prefix="journey_customers",
             )
         )
+    chosen = [stage for stage in stages if stage.agent in run]
+    if not chosen:
+        raise ValueError(f"no stage to run: {sorted(run)} among {[s.agent for s in stages]}")
     runs = [
         _register_stage(
             app,
@@ -287,12 +293,12 @@ def register(
             topics,
             sink,
             producer,
-            (metrics if i == 0 else customer_metrics) or WorkerMetrics(),
+            (metrics if stage.agent == "ingest" else customer_metrics) or WorkerMetrics(),
             clock,
             stall_after_s,
             tail,
         )
-        for i, stage in enumerate(stages)
+        for stage in chosen
     ]
     _register_pages(app, runs, sink, stall_after_s)
     return runs[0].agent

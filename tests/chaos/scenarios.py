@@ -378,6 +378,36 @@ def sigkill_loop(lab: Lab, size: Size) -> Outcome:
     return outcome
 
 
+def stages_apart(lab: Lab, size: Size) -> Outcome:
+    """The two stages in processes of their own (JOURNEY_WORKER_STAGES, a consumer group
+    each): the ingest stage is SIGKILLed in a loop while the customers stage keeps reading
+    what it handed on; every rollup of both stages must end exact."""
+    kills = max(2, size.kills // 3)
+    outcome = Outcome(
+        "stages_apart", f"the ingest stage SIGKILLed {kills} times while the customers stage runs"
+    )
+    settings = lab.settings("apart")
+    ingest = settings.model_copy(update={"worker_stages": "ingest"})
+    customers = settings.model_copy(
+        update={"worker_stages": "customers", "app_id": f"{settings.app_id}-customers"}
+    )
+    client = connect(settings.clickhouse_url.get_secret_value())
+    same_disk = free_port()
+    with Traffic(settings, size.rate) as traffic:
+        lab.worker(customers, "customers-stage")
+        for i in range(kills):
+            worker = lab.worker(ingest, f"ingest-{i}", port=same_disk)
+            wait_insert_count(client, settings, 1 + i, 120)
+            time.sleep(random.uniform(0.5, 3.0))
+            worker.stop(sig=signal.SIGKILL, timeout=5)
+        if traffic.errors:
+            raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    lab.worker(ingest, "ingest-final", port=same_disk)
+    judge(lab, outcome, settings, client)
+    outcome.faults = f"{kills} SIGKILLs of the ingest stage; the customers stage never stopped"
+    return outcome
+
+
 def zombie(lab: Lab, size: Size) -> Outcome:
     """A worker stops itself holding a batch (SIGSTOP right before its insert) for longer than
     the session timeout; a second worker takes its partitions over; then it is woken."""
@@ -567,6 +597,7 @@ def negative_control(lab: Lab, size: Size) -> Outcome:
 
 SCENARIOS: dict[str, Callable[[Lab, Size], Outcome]] = {
     "sigkill_loop": sigkill_loop,
+    "stages_apart": stages_apart,
     "zombie_sigstop": zombie,
     "broker_restart": broker_restart,
     "clickhouse_outage": clickhouse_outage,

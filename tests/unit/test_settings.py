@@ -127,3 +127,11 @@ def test_windows_are_durations(text: str, ms: int) -> None:
 def test_a_window_that_is_not_a_duration_is_refused_by_name(bad: str) -> None:
     with pytest.raises(ValueError, match="leakage_window"):
         Settings(_env_file=None, leakage_window=bad)
+
+
+def test_worker_stages_are_named_and_the_customers_stage_needs_its_switch() -> None:
+    assert Settings(_env_file=None).stages == {"ingest", "customers"}
+    assert Settings(_env_file=None, worker_stages=" customers ").stages == {"customers"}
+    assert Settings(_env_file=None, customer_stage=False).stages == {"ingest"}
+    with pytest.raises(ValueError, match="worker_stages"):
+        Settings(_env_file=None, worker_stages="ingest,billing")

@@ -31,7 +31,7 @@ CHARTS = {
     "Use cases": 2,
     "Voice": 3,  # + IVR escape
     "Messaging": 7,  # + failures by error code, read speed by signal
-    "Journeys": 4,  # + bot containment, social first response
+    "Journeys": 6,  # + bot containment, social first response, leakage, repeat contact
     "Live": 2,
     "Report": 1,
 }

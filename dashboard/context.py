@@ -222,9 +222,18 @@ def unapplied_filters(name: str, params: Mapping[str, object], why: Mapping[str,
 UNDECLARED = "this figure does not take it"
 
 
-@functools.cache
 def _parameters(name: str) -> frozenset[str]:
-    return frozenset(queries.load(name).parameters)
+    # an unknown name: load's error, which lists the known ones
+    return frozenset((_query(name) or queries.load(name)).parameters)
+
+
+@functools.cache
+def _query(name: str) -> queries.NamedQuery | None:
+    """The named query ``name`` (None: no such file), read once, not on every draw of every
+    figure."""
+    if not (QUERIES_DIR / f"{name}.sql").exists():
+        return None
+    return queries.load(name)
 
 
 def available(fetch: Callable[..., T], *args: Any) -> T:
@@ -270,7 +279,7 @@ def tile_note(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:
     """Under a figure: when its answer was read, how many of the interactions it counts arrived
     late, and a warning when those kinds stopped arriving (``dashboard/completeness.py``).
     ``name`` is the figure's named query (else the query the frame came from says)."""
-    kinds = _kinds(name) or _kinds(str(frame.attrs.get(data.SOURCE, "")).split("|", 1)[0])
+    kinds = _kinds(name) or _kinds(data.source_query(frame))
     if not kinds:
         return
     try:
@@ -288,12 +297,10 @@ def tile_note(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:
         st.warning(warning)
 
 
-@functools.cache
 def _kinds(name: str) -> tuple[str, ...]:
     """The kinds the named query ``name`` counts (none for a name that is not a query)."""
-    if not (QUERIES_DIR / f"{name}.sql").exists():
-        return ()
-    return queries.load(name).kinds
+    found = _query(name)
+    return found.kinds if found else ()
 
 
 Builder = Callable[[pd.DataFrame], alt.Chart | alt.FacetChart]
@@ -415,20 +422,11 @@ def download(frame: pd.DataFrame, name: str, ctx: PageContext) -> None:
 def definition(frame: pd.DataFrame, name: str) -> str:
     """What the figure is: the description of the named query its data came from (the
     frame's source, else the download's name), or '' for a figure no one query answers."""
-    source = str(frame.attrs.get(data.SOURCE, ""))
-    for query in (source.split("|", 1)[0], name):
-        if query and (found := _description(query)):
-            return found
+    for query in (data.source_query(frame), name):
+        found = _query(query) if query else None
+        if found and found.description:
+            return found.description
     return ""
-
-
-@functools.cache
-def _description(name: str) -> str:
-    """A named query's description ('' if there is none): read once, not on every draw of
-    every download button."""
-    if not (QUERIES_DIR / f"{name}.sql").exists():
-        return ""
-    return queries.load(name).description
 
 
 def csv_with_context(

@@ -54,6 +54,12 @@ def sourced(frame: pd.DataFrame, name: str, params: dict[str, Any]) -> pd.DataFr
     return frame
 
 
+def source_query(frame: pd.DataFrame) -> str:
+    """The named query ``frame``'s answer came from ('' if it was not labelled by
+    :func:`sourced`)."""
+    return str(frame.attrs.get(SOURCE, "")).split("|", 1)[0]
+
+
 def fetched_at(frame: pd.DataFrame) -> datetime | None:
     """When ``frame``'s answer was read from ClickHouse (None: it was not, or not by
     :func:`sourced`)."""

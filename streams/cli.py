@@ -266,6 +266,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     from streams.clickhouse.client import connect
     from streams.kafka.admin import require_broker
     from streams.logic.aggregate import Rules
+    from streams.logic.customers import windows_of
     from streams.tools import verify
 
     require_broker(settings.kafka.bootstrap, security=settings.kafka)
@@ -275,7 +276,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     )
     records = sum(len(p) for p in partitions)
     rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
-    truth = verify.compute_truth(partitions, rules, verify.windows_of(settings))
+    truth = verify.compute_truth(partitions, rules, windows_of(settings))
     applied = verify.applied_records(client, settings.topic_interactions)
     behind = verify.customers_behind(settings, client)
     print(

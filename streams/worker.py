@@ -13,7 +13,7 @@ from streams.kafka.admin import ensure_topics, project_topics, require_broker
 from streams.kafka.batch_sender import BatchProducer
 from streams.kafka.topic_reader import TopicReader
 from streams.logic.aggregate import Rules
-from streams.logic.customers import Windows
+from streams.logic.customers import windows_of
 from streams.settings import Settings
 from streams.sinks.clickhouse import ClickHouseSink
 from streams.topics import declare as declare_topics
@@ -42,11 +42,7 @@ def run_worker(
     )
     producer = BatchProducer(settings.kafka.bootstrap, settings.kafka)
     tail = TopicReader(settings.kafka.bootstrap, settings.kafka)
-    windows = (
-        Windows(settings.leakage_window_ms, settings.repeat_window_ms)
-        if settings.customer_stage
-        else None
-    )
+    windows = windows_of(settings)
     interactions.register(
         app,
         topics_,

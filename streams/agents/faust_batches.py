@@ -436,11 +436,9 @@ def declare_states(app: Any, name: str, partitions: int, help_: str) -> JourneyT
     return table
 
 
+JOURNEYS_HELP = "Journey state: event ids seen, channels used, message send/read join."
+
+
 def declare_journeys(app: Any, partitions: int) -> JourneyTable:
     """The ``journeys`` table: per journey id, de-duplication and join state."""
-    return declare_states(
-        app,
-        "journeys",
-        partitions,
-        "Journey state: event ids seen, channels used, message send/read join.",
-    )
+    return declare_states(app, "journeys", partitions, JOURNEYS_HELP)

@@ -44,6 +44,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from streams.agents.faust_batches import (
+    JOURNEYS_HELP,
     BatchMessage,
     batch_consumer,
     decided,
@@ -265,7 +266,7 @@ def register(
             "ingest",
             topics.interactions,
             "journeys",
-            "Journey state: event ids seen, channels used, message send/read join.",
+            JOURNEYS_HELP,
             lambda batches, progress, store: plan_flush(batches, progress, store, ingest_rules),
             rules.journey_ttl_ms,
             forward=topics.customers if second else None,

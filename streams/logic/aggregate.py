@@ -371,7 +371,7 @@ def _apply(
         out.forward.extend(
             (event.customer_id, canonical(event, ms))
             for event, ms in zip(out.events[new:], out.times[new:], strict=True)
-            if customers.is_digital(event) or customers.is_contact(event)
+            if customers.is_own(event)
         )
     out.partitions.extend([p] * len(kept))
     out.offsets.extend([offsets[i] for i in positions])

@@ -83,7 +83,7 @@ def plan_customers(
     for p, out in counted:
         _customer_facts(topic, p, out, facts)
     _dead_facts(rejected, facts)
-    return Flush(topic, facts, dict(states), rejected, after, stats)
+    return Flush(topic, facts, states, rejected, after, stats)
 
 
 def _customer_facts(topic: str, partition: int, out: list[Fact], facts: Facts) -> None:

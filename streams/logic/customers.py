@@ -45,12 +45,15 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
 from streams.decoder import Event
 from streams.logic.journey_state import id_hash
+
+if TYPE_CHECKING:
+    from streams.settings import Settings
 
 DAY_MS = 86_400_000
 LEAKAGE_WINDOW_MS = DAY_MS  # JOURNEY_LEAKAGE_WINDOW's default
@@ -95,6 +98,24 @@ def is_contact(event: Event) -> bool:
     return event.kind in ("ivr_call", "message_received") or (
         event.kind in ("touch", "chatbot_session") and event.direction == "inbound"
     )
+
+
+def is_own(event: Event) -> bool:
+    """The customer's own event, what the customers stage counts: a digital touch or a
+    contact (:func:`is_digital` or :func:`is_contact`, in one test for the ingest stage's
+    per-record hand-over)."""
+    kind = event.kind
+    if kind in ("ivr_call", "message_received"):
+        return True
+    return kind in ("touch", "chatbot_session") and event.direction == "inbound"
+
+
+def windows_of(settings: Settings) -> Windows | None:
+    """The customers stage's windows (JOURNEY_LEAKAGE_WINDOW, JOURNEY_REPEAT_WINDOW) when the
+    worker runs it (JOURNEY_CUSTOMER_STAGE), else None."""
+    if not settings.customer_stage:
+        return None
+    return Windows(settings.leakage_window_ms, settings.repeat_window_ms)
 
 
 def key_id(pseudonym: str) -> str:
@@ -214,9 +235,9 @@ def apply(
     """Apply one event to its customer's state, appending the counts it turns on to ``out``.
     Returns False for an event already counted (its id seen: a duplicate, or the first
     stage's at-least-once write to the repartition topic)."""
-    digital, contact = is_digital(event), is_contact(event)
-    if not digital and not contact:
+    if not is_own(event):
         return True  # not the customer's own: nothing to count, nothing to remember
+    digital = is_digital(event)
     key = id_hash(event.event_id.encode())
     if key in state.events:
         return False

@@ -142,7 +142,7 @@ def _customer_rows(facts: Facts, events: list[tuple[Event, int]], windows: Windo
     counts once per customer (the stage's topic is written at least once)."""
     by_customer: dict[str, dict[str, tuple[int, int, Event]]] = defaultdict(dict)
     for e, at in events:
-        if customers.is_digital(e) or customers.is_contact(e):
+        if customers.is_own(e):
             by_customer[e.customer_id].setdefault(e.event_id, (at, id_hash(e.event_id.encode()), e))
     rows: list[tuple[str, int, Event]] = []  # (measure, time, event)
     leak, repeat = windows.leakage_ms, windows.repeat_ms
@@ -189,13 +189,6 @@ def _customer_rows(facts: Facts, events: list[tuple[Event, int]], windows: Windo
             "key_id": [customers.key_id(e.customer_id) for _, _, e in rows],
         },
     )
-
-
-def windows_of(settings: Settings) -> Windows | None:
-    """The customers stage's windows when the worker runs it (JOURNEY_CUSTOMER_STAGE)."""
-    if not settings.customer_stage:
-        return None
-    return Windows(settings.leakage_window_ms, settings.repeat_window_ms)
 
 
 def _keep_min(found: dict[Any, Any], key: Any, candidate: tuple[Any, ...]) -> None:

@@ -48,6 +48,7 @@ from streams.clickhouse.client import connect
 from streams.clickhouse.migrations import migrate
 from streams.kafka.batch_sender import BatchSender
 from streams.logic.aggregate import PartitionBatch, PartitionProgress, Rules, finish, plan_flush
+from streams.logic.customers import windows_of
 from streams.logic.ingest import SourceRecord
 from streams.logic.journey_state import MemoryStates
 from streams.publish.sender import KafkaSender
@@ -56,7 +57,7 @@ from streams.simulate.run import publish_records, record_bytes, simulator_for
 from streams.sinks.clickhouse import facts_batch, insert
 from streams.tools import verify
 from tests.bench.lab import bench_lab
-from tests.integration.pipeline import DISORDER, inserts_running
+from tests.integration.pipeline import DISORDER, inserts_running, wait_customers
 from tests.support import free_port, settings_env
 
 CACHE = Path.home() / ".cache" / "journey-telemetry"
@@ -216,15 +217,6 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def customers_drained(settings: Settings, client: Any, timeout: float = 900) -> None:
-    """Wait until the customers stage has applied what the ingest stage handed on."""
-    deadline = time.monotonic() + timeout
-    while verify.customers_behind(settings, client) or inserts_running(client):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"the customers stage did not catch up in {timeout:.0f}s")
-        time.sleep(0.25)
-
-
 def scale_out_rate(
     settings: Settings,
     base_url: str,
@@ -262,14 +254,14 @@ def scale_out_rate(
         started = time.monotonic()
         rate, _ = sustained_rate(client, topic, total)
         if whole:
-            customers_drained(scaled, client)
+            wait_customers(scaled, client, timeout=900, poll_s=0.25)
         if whole or drain:
             rate = total / (time.monotonic() - started)
     finally:
         for worker in workers:
             worker.stop(timeout=30)
     partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
-    windows = verify.windows_of(scaled)
+    windows = windows_of(scaled)
     verdicts = verify.check(client, verify.compute_truth(partitions, Rules(), windows))
     return rate, verdicts
 

@@ -33,6 +33,7 @@ from streams.clickhouse.migrations import migrate
 from streams.kafka.admin import ensure_topics, project_topics
 from streams.kafka.batch_sender import BatchSender
 from streams.logic.aggregate import Rules
+from streams.logic.customers import windows_of
 from streams.settings import Settings
 from streams.simulate.generator import Disorder, SimRecord
 from streams.simulate.run import record_bytes, simulator_for
@@ -269,7 +270,7 @@ def judge(
     for worker in lab.workers:
         worker.stop(timeout=30)
     rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
-    truth = verify.compute_truth(partitions, rules, verify.windows_of(settings))
+    truth = verify.compute_truth(partitions, rules, windows_of(settings))
     verdicts = verify.check(client, truth)
     wrong = [v for v in verdicts if not v.exact]
     if not wrong:

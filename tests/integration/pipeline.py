@@ -11,6 +11,7 @@ from clickhouse_connect.driver.client import Client
 
 from streams.kafka.batch_sender import BatchSender
 from streams.logic.aggregate import Rules
+from streams.logic.customers import windows_of
 from streams.settings import Settings
 from streams.simulate.generator import Disorder
 from streams.simulate.run import publish_records, simulator_for
@@ -73,16 +74,18 @@ def wait_applied(
     raise AssertionError(f"{done} of {total} records applied after {timeout:.0f}s; {describe()}")
 
 
-def wait_customers(settings: Settings, client: Client, timeout: float = 120) -> None:
+def wait_customers(
+    settings: Settings, client: Client, timeout: float = 120, poll_s: float = 0.5
+) -> None:
     """Wait until the customers stage has applied what the ingest stage handed on (call it
-    once the ingest stage has applied everything)."""
+    once the ingest stage has applied everything), looking every ``poll_s``."""
     deadline = time.monotonic() + timeout
     behind = 0
     while time.monotonic() < deadline:
         behind = verify.customers_behind(settings, client)
         if not behind and not inserts_running(client):
             return
-        time.sleep(0.5)
+        time.sleep(poll_s)
     raise AssertionError(f"the customers stage is {behind} records behind after {timeout:.0f}s")
 
 
@@ -92,7 +95,7 @@ def assert_exact(settings: Settings, client: Client) -> verify.Truth:
     wait_customers(settings, client)
     partitions = verify.read_partitions(settings.kafka.bootstrap, settings.topic_interactions)
     rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
-    truth = verify.compute_truth(partitions, rules, verify.windows_of(settings))
+    truth = verify.compute_truth(partitions, rules, windows_of(settings))
     verdicts = verify.check(client, truth)
     report = "\n".join(verify.summarise(verdicts))
     assert all(v.exact for v in verdicts), f"rollups differ from the truth:\n{report}"

@@ -18,13 +18,8 @@ from clickhouse_connect.driver.client import Client
 from streams.clickhouse import queries
 from streams.clickhouse.client import connect
 from streams.clickhouse.migrations import migrate
-from streams.logic.aggregate import PartitionBatch, Rules, finish, plan_flush
-from streams.logic.customer_flush import plan_customers
-from streams.logic.customers import Windows
 from streams.logic.ingest import SourceRecord
-from streams.logic.journey_state import MemoryStates
-from streams.sinks.clickhouse import facts_batch, insert
-from tests.support import fresh_database
+from tests.support import fresh_database, write_like_the_worker
 
 pytestmark = pytest.mark.integration
 _ids = count()
@@ -92,20 +87,16 @@ HAND_WORKED = [
 
 
 def write_both_stages(client: Client, events: list[dict[str, Any]]) -> None:
-    """The ingest stage's plan with the hand-over on, then the customers stage's plan over
-    what it handed on, written as the worker writes its customers-stage insert."""
+    """The worker's way: the ingest stage's plan with the hand-over on, then the customers
+    stage's plan over what it handed on (``write_like_the_worker``); every event here is a
+    customer's own, so all of them reach the customers stage."""
     now_ms = int(time.time() * 1000)
     records = [
         SourceRecord("in", 0, i, now_ms, json.dumps(e).encode()) for i, e in enumerate(events)
     ]
-    first = plan_flush(
-        PartitionBatch.of(records), {}, MemoryStates(), Rules(forward_customers=True)
-    )
-    handed = [SourceRecord("cust", 0, i, now_ms, v) for i, (_, v) in enumerate(first.forward)]
-    assert len(handed) == len(events)  # every one is a customer's own
-    flush = plan_customers(PartitionBatch.of(handed), {}, MemoryStates(), Windows())
-    columns = finish(flush, lags={}, worker="fixture", now_ms=now_ms)
-    insert(client, facts_batch(columns, f"{flush.token}/{time.time_ns()}"))
+    write_like_the_worker(client, records, now_ms=now_ms)
+    handed = client.command("SELECT sum(digital) + sum(contacts) FROM rollup_customers_daily")
+    assert int(handed) == len(events)
 
 
 @pytest.fixture(scope="module")

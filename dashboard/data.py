@@ -93,6 +93,7 @@ def _report_table(url: str, params: dict[str, Any], year: int) -> pd.DataFrame:
         messages=_run(url, "report_message_cells", params),
         chatbot=_run(url, "report_chatbot_cells", params),
         conversations=_run(url, "report_conversation_cells", params),
+        customers=_run(url, "report_customer_cells", params),
     )
     return sourced(report.report(Calibration.load().figures, cells, year), "report", params)
 

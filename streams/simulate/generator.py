@@ -18,6 +18,7 @@ from itertools import accumulate
 from typing import Any
 
 from streams.events import SCHEMA_VERSION, format_ms
+from streams.logic import customers
 from streams.simulate.calibration import Calibration, Cell
 
 DAY_MS = 86_400_000
@@ -116,9 +117,13 @@ class Simulator:
         # social conversation turns a touch into the customer's message and re-times the
         # brand's reply; see _conversations.)
         self.rng11 = random.Random(f"{seed}/contract-1.1")
+        # The customer-level patterns (digital-to-call leakage, repeat contact) come from a
+        # third stream, after the other two: the journeys and their 1.1 fields stay the same.
+        self.rng_customers = random.Random(f"{seed}/customers")
         self.disorder = disorder or Disorder()
         self._ids = 0
         self._ids11 = 0
+        self._ids_customers = 0
         self.ivr = self.cal.section("ivr")
         self.calls = self.cal.section("notification_calls")
         self.msg = self.cal.section("messaging")
@@ -128,6 +133,7 @@ class Simulator:
         self.delivery = self.cal.section("delivery")
         self.social = self.cal.section("social")
         self.reasons = self.cal.section("contact_reasons")
+        self.customers = self.cal.section("customers")
 
     # ---- identifiers -------------------------------------------------------------------
     def _next_id(self, prefix: str) -> str:
@@ -139,9 +145,18 @@ class Simulator:
         self._ids11 += 1
         return f"{prefix}-{self.rng11.getrandbits(40):010x}-{self._ids11}"
 
+    def _next_id_customers(self, prefix: str) -> str:
+        """An id for an event the customer-level patterns add (``rng_customers``)."""
+        self._ids_customers += 1
+        return f"{prefix}-{self.rng_customers.getrandbits(40):010x}-c{self._ids_customers}"
+
     # ---- one journey -------------------------------------------------------------------
-    def journey(self, cell: Cell, start_ms: int, span_ms: int) -> list[dict[str, Any]]:
-        """The events of one journey (interactions and receipts), unordered."""
+    def journey(
+        self, cell: Cell, start_ms: int, span_ms: int, limit_ms: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The events of one journey (interactions and receipts), unordered. The customer's own
+        follow-ups may come after the journey's span, never at or after ``limit_ms`` (the end of
+        the backfill's range and of the cell's year)."""
         rng = self.rng
         tenant = rng.choice(TENANT_NAMES[cell.industry])
         customer = self.pseudonymise(tenant, f"cust-{tenant}-{rng.randrange(CUSTOMERS_PER_TENANT)}")
@@ -163,23 +178,14 @@ class Simulator:
                 "customer_id": customer,
             }
             events.extend(self._interaction(base, cell))
-        return self._contract_1_1(events, cell.year, start_ms + span_ms)
+        events = self._contract_1_1(events, cell.year, start_ms + span_ms)
+        limit = limit_ms if limit_ms is not None else start_ms + span_ms + 2 * DAY_MS
+        return self._customer_patterns(events, cell, start_ms, limit)
 
     def _interaction(self, base: dict[str, Any], cell: Cell) -> list[dict[str, Any]]:
         rng, channel, use_case, year = self.rng, base["channel"], cell.use_case, cell.year
         if channel == "phone" and use_case == "digital_customer_service":
-            outcome = _pick(rng, self.ivr[f"outcome_share_{year}"])
-            mean = self.ivr[f"mean_s_{year}"][outcome]
-            duration = round(_gamma_mean(rng, mean, self.ivr["gamma_shape"]), 3)
-            return [
-                {
-                    **base,
-                    "kind": "ivr_call",
-                    "direction": "inbound",
-                    "duration_s": min(duration, 86_400.0),
-                    "outcome": outcome,
-                }
-            ]
+            return [self._ivr_call(base, year, rng)]
         if channel == "phone" and use_case == "smart_notification":
             mean = self.calls[f"mean_s_{year}"]
             duration = round(_gamma_mean(rng, mean, self.calls["gamma_shape"]), 3)
@@ -218,6 +224,19 @@ class Simulator:
             ]
         direction = "inbound" if use_case == "digital_customer_service" else "outbound"
         return [{**base, "kind": "touch", "direction": direction}]
+
+    def _ivr_call(self, base: dict[str, Any], year: int, rng: random.Random) -> dict[str, Any]:
+        """A customer's call into the IVR: its outcome and length (``[ivr]``)."""
+        outcome = _pick(rng, self.ivr[f"outcome_share_{year}"])
+        mean = self.ivr[f"mean_s_{year}"][outcome]
+        duration = round(_gamma_mean(rng, mean, self.ivr["gamma_shape"]), 3)
+        return {
+            **base,
+            "kind": "ivr_call",
+            "direction": "inbound",
+            "duration_s": min(duration, 86_400.0),
+            "outcome": outcome,
+        }
 
     def _receipts(self, sent: dict[str, Any]) -> list[dict[str, Any]]:
         rng, msg = self.rng, self.msg
@@ -308,8 +327,10 @@ class Simulator:
         self._conversations(events, end_ms)
         return events + added
 
-    def _ivr_escape(self, call: dict[str, Any], year: int) -> None:
-        rng, outcome = self.rng11, call["outcome"]
+    def _ivr_escape(
+        self, call: dict[str, Any], year: int, rng: random.Random | None = None
+    ) -> None:
+        rng, outcome = rng or self.rng11, call["outcome"]
         asked = self.escape[f"agent_requested_share_{year}"]
         call["agent_requested"] = outcome == "transferred_to_agent" or rng.random() < asked.get(
             outcome, 0.0
@@ -406,6 +427,104 @@ class Simulator:
                 )
                 i += 1  # the reply answers this conversation, it opens none
 
+    # ---- customer-level patterns -----------------------------------------------------------
+    def _customer_patterns(
+        self, events: list[dict[str, Any]], cell: Cell, start_ms: int, limit_ms: int
+    ) -> list[dict[str, Any]]:
+        """Digital-to-call leakage and repeat contact within one journey (``[customers]``,
+        ``rng_customers`` only; the definitions are the customers stage's own,
+        ``streams.logic.customers``).
+
+        Leakage is decided per web visit: with the industry's and year's share it is followed
+        by a call or chat within the window (one added after it when none is), otherwise none
+        follows it (a visit that a call would follow moves after the journey's last call).
+        Where an industry's share of calls that came after a web visit is set instead
+        (``after_web_share``), it is decided per call (a visit added before it), and no other
+        visit precedes a call. Then each contact that repeats an earlier one within the repeat
+        window gives that one's reason with ``same_reason_share``, else a reason none of them
+        gave. Nothing moves before ``start_ms`` (the journey's start) or to ``limit_ms``."""
+        rng, model = self.rng_customers, self.customers
+        window = int(model["leakage_window_hours"] * HOUR_MS)
+        visits = sorted((e for e in events if _customer(e, customers.is_digital)), key=_at)
+        calls = [e for e in events if _customer(e, customers.is_assisted)]
+        added: list[dict[str, Any]] = []
+        after_web = model["after_web_share"].get(cell.industry)
+        if after_web is not None:
+            _after_calls(visits, calls, window, limit_ms, rng)
+            added = [self._visit_before(c, start_ms) for c in calls if rng.random() < after_web]
+        elif visits:
+            shares = model[f"leakage_share_{cell.year}"]
+            share = shares.get(cell.industry, shares["default"])
+            unleaked = []
+            for visit in visits:
+                if rng.random() >= share:
+                    unleaked.append(visit)
+                elif not _followed(visit, calls, window):
+                    call = self._call_after(visit, cell.year, limit_ms)
+                    calls.append(call)
+                    added.append(call)
+            _after_calls(unleaked, calls, window, limit_ms, rng)
+        events = events + added
+        self._repeat_reasons(events)
+        return events
+
+    def _delay(self) -> int:
+        """Milliseconds from a web visit to the call it leads to (log-uniform)."""
+        lo = self.customers["follow_up_min_minutes"] * 60_000
+        hi = self.customers["follow_up_max_hours"] * HOUR_MS
+        return int(math.exp(self.rng_customers.uniform(math.log(lo), math.log(hi))))
+
+    def _call_after(self, visit: dict[str, Any], year: int, limit_ms: int) -> dict[str, Any]:
+        """The customer's call after a web visit that failed them, about the visit's reason."""
+        rng = self.rng_customers
+        base = {k: visit[k] for k in _JOURNEY_FIELDS}
+        base["channel"] = "phone"
+        base["event_id"] = self._next_id_customers("e")
+        base["occurred_at"] = min(visit["occurred_at"] + self._delay(), limit_ms - 1)
+        call = self._ivr_call(base, year, rng)
+        call["contact_reason"] = visit.get("contact_reason") or _pick(rng, self.reasons)
+        self._ivr_escape(call, year, rng)
+        return call
+
+    def _visit_before(self, call: dict[str, Any], start_ms: int) -> dict[str, Any]:
+        """The web visit that failed the customer before a call or chat, about its reason."""
+        return {
+            **{k: call[k] for k in _JOURNEY_FIELDS},
+            "event_id": self._next_id_customers("e"),
+            "occurred_at": max(start_ms, call["occurred_at"] - self._delay()),
+            "channel": "web",
+            "kind": "touch",
+            "direction": "inbound",
+            "contact_reason": call.get("contact_reason") or _pick(self.rng_customers, self.reasons),
+        }
+
+    def _repeat_reasons(self, events: list[dict[str, Any]]) -> None:
+        """Give each repeat contact an earlier one's reason with ``same_reason_share``, else a
+        reason none of the contacts it repeats gave (in event-time order); none at all when
+        they gave every reason there is."""
+        rng, model = self.rng_customers, self.customers
+        window = int(model["repeat_window_days"] * DAY_MS)
+        same = model["same_reason_share"]
+        done: list[dict[str, Any]] = []
+        for contact in sorted(
+            (e for e in events if _customer(e, customers.is_contact) and e.get("contact_reason")),
+            key=_at,
+        ):
+            earlier = [e for e in done if contact["occurred_at"] - e["occurred_at"] <= window]
+            if earlier:
+                given = {e["contact_reason"] for e in earlier}
+                left = {r: w for r, w in self.reasons.items() if r not in given}
+                if not left:
+                    # Every reason given already (a dozen calls in a few days): no wrap-up
+                    # code, rather than a forced same reason that would bias the share.
+                    del contact["contact_reason"]
+                    continue
+                if rng.random() < same:
+                    contact["contact_reason"] = earlier[-1]["contact_reason"]
+                else:
+                    contact["contact_reason"] = _pick(rng, left)
+            done.append(contact)
+
     # ---- many journeys -----------------------------------------------------------------
     def _cells_between(self, start_ms: int, end_ms: int) -> tuple[list[Cell], list[float]]:
         cells, weights = [], []
@@ -460,7 +579,7 @@ class Simulator:
             y1 = min(end_ms, _ms(datetime(cell.year + 1, 1, 1, tzinfo=UTC)))
             span = min(self._span(cell.use_case), y1 - y0 - 1)
             begin = y0 + int(self.rng.random() * (y1 - y0 - span))
-            journey = self.journey(cell, begin, span)
+            journey = self.journey(cell, begin, span, y1)
             for event in journey:
                 if event["kind"] != "message_receipt":
                     interactions += 1
@@ -562,6 +681,50 @@ _JOURNEY_FIELDS = (
 )
 _RECEIPT_FIELDS = (*_JOURNEY_FIELDS, "message_id")
 HOUR_MS = 3_600_000
+
+
+class _Fields:
+    """An event dict read as the decoder's event (attributes), for the customers stage's own
+    definitions (``streams.logic.customers``): one definition of a visit, a call, a contact."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+
+    def __getattr__(self, name: str) -> Any:
+        return self.event.get(name)
+
+
+def _customer(event: dict[str, Any], test: Callable[[Any], bool]) -> bool:
+    return event["kind"] != "message_receipt" and test(_Fields(event))
+
+
+def _at(event: dict[str, Any]) -> tuple[int, str]:
+    return event["occurred_at"], event["event_id"]
+
+
+def _followed(visit: dict[str, Any], calls: list[dict[str, Any]], window: int) -> bool:
+    """Whether a call or chat comes within ``window`` after ``visit``."""
+    return any(0 <= c["occurred_at"] - visit["occurred_at"] <= window for c in calls)
+
+
+def _after_calls(
+    visits: list[dict[str, Any]],
+    calls: list[dict[str, Any]],
+    window: int,
+    limit_ms: int,
+    rng: random.Random,
+) -> None:
+    """Move each visit a call follows to within a window after the journey's last call (never
+    to ``limit_ms``), so no call follows it: a visit that served the customer."""
+    if not calls:
+        return
+    last = max(c["occurred_at"] for c in calls)
+    room = min(window, limit_ms - last - 1)
+    for visit in visits:
+        if room > 0 and _followed(visit, calls, window):
+            visit["occurred_at"] = last + 1 + int(rng.random() * room)
 
 
 def _response_delay(rng: random.Random, response: str, max_days: float) -> int | None:

@@ -66,7 +66,17 @@ def cells() -> Cells:
             "year", "industry", "channel", "conversations", "answered_within_1h", "waited_a_day"
         ],
     )  # fmt: skip
-    return Cells(interactions, calls, reads, journeys, messages, chatbot, conversations)
+    customers = pd.DataFrame(
+        [
+            (2021, "travel_hospitality", 20, 3, 10, 4, 8, 2),
+            (2020, "travel_hospitality", 10, 6, 8, 6, 2, 1),
+        ],
+        columns=[
+            "year", "industry", "web_visits", "leaked_visits", "calls_and_chats", "after_web",
+            "reasoned_repeats", "same_reason_repeats",
+        ],
+    )  # fmt: skip
+    return Cells(interactions, calls, reads, journeys, messages, chatbot, conversations, customers)
 
 
 def ratio(cells: str, numerator: str, denominator: str, **more: Any) -> dict[str, Any]:
@@ -110,6 +120,11 @@ def ratio(cells: str, numerator: str, denominator: str, **more: Any) -> dict[str
             ratio("conversations", "waited_a_day", "conversations", slice={"channel": "social"}),
             0.25,
         ),
+        # Medallia's leakage on a travel brand, a year apart: 6 of 10 visits, then 3 of 20
+        (ratio("customers", "leaked_visits", "web_visits", year=2020), 0.6),
+        (ratio("customers", "leaked_visits", "web_visits"), 0.15),
+        (ratio("customers", "after_web", "calls_and_chats"), 0.4),
+        (ratio("customers", "same_reason_repeats", "reasoned_repeats"), 0.25),
     ],
 )
 def test_measure(figure: dict[str, Any], expected: float) -> None:
@@ -125,6 +140,7 @@ def test_figure_years_follow_the_measured_year() -> None:
         cells().messages,
         cells().chatbot,
         cells().conversations,
+        cells().customers,
     )
     figure = {"id": "f", "metric": "mean", "field": "duration_s", "year": 2020}
     assert measure(figure | {"of": {"kind": "ivr_call"}}, shifted, 2024) == pytest.approx(103.0)

@@ -155,6 +155,12 @@ class Progress:
     owned: set[int] = field(default_factory=set)
     # When each owned partition last reached ClickHouse (or was assigned), monotonic.
     advanced: dict[int, float] = field(default_factory=dict)
+    # Counts revocations and assignments: a flush decided across one is decided again, on
+    # the new basis (see decide()).
+    generation: int = 0
+    # The generation in which this worker found another's lease newer than its own on an
+    # owned partition (see refresh()): it decides nothing until the next one.
+    fenced: int | None = None
     # Set once the assignment hook has taken the leases and recorded where each partition
     # starts. Faust sends its assignment signal after it has started table recovery, so
     # batches can reach the agent before the hook is done: the agent waits for it.
@@ -379,6 +385,17 @@ def _register_stage(
             journeys.append(JourneyStates(table.store, producer, table.changelog_topic_name, tail))
         return journeys[0]
 
+    @app.on_partitions_revoked.connect
+    async def _revoked(_sender: Any, revoked: Any = (), **__: Any) -> None:
+        """Stop deciding for the revoked partitions at once, before the next assignment: a
+        worker woken from a pause past its session timeout learns here that its partitions
+        moved while it slept, perhaps while it was deciding a flush or reading the changelog
+        (decide() decides nothing until the next assignment's hook is done)."""
+        progress.assigned.clear()
+        progress.generation += 1
+        progress.stale = True
+        progress.owned -= {tp.partition for tp in revoked if tp.topic == topic}
+
     @app.on_partitions_assigned.connect
     async def _assigned(_sender: Any, assigned: Any = (), **__: Any) -> None:
         """Take the leases, then make Kafka's committed offsets what ClickHouse holds.
@@ -390,6 +407,7 @@ def _register_stage(
         seek; then the agent's gap guard, which waits for this hook, sees the skipped records
         and restarts the process, whose seek lands on the committed ClickHouse position."""
         progress.assigned.clear()
+        progress.generation += 1
         try:
             await on_assignment([tp for tp in assigned if tp.topic == topic])
         finally:
@@ -526,19 +544,20 @@ def _register_stage(
         acknowledge(events)
 
     def prepare(
-        batches: list[PartitionBatch], decided: dict[int, PartitionProgress], ends: dict[int, int]
+        batches: list[PartitionBatch],
+        decided: dict[int, PartitionProgress],
+        ends: dict[int, int],
+        epochs: dict[int, int],
     ) -> tuple[Flush, Batch]:
-        """Decide a flush and encode its insert (run in a thread: pure, but for the store's
-        reads)."""
+        """Decide a flush and encode its insert under ``epochs``, the leases it was decided
+        under (run in a thread: pure, but for the store's reads)."""
         release_freed_memory()
         flush = stage.plan(batches, decided, states())
         lags = {
             p: max(0, ends[p] - st.last_offset - 1) for p, st in flush.stats.items() if p in ends
         }
         metrics.lag.update(lags)
-        columns = finish(
-            flush, lags=lags, worker=name, now_ms=int(clock() * 1000), epochs=progress.epochs
-        )
+        columns = finish(flush, lags=lags, worker=name, now_ms=int(clock() * 1000), epochs=epochs)
         return flush, encoded(facts_batch(columns, flush.token))
 
     def ends() -> dict[int, int]:
@@ -556,6 +575,11 @@ def _register_stage(
     def acknowledge(events: list[Any]) -> None:
         for event in events:
             decided(event.message)
+            event.ack()
+
+    def release(events: list[Any]) -> None:
+        """Done with, but not decided: Kafka's committed offset does not move past them."""
+        for event in events:
             event.ack()
 
     async def report_fenced(partitions: list[int]) -> None:
@@ -606,27 +630,59 @@ def _register_stage(
             stop_worker(f"stopping: a flush failed ({type(exc).__name__}: {exc})")
 
     async def decide(events: list[Any]) -> None:
-        """Decide one flush and hand it to the committer."""
-        mine = [e for e in events if e.message.partition in progress.owned]
-        if len(mine) < len(events):  # batches of partitions this worker no longer owns
-            acknowledge([e for e in events if e.message.partition not in progress.owned])
-        batches = [
-            PartitionBatch(topic, m.partition, m.offsets, m.timestamps, m.values)
-            for m in (e.message for e in mine)
-        ]
-        gap = first_gap(batches, progress.decided, progress.starts)
-        if gap is not None:
-            # Faust skipped records it had fetched: never count around them. Exit before
-            # this batch is acknowledged; `journey worker` restarts the process, which seeks
-            # to what ClickHouse holds and reads the skipped records again.
-            await settle()
-            stop_worker(f"records {gap} were never delivered; restarting to reread them",
-                        RESTART_EXIT_CODE)  # fmt: skip
-        # In a thread: the event loop stays free to receive the broker's acknowledgements and
-        # to start the previous flush's insert, which ClickHouse works on meanwhile.
-        flush, batch = await asyncio.get_running_loop().run_in_executor(
-            planner, prepare, batches, progress.decided, ends()
-        )
+        """Decide one flush and hand it to the committer.
+
+        On the current assignment's basis only: what ClickHouse held after this worker's
+        lease, the store caught up with the changelog, the leases (refresh()). Faust's
+        revocation waits until every record taken is acknowledged, so a rebalance comes
+        between flushes, and the hooks make the next flush wait for the assignment and
+        refresh first. Should the basis change all the same while a flush is planned (the
+        plan runs in a thread; an insert found fenced meanwhile), the flush is decided again
+        from the top. A flush carries the leases it was decided under: one decided before a
+        rebalance and sent after it is dropped by the fence."""
+        acknowledged: set[int] = set()
+        while True:
+            await progress.assigned.wait()  # the starts and leases of this assignment
+            if progress.fenced == progress.generation:
+                # Fenced (see refresh()): let the records go, unapplied and uncommitted, until
+                # the rebalance reaches this worker (whoever owns their partitions reads them
+                # again from what ClickHouse holds). Never hold them: the rebalance waits
+                # until every record taken is acknowledged.
+                release([e for e in events if id(e) not in acknowledged])
+                return
+            if progress.stale:
+                await refresh()
+                continue  # the basis is checked again: a rebalance may have come meanwhile
+            generation = progress.generation
+            mine = [e for e in events if e.message.partition in progress.owned]
+            gone = [
+                e
+                for e in events
+                if e.message.partition not in progress.owned and id(e) not in acknowledged
+            ]
+            if gone:  # batches of partitions this worker no longer owns
+                acknowledge(gone)
+                acknowledged.update(id(e) for e in gone)
+            batches = [
+                PartitionBatch(topic, m.partition, m.offsets, m.timestamps, m.values)
+                for m in (e.message for e in mine)
+            ]
+            gap = first_gap(batches, progress.decided, progress.starts)
+            if gap is not None:
+                # Faust skipped records it had fetched: never count around them. Exit before
+                # this batch is acknowledged; `journey worker` restarts the process, which
+                # seeks to what ClickHouse holds and reads the skipped records again.
+                await settle()
+                stop_worker(f"records {gap} were never delivered; restarting to reread them",
+                            RESTART_EXIT_CODE)  # fmt: skip
+            # In a thread: the event loop stays free to receive the broker's acknowledgements
+            # and to start the previous flush's insert, which ClickHouse works on meanwhile.
+            flush, batch = await asyncio.get_running_loop().run_in_executor(
+                planner, prepare, batches, progress.decided, ends(), dict(progress.epochs)
+            )
+            if progress.generation == generation and not progress.stale:
+                break
+            log.info("the partitions' basis changed while a flush was decided: deciding it again")
         for b in batches:
             skipped = sum(
                 1 for o in b.offsets if o <= progress.decided.get(b.partition, UNSEEN).offset
@@ -655,6 +711,37 @@ def _register_stage(
         task.add_done_callback(failed)
         pipeline["insert"] = task
 
+    async def refresh() -> None:
+        """After an assignment (or a fenced insert): what ClickHouse holds, and the store
+        caught up with it, unless another worker has leased an owned partition since this
+        worker did.
+
+        Then the changelog may hold that worker's states, newer than the progress read here:
+        a flush decided on both would roll its states back to this progress (``as_of``) and
+        write them over the newer ones, in the store and the changelog (a worker stopped
+        between the two reads and woken after the other took over did, in the zombie chaos
+        scenario, and counted the other's pairs wrong ever after). Then the worker is fenced
+        until the rebalance that must follow reaches it (``Progress.fenced``)."""
+        generation = progress.generation
+        await settle()
+        await progress.reload(sink)
+        # After the lease (taken on assignment): the states behind what ClickHouse holds are
+        # all on the changelog now; recovery may have stopped short of them.
+        await recovery_finished(app)
+        await catch_up()
+        rows = await sink.read(LEASE_QUERY.sql, {"topic": topic})
+        newest = {int(p): int(epoch) for p, epoch, *_ in rows}
+        moved = sorted(p for p in progress.owned if newest.get(p, 0) > progress.epochs.get(p, 0))
+        if progress.generation != generation or moved:
+            progress.stale = True
+        if moved and progress.generation == generation:
+            log.warning(
+                "fenced: partitions %s were leased to another worker since this one leased "
+                "them; deciding nothing until the rebalance reaches this worker",
+                ", ".join(map(str, moved)),
+            )
+            progress.fenced = progress.generation
+
     async def catch_up() -> None:
         """The owned partitions' changelog tail into the store (``JourneyStates.catch_up``),
         retried until the broker answers: no flush is decided without it."""
@@ -663,13 +750,13 @@ def _register_stage(
             try:
                 read = await states().catch_up(sorted(progress.owned))
             except (KafkaError, OSError, TimeoutError) as exc:
-                log.warning("reading the journeys changelog failed (%s); retrying in %.1f s",
-                            first_line(exc), delay)  # fmt: skip
+                log.warning("reading the %s changelog failed (%s); retrying in %.1f s",
+                            stage.table, first_line(exc), delay)  # fmt: skip
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
             if read:
-                log.info("caught up %d journey-state entries recovery had not read", read)
+                log.info("caught up %d %s entries recovery had not read", read, stage.table)
             return
 
     @app.agent(stage.source, name=stage.agent)
@@ -681,14 +768,6 @@ def _register_stage(
         gc.set_threshold(50_000, 20, 100)
         # Batches are acknowledged by the committer after their insert (see decided()).
         async for events in stream.noack_take(TAKE_BATCHES, within=BATCH_WITHIN_S):
-            await progress.assigned.wait()  # the starts and leases of this assignment
-            if progress.stale:
-                await settle()
-                await progress.reload(sink)
-                # After the lease (taken on assignment): the states behind what ClickHouse
-                # holds are all on the changelog now; recovery may have stopped short of them.
-                await recovery_finished(app)
-                await catch_up()
             for chunk in flushes_of([e for e in events if isinstance(e.message, BatchMessage)]):
                 await decide(chunk)
 

@@ -11,6 +11,10 @@ with :class:`FaultySink` in place of the ClickHouse sink.
   acknowledged to Kafka;
 - ``stop``: SIGSTOP itself right before sending the n-th insert, a batch in hand (the chaos
   suite wakes it with SIGCONT once its partitions have moved on: a zombie);
+- ``stopcatchup``: SIGSTOP itself as its customers stage first reads the changelog's tail
+  (n ignored), between reading what ClickHouse holds and catching its store up (a zombie
+  woken mid-refresh: the changelog it reads then holds the new owner's states, newer than the
+  progress it read; it must find itself fenced, not decide on both);
 - ``double`` (n ignored): insert every batch a second time under another token, a broken sink
   that the chaos suite's negative control must catch.
 """
@@ -20,12 +24,13 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from streams.sinks.clickhouse import Batch, ClickHouseSink
 
-MODES = ("before", "during", "after", "stop", "double")
+MODES = ("before", "during", "after", "stop", "stopcatchup", "double")
 FAULT_TABLE = "ingest_facts"  # only the batches of events count as inserts
 DURING_DELAY_S = 0.003
 
@@ -68,6 +73,20 @@ def stop_self() -> None:
 def kill_self_soon() -> None:
     """SIGKILL this process from another thread in ``DURING_DELAY_S``."""
     threading.Timer(DURING_DELAY_S, kill_self).start()
+
+
+def stop_in_catch_up(catch_up: Callable[..., Any]) -> Callable[..., Any]:
+    """``JourneyStates.catch_up`` with the ``stopcatchup`` fault point: the process stops once,
+    the first time its customers stage catches its store up."""
+    done = threading.Event()
+
+    async def faulty(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if "customers" in self.changelog and not done.is_set():
+            done.set()
+            stop_self()
+        return await catch_up(self, *args, **kwargs)
+
+    return faulty
 
 
 class FaultySink(ClickHouseSink):

@@ -276,6 +276,9 @@ def judge(
     if not wrong:
         outcome.verdict = "exact"
         return
+    # The first differences of each wrong table, in the run's output: what a flake leaves to
+    # diagnose it by when its lab is gone.
+    print(f"{outcome.scenario}: not exact", *verify.summarise(wrong), sep="\n  ", flush=True)
     raw = next(v for v in verdicts if v.table == "interactions")
     extra = sum(max(0, a - e) for a, e in zip(raw.actual, raw.expected, strict=True))
     missing = sum(max(0, e - a) for a, e in zip(raw.actual, raw.expected, strict=True))
@@ -411,14 +414,44 @@ def stages_apart(lab: Lab, size: Size) -> Outcome:
 
 def zombie(lab: Lab, size: Size) -> Outcome:
     """A worker stops itself holding a batch (SIGSTOP right before its insert) for longer than
-    the session timeout; a second worker takes its partitions over; then it is woken."""
-    outcome = Outcome(
-        "zombie_sigstop", f"SIGSTOP for {size.pause_s:.0f} s (session timeout 10 s) mid-batch"
-    )
-    settings = lab.settings("zombie")
+    the session timeout; a second worker takes its partitions over; then it is woken: its
+    insert must be fenced."""
+    return _woken_zombie(
+        lab, size, "zombie_sigstop", "mid-batch", "stop:3", "fenced:",
+        "the woken worker's batch was {} (its log says so)", ("fenced", "NOT fenced"),
+    )  # fmt: skip
+
+
+def zombie_mid_refresh(lab: Lab, size: Size) -> Outcome:
+    """A worker stops itself between reading what ClickHouse holds and catching its customer
+    store up with the changelog, past the session timeout; a second worker takes its
+    partitions over; woken, the first reads the second's states on the changelog: it must
+    find itself fenced rather than decide a flush on its old progress and those states."""
+    return _woken_zombie(
+        lab, size, "zombie_mid_refresh", "mid-refresh", "stopcatchup:1",
+        "were leased to another worker since this one leased them",
+        "the woken worker {} itself fenced before deciding", ("found", "did NOT find"),
+    )  # fmt: skip
+
+
+def _woken_zombie(
+    lab: Lab,
+    size: Size,
+    name: str,
+    where: str,
+    fault: str,
+    evidence: str,
+    said: str,
+    words: tuple[str, str],
+) -> Outcome:
+    """Worker A stops itself (``fault``) for longer than the session timeout, worker B takes
+    its partitions over, A is woken; exact only if A's log shows ``evidence`` (the scenario
+    exercised what it is about)."""
+    outcome = Outcome(name, f"SIGSTOP for {size.pause_s:.0f} s (session timeout 10 s) {where}")
+    settings = lab.settings(name.replace("_", "-"))
     client = connect(settings.clickhouse_url.get_secret_value())
     with Traffic(settings, size.rate) as traffic:
-        a = lab.worker(settings, "worker-a", fault="stop:3")
+        a = lab.worker(settings, "worker-a", fault=fault)
         deadline = time.monotonic() + 120
         while not stopped(a):
             if time.monotonic() > deadline:
@@ -436,11 +469,11 @@ def zombie(lab: Lab, size: Size) -> Outcome:
     leases = client.query(
         "SELECT kafka_partition, max(epoch) FROM partition_leases GROUP BY kafka_partition"
     ).result_rows
-    fenced = "fenced:" in a.log_path.read_text(errors="replace")
-    if not fenced and outcome.verdict == "exact":
-        outcome.verdict = "error"  # the scenario did not exercise the fence: not a pass
+    seen = evidence in a.log_path.read_text(errors="replace")
+    if not seen and outcome.verdict == "exact":
+        outcome.verdict = "error"  # the scenario did not exercise its fault: not a pass
     outcome.detail = (outcome.detail + "; " if outcome.detail else "") + (
-        f"the woken worker's batch was {'fenced (its log says so)' if fenced else 'NOT fenced'}; "
+        f"{said.format(words[0] if seen else words[1])}; "
         f"leases taken up to epoch {max(e for _, e in leases)}"
     )
     return outcome
@@ -600,6 +633,7 @@ SCENARIOS: dict[str, Callable[[Lab, Size], Outcome]] = {
     "sigkill_loop": sigkill_loop,
     "stages_apart": stages_apart,
     "zombie_sigstop": zombie,
+    "zombie_mid_refresh": zombie_mid_refresh,
     "broker_restart": broker_restart,
     "clickhouse_outage": clickhouse_outage,
     "rebalance": rebalance,

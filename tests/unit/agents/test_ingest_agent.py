@@ -197,6 +197,37 @@ def test_agent_writes_one_batch_of_facts_with_progress(
     assert sent[0].acked and sent[0].is_decided
 
 
+class LeasedAwaySink(MemorySink):
+    """The lease query answers nothing when this worker leases (its epoch is 1), then that
+    another worker leased the partition since (epoch 2): this worker is fenced."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lease_reads = 0
+
+    async def read(self, sql: str, parameters: dict[str, Any] | None = None) -> list[Any]:
+        if sql == interactions.LEASE_QUERY.sql:
+            self.lease_reads += 1
+            if self.lease_reads > 1:
+                return [(0, 2, "other:1", datetime(2026, 12, 7, tzinfo=UTC))]
+        return await super().read(sql, parameters)
+
+
+def test_a_worker_leased_away_since_its_lease_decides_nothing_and_lets_the_batch_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another worker leased partition 0 after this one did (this one was paused past its
+    # session timeout, say): the changelog may hold that worker's states, newer than the
+    # progress this one read, and a flush decided on both would write stale states over
+    # them. Nothing is decided: no insert, no state, the batch acknowledged but not decided
+    # (Kafka's committed offset does not move), until the rebalance reaches this worker.
+    sink = LeasedAwaySink()
+    run = drive_agent(tmp_path, monkeypatch, [event(1)], MemoryTail(), sink=sink)
+    assert [b.table for b in sink.batches] == ["partition_leases"]
+    assert not [t for t, _, _ in run.producer.sent if t.endswith("-changelog")]
+    assert run.sent[0].acked and not run.sent[0].is_decided
+
+
 def test_with_the_customers_stage_the_customers_own_events_go_to_its_topic_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,8 +16,10 @@ and once filtered to one brand, and prints p50/p95 per query (the dashboard's ai
 fully drawn in headless Chromium (aim: under 2 s).
 
 What it does not generate: the raw `interactions` table (terabytes at this volume; the
-dashboard reads it only for the newest events of the last hour) and the hourly rollups (kept for
-analysts' hour-level drill-down; no dashboard query reads them).
+dashboard reads it only for the newest events of the last hour) and the hourly rollups of the
+first stage (kept for analysts' hour-level drill-down; no dashboard query reads them). The
+customers stage's rollups are generated hourly and daily, every brand's key rotating in the
+middle of the last year.
 """
 
 from __future__ import annotations
@@ -118,6 +120,30 @@ def interaction_cells(cal: Calibration, shape: Shape) -> list[dict[str, Any]]:
                         }
                     )
     return cells
+
+
+def customer_cells(cal: Calibration, cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The customers' own events of the digital customer service cells (web visits, calls,
+    chats, inbound e-mails), split by contact reason: what the customers stage counts."""
+    reasons = cal.section("contact_reasons")
+    own = {
+        ("web", "touch"): (1, 0, 0),  # (digital, contact, assisted)
+        ("email", "touch"): (0, 1, 0),
+        ("phone", "ivr_call"): (0, 1, 1),
+        ("chat", "chatbot_session"): (0, 1, 1),
+    }
+    out = []
+    for cell in cells:
+        flags = own.get((cell["channel"], cell["kind"]))
+        if cell["use_case"] != "digital_customer_service" or flags is None:
+            continue
+        for reason, share in reasons.items():
+            digital, contact, assisted = flags
+            out.append(
+                cell | {"reason": reason, "per_day": cell["per_day"] * share,
+                        "is_digital": digital, "is_contact": contact, "is_assisted": assisted}
+            )  # fmt: skip
+    return out
 
 
 def histogram(samples_ms: np.ndarray, bucket: Any) -> list[tuple[int, float, float]]:
@@ -260,6 +286,10 @@ def generate(client: Client, cal: Calibration, shape: Shape) -> dict[str, int]:
     _cells_table(client, "bench_cells", cells)
     _cells_table(client, "bench_calls", calls)
     _cells_table(client, "bench_messaging", messaging)
+    _cells_table(client, "bench_customers", customer_cells(cal, cells))
+    # Every brand's pseudonymisation key rotates in the middle of the last year: the leakage
+    # and repeat-contact queries' error bar has a rotation to count.
+    params["rotated"] = date(shape.last_year, 7, 1)
     statements = {
         "rollup_interactions_daily": f"""
             INSERT INTO rollup_interactions_daily
@@ -300,6 +330,33 @@ def generate(client: Client, cal: Calibration, shape: Shape) -> dict[str, int]:
             SELECT d, tenant, industry, use_case, channel,
                 toUInt64(round(per_day * {DAY_FACTOR})) AS n, toUInt64(n * 0.3)
             FROM bench_cells AS c CROSS JOIN {days} WHERE kind = 'chatbot_session'""",  # noqa: S608 (constants only; values are bound)
+        # The customers stage's counts (docs/customer-metrics.md), at shares of ours: 30% of
+        # visits leaked, 20% of calls after a visit, 30% of contacts repeats.
+        "rollup_customers_hourly": f"""
+            INSERT INTO rollup_customers_hourly (hour, tenant, industry, use_case, channel, kind,
+                contact_reason, key_id, digital, leaked, contacts, assisted, after_digital,
+                reasoned, repeats, reasoned_repeats, same_reason_repeats, followed)
+            SELECT toDateTime(d) + toIntervalHour(h), tenant, industry, use_case, channel, kind,
+                reason, if(d >= {{rotated:Date}}, 'k2', 'k1'),
+                toUInt64(round(n * is_digital)), toUInt64(round(n * is_digital * 0.3)),
+                toUInt64(round(n * is_contact)), toUInt64(round(n * is_assisted)),
+                toUInt64(round(n * is_assisted * 0.2)), toUInt64(round(n * is_contact)),
+                toUInt64(round(n * is_contact * 0.3)), toUInt64(round(n * is_contact * 0.3)),
+                toUInt64(round(n * is_contact * 0.066)), toUInt64(round(n * is_contact * 0.3))
+            FROM
+            (
+                SELECT c.*, d, h, c.per_day / 24 * {DAY_FACTOR} AS n
+                FROM bench_customers AS c CROSS JOIN {days}
+                    CROSS JOIN (SELECT number AS h FROM numbers(24)) AS hours
+            )""",  # noqa: S608 (constants only; values are bound)
+        "rollup_customers_daily": """
+            INSERT INTO rollup_customers_daily
+            SELECT toDate(hour), tenant, industry, use_case, channel, kind, contact_reason,
+                key_id, sum(digital), sum(leaked), sum(contacts), sum(assisted),
+                sum(after_digital), sum(reasoned), sum(repeats), sum(reasoned_repeats),
+                sum(same_reason_repeats), sum(followed)
+            FROM rollup_customers_hourly
+            GROUP BY ALL""",
         "rollup_interactions_minute": """
             INSERT INTO rollup_interactions_minute
                 (minute, tenant, industry, use_case, channel, kind, interactions, late)
@@ -427,6 +484,7 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--runs", type=int, default=30, help="timed runs per query and filter")
     parser.add_argument("--browser", action="store_true", help="also time every page drawn")
+    parser.add_argument("--only", default="", help="comma-separated named queries to time")
     parser.add_argument("--report", type=Path, default=Path("build/bench-queries.md"))
     args = parser.parse_args()
     shape = Shape(last_year=datetime.now(UTC).year - 1, years=args.years, per_year=args.per_year)
@@ -471,7 +529,10 @@ def main() -> None:
         say("| query | p50 ms (all) | p95 ms (all) | p50 ms (one brand) | p95 ms (one brand) |")
         say("|---|---:|---:|---:|---:|")
         worst = 0.0
+        chosen = {name for name in args.only.split(",") if name}
         for query in queries.load_all():
+            if chosen and query.name not in chosen:
+                continue
             cells = []
             for tenant, industry in (("", ""), ("retail-1", "retail")):
                 params = {

@@ -480,7 +480,11 @@ class Simulator:
         base = {k: visit[k] for k in _JOURNEY_FIELDS}
         base["channel"] = "phone"
         base["event_id"] = self._next_id_customers("e")
-        base["occurred_at"] = min(visit["occurred_at"] + self._delay(), limit_ms - 1)
+        base["occurred_at"] = visit["occurred_at"] + self._delay()
+        if base["occurred_at"] >= limit_ms:  # no room for that delay: any time left
+            base["occurred_at"] = visit["occurred_at"] + int(
+                rng.random() * (limit_ms - visit["occurred_at"])
+            )
         call = self._ivr_call(base, year, rng)
         call["contact_reason"] = visit.get("contact_reason") or _pick(rng, self.reasons)
         self._ivr_escape(call, year, rng)
@@ -491,7 +495,9 @@ class Simulator:
         return {
             **{k: call[k] for k in _JOURNEY_FIELDS},
             "event_id": self._next_id_customers("e"),
-            "occurred_at": max(start_ms, call["occurred_at"] - self._delay()),
+            "occurred_at": _before(
+                call["occurred_at"], self._delay(), start_ms, self.rng_customers
+            ),
             "channel": "web",
             "kind": "touch",
             "direction": "inbound",
@@ -702,6 +708,11 @@ def _customer(event: dict[str, Any], test: Callable[[Any], bool]) -> bool:
 
 def _at(event: dict[str, Any]) -> tuple[int, str]:
     return event["occurred_at"], event["event_id"]
+
+
+def _before(at: int, delay: int, start_ms: int, rng: random.Random) -> int:
+    """``delay`` before ``at``, or, with no room for it after ``start_ms``, any time between."""
+    return at - delay if at - delay >= start_ms else start_ms + int(rng.random() * (at - start_ms))
 
 
 def _followed(visit: dict[str, Any], calls: list[dict[str, Any]], window: int) -> bool:

@@ -387,10 +387,11 @@ def _register_stage(
 
     @app.on_partitions_revoked.connect
     async def _revoked(_sender: Any, revoked: Any = (), **__: Any) -> None:
-        """Stop deciding for the revoked partitions at once, before the next assignment: a
-        worker woken from a pause past its session timeout learns here that its partitions
-        moved while it slept, perhaps while it was deciding a flush or reading the changelog
-        (decide() decides nothing until the next assignment's hook is done)."""
+        """Forget the revoked partitions at once: the next flush waits for the next
+        assignment's hook and refreshes first. Faust sends this once every record taken was
+        acknowledged (``stream_wait_empty``), so no flush is being decided then; a worker
+        woken from a pause past its session timeout may have finished one on a stale basis
+        before it, which is what refresh()'s lease check is for."""
         progress.assigned.clear()
         progress.generation += 1
         progress.stale = True

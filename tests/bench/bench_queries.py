@@ -424,6 +424,8 @@ def parameters(shape: Shape, tenant: str, industry: str) -> dict[str, Any]:
         "topic": "journey.interactions.v1",
         "limit": 20,
         "rule_id": "",  # alert_firings: every rule
+        "leakage_window_h": 24,  # the worker's default windows
+        "repeat_window_h": 168,
     }
 
 

@@ -576,21 +576,26 @@ def _register_stage(
     def acknowledge(events: list[Any]) -> None:
         for event in events:
             decided(event.message)
-            event.ack()
+        release(events)
 
     def release(events: list[Any]) -> None:
         """Done with, but not decided: Kafka's committed offset does not move past them."""
         for event in events:
             event.ack()
 
-    async def report_fenced(partitions: list[int]) -> None:
+    async def leased_away(partitions: Collection[int]) -> dict[int, tuple[int, int]]:
+        """Of ``partitions``, those another worker has leased since this one did, with (this
+        worker's epoch, the newest)."""
         rows = await sink.read(LEASE_QUERY.sql, {"topic": topic})
         newest = {int(p): int(epoch) for p, epoch, *_ in rows}
-        fenced = {
+        return {
             p: (progress.epochs.get(p, 0), newest[p])
-            for p in partitions
+            for p in sorted(partitions)
             if newest.get(p, 0) > progress.epochs.get(p, 0)
         }
+
+    async def report_fenced(partitions: list[int]) -> None:
+        fenced = await leased_away(partitions)
         if fenced:
             metrics.fenced_batches += 1
             progress.stale = True
@@ -730,9 +735,7 @@ def _register_stage(
         # all on the changelog now; recovery may have stopped short of them.
         await recovery_finished(app)
         await catch_up()
-        rows = await sink.read(LEASE_QUERY.sql, {"topic": topic})
-        newest = {int(p): int(epoch) for p, epoch, *_ in rows}
-        moved = sorted(p for p in progress.owned if newest.get(p, 0) > progress.epochs.get(p, 0))
+        moved = await leased_away(progress.owned)
         if progress.generation != generation or moved:
             progress.stale = True
         if moved and progress.generation == generation:

@@ -480,11 +480,7 @@ class Simulator:
         base = {k: visit[k] for k in _JOURNEY_FIELDS}
         base["channel"] = "phone"
         base["event_id"] = self._next_id_customers("e")
-        base["occurred_at"] = visit["occurred_at"] + self._delay()
-        if base["occurred_at"] >= limit_ms:  # no room for that delay: any time left
-            base["occurred_at"] = visit["occurred_at"] + int(
-                rng.random() * (limit_ms - visit["occurred_at"])
-            )
+        base["occurred_at"] = _after(visit["occurred_at"], self._delay(), limit_ms, rng)
         call = self._ivr_call(base, year, rng)
         call["contact_reason"] = visit.get("contact_reason") or _pick(rng, self.reasons)
         self._ivr_escape(call, year, rng)
@@ -689,9 +685,10 @@ _RECEIPT_FIELDS = (*_JOURNEY_FIELDS, "message_id")
 HOUR_MS = 3_600_000
 
 
-class _Fields:
-    """An event dict read as the decoder's event (attributes), for the customers stage's own
-    definitions (``streams.logic.customers``): one definition of a visit, a call, a contact."""
+class EventView:
+    """An event dict read as the decoder's event (attributes; None for a field it lacks), for
+    the customers stage's own definitions (``streams.logic.customers``, and the plain-way
+    counts of ``streams.tools.verify``): one definition of a visit, a call, a contact."""
 
     __slots__ = ("event",)
 
@@ -703,11 +700,16 @@ class _Fields:
 
 
 def _customer(event: dict[str, Any], test: Callable[[Any], bool]) -> bool:
-    return event["kind"] != "message_receipt" and test(_Fields(event))
+    return event["kind"] != "message_receipt" and test(EventView(event))
 
 
 def _at(event: dict[str, Any]) -> tuple[int, str]:
     return event["occurred_at"], event["event_id"]
+
+
+def _after(at: int, delay: int, limit_ms: int, rng: random.Random) -> int:
+    """``delay`` after ``at``, or, with no room for it before ``limit_ms``, any time between."""
+    return at + delay if at + delay < limit_ms else at + int(rng.random() * (limit_ms - at))
 
 
 def _before(at: int, delay: int, start_ms: int, rng: random.Random) -> int:

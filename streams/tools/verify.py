@@ -136,10 +136,13 @@ def compute_truth(
     return truth
 
 
-def _customer_rows(facts: Facts, events: list[tuple[Event, int]], windows: Windows) -> None:
+def customer_measures(
+    events: Iterable[tuple[Event, int]], windows: Windows
+) -> list[tuple[str, int, Event]]:
     """The customers stage's counts (docs/customer-metrics.md), the plain way: every pair of
-    each customer's events compared, none of the stage's incremental state. An event id
-    counts once per customer (the stage's topic is written at least once)."""
+    each customer's events compared, none of the stage's incremental state; (measure, event
+    time, event) per count. An event id counts once per customer (the stage's topic is
+    written at least once)."""
     by_customer: dict[str, dict[str, tuple[int, int, Event]]] = defaultdict(dict)
     for e, at in events:
         if customers.is_own(e):
@@ -174,6 +177,12 @@ def _customer_rows(facts: Facts, events: list[tuple[Event, int]], windows: Windo
                 rows.append(("same_reason_repeat", at, e))
             if any(a[0] - at <= repeat for a in contacts[i + 1 :]):
                 rows.append(("followed", at, e))
+    return rows
+
+
+def _customer_rows(facts: Facts, events: list[tuple[Event, int]], windows: Windows) -> None:
+    """The customers stage's counts as fact rows (:func:`customer_measures`)."""
+    rows = customer_measures(events, windows)
     facts.add(
         "customer",
         len(rows),

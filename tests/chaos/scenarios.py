@@ -418,7 +418,8 @@ def zombie(lab: Lab, size: Size) -> Outcome:
     insert must be fenced."""
     return _woken_zombie(
         lab, size, "zombie_sigstop", "mid-batch", "stop:3", "fenced:",
-        "the woken worker's batch was {} (its log says so)", ("fenced", "NOT fenced"),
+        ("the woken worker's batch was fenced (its log says so)",
+         "the woken worker's batch was NOT fenced"),
     )  # fmt: skip
 
 
@@ -430,7 +431,8 @@ def zombie_mid_refresh(lab: Lab, size: Size) -> Outcome:
     return _woken_zombie(
         lab, size, "zombie_mid_refresh", "mid-refresh", "stopcatchup:1",
         "were leased to another worker since this one leased them",
-        "the woken worker {} itself fenced before deciding", ("found", "did NOT find"),
+        ("the woken worker found itself fenced before deciding",
+         "the woken worker did NOT find itself fenced before deciding"),
     )  # fmt: skip
 
 
@@ -441,12 +443,11 @@ def _woken_zombie(
     where: str,
     fault: str,
     evidence: str,
-    said: str,
-    words: tuple[str, str],
+    said: tuple[str, str],
 ) -> Outcome:
     """Worker A stops itself (``fault``) for longer than the session timeout, worker B takes
     its partitions over, A is woken; exact only if A's log shows ``evidence`` (the scenario
-    exercised what it is about)."""
+    exercised what it is about), which the detail says (``said``: shown, not shown)."""
     outcome = Outcome(name, f"SIGSTOP for {size.pause_s:.0f} s (session timeout 10 s) {where}")
     settings = lab.settings(name.replace("_", "-"))
     client = connect(settings.clickhouse_url.get_secret_value())
@@ -473,8 +474,7 @@ def _woken_zombie(
     if not seen and outcome.verdict == "exact":
         outcome.verdict = "error"  # the scenario did not exercise its fault: not a pass
     outcome.detail = (outcome.detail + "; " if outcome.detail else "") + (
-        f"{said.format(words[0] if seen else words[1])}; "
-        f"leases taken up to epoch {max(e for _, e in leases)}"
+        f"{said[0] if seen else said[1]}; leases taken up to epoch {max(e for _, e in leases)}"
     )
     return outcome
 

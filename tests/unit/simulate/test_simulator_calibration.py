@@ -7,15 +7,19 @@ journey within 0.1.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from streams.logic.customers import Windows
 from streams.simulate.calibration import Calibration, expected_distinct, solve_extra_events
-from streams.simulate.generator import Simulator
+from streams.simulate.generator import EventView, Simulator
+from streams.tools import verify
 
 SAMPLE = 200_000
 CAL = Calibration.load()
@@ -37,7 +41,25 @@ def _matches(event: dict[str, Any], where: dict[str, Any] | None) -> bool:
     return all(event.get(k) == v for k, v in (where or {}).items())
 
 
-def measure(figure: dict[str, Any], events: list[dict[str, Any]]) -> float:
+Cells = Callable[[str], list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def cells(events: list[dict[str, Any]]) -> Cells:
+    """``cell_rows`` of the sample, each kind of cells made once."""
+    return functools.cache(lambda name: cell_rows(name, events))
+
+
+def ratio_rows(figure: dict[str, Any], cells: Cells) -> list[dict[str, Any]]:
+    """The rows of the figure's cells in its year and slice."""
+    return [
+        row
+        for row in cells(figure["cells"])
+        if row["year"] == figure["year"] and _matches(row, figure.get("slice"))
+    ]
+
+
+def measure(figure: dict[str, Any], events: list[dict[str, Any]], cells: Cells) -> float:
     interactions = [e for e in events if e["kind"] != "message_receipt"]
     metric = figure["metric"]
     if metric == "share":
@@ -83,11 +105,7 @@ def measure(figure: dict[str, Any], events: list[dict[str, Any]]) -> float:
         top = Counter(e["channel"] for e in pool).most_common(figure["count"])
         return sum(n for _, n in top) / len(pool)
     if metric == "ratio":
-        rows = [
-            row
-            for row in cell_rows(figure["cells"], events)
-            if row["year"] == figure["year"] and _matches(row, figure.get("slice"))
-        ]
+        rows = ratio_rows(figure, cells)
         return sum(r[figure["numerator"]] for r in rows) / sum(
             r[figure["denominator"]] for r in rows
         )
@@ -166,81 +184,39 @@ def cell_rows(cells: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     raise AssertionError(f"unknown cells {cells}")
 
 
-def _visit(e: dict[str, Any]) -> bool:
-    return e["kind"] == "touch" and e["channel"] == "web" and e["direction"] == "inbound"
-
-
-def _call(e: dict[str, Any]) -> bool:
-    inbound = e["direction"] == "inbound"
-    return e["kind"] == "ivr_call" or (
-        inbound
-        and (e["kind"] == "chatbot_session" or (e["kind"] == "touch" and e["channel"] in CALLS))
-    )
-
-
-def _contact(e: dict[str, Any]) -> bool:
-    return not _visit(e) and (
-        e["kind"] in ("ivr_call", "message_received")
-        or (e["kind"] in ("touch", "chatbot_session") and e["direction"] == "inbound")
-    )
-
-
-CALLS = ("phone", "chat")
-DAY_MS = 86_400_000
+# The Report's customer cells (``report_customer_cells.sql``) from the plain-way counts.
+CUSTOMER_COLUMNS = {
+    "digital": "web_visits",
+    "leaked": "leaked_visits",
+    "assisted": "calls_and_chats",
+    "after_digital": "after_web",
+    "reasoned_repeat": "reasoned_repeats",
+    "same_reason_repeat": "same_reason_repeats",
+}
 
 
 def customer_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The customer-level counts (docs/customer-metrics.md, default windows), every pair of
-    each customer's events compared: a visit leaked when a call or chat came 0 to 24 h after
-    it, a call came after web when a visit came 0 to 24 h before it, a contact is a repeat when
-    another came at most 7 days before it (a same-reason one when that one gave its reason)."""
-    by_customer: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for e in events:
-        if e["kind"] != "message_receipt" and (_visit(e) or _contact(e)):
-            by_customer[e["customer_id"]].append(e)
-    rows = []
-    for mine in by_customer.values():
-        mine.sort(key=lambda e: (e["occurred_at"], e["event_id"]))
-        visits = [e["occurred_at"] for e in mine if _visit(e)]
-        calls = [e["occurred_at"] for e in mine if _call(e)]
-        done: list[dict[str, Any]] = []
-        for e in mine:
-            at, reason = e["occurred_at"], e.get("contact_reason")
-            row = {"year": _year(e), "industry": e["industry"], "web_visits": 0,
-                   "leaked_visits": 0, "calls_and_chats": 0, "after_web": 0,
-                   "reasoned_repeats": 0, "same_reason_repeats": 0}  # fmt: skip
-            if _visit(e):
-                row["web_visits"] = 1
-                row["leaked_visits"] = int(any(0 <= c - at <= DAY_MS for c in calls))
-            if _call(e):
-                row["calls_and_chats"] = 1
-                row["after_web"] = int(any(0 <= at - v <= DAY_MS for v in visits))
-            if _contact(e):
-                earlier = [
-                    d["contact_reason"]
-                    for d in done
-                    if at - d["occurred_at"] <= 7 * DAY_MS and d.get("contact_reason")
-                ]
-                if reason and earlier:
-                    row["reasoned_repeats"] = 1
-                    row["same_reason_repeats"] = int(reason in earlier)
-                done.append(e)
-            rows.append(row)
-    return rows
+    """One row per count of the customer-level figures (default windows), the way
+    ``journey verify`` counts them: every pair of each customer's events compared."""
+    measured = verify.customer_measures(
+        ((EventView(e), e["occurred_at"]) for e in events if e["kind"] != "message_receipt"),
+        Windows(),
+    )
+    empty = dict.fromkeys(CUSTOMER_COLUMNS.values(), 0)
+    return [
+        empty | {"year": _year({"occurred_at": at}), "industry": e.industry, column: 1}
+        for measure, at, e in measured
+        if (column := CUSTOMER_COLUMNS.get(measure))
+    ]
 
 
-def tolerance(figure: dict[str, Any], events: list[dict[str, Any]]) -> float:
+def tolerance(figure: dict[str, Any], events: list[dict[str, Any]], cells: Cells) -> float:
     metric = figure["metric"]
     if metric == "ratio":
         # 1.5 points (3 for a slice), or three standard errors of a share of the figure's
         # denominator when it rests on few events (chatbot hand-off requests: about 200 in the
         # sample, +-6 points; a travel brand's web visits: about 500, +-5 points)
-        rows = [
-            row
-            for row in cell_rows(figure["cells"], events)
-            if row["year"] == figure["year"] and _matches(row, figure.get("slice"))
-        ]
-        n = max(sum(r[figure["denominator"]] for r in rows), 1)
+        n = max(sum(r[figure["denominator"]] for r in ratio_rows(figure, cells)), 1)
         p = float(figure.get("expected", figure.get("at_least", 0.5)))
         return max(0.03 if figure.get("slice") else 0.015, 3 * math.sqrt(p * (1 - p) / n))
     if metric in ("share", "read_within", "top_channels_share"):
@@ -260,13 +236,16 @@ def tolerance(figure: dict[str, Any], events: list[dict[str, Any]]) -> float:
 
 
 @pytest.mark.parametrize("figure", CAL.figures, ids=[f["id"] for f in CAL.figures])
-def test_figure_is_reproduced(figure: dict[str, Any], events: list[dict[str, Any]]) -> None:
-    measured = measure(figure, events)
+def test_figure_is_reproduced(
+    figure: dict[str, Any], events: list[dict[str, Any]], cells: Cells
+) -> None:
+    measured = measure(figure, events, cells)
     assert figure.get("source"), "every figure names its source"
     if "at_least" in figure:
         assert measured >= figure["at_least"], f"{figure['id']}: {measured:.4f}"
     if "expected" in figure:
-        assert measured == pytest.approx(figure["expected"], abs=tolerance(figure, events)), (
+        within = tolerance(figure, events, cells)
+        assert measured == pytest.approx(figure["expected"], abs=within), (
             f"{figure['id']}: measured {measured:.4f}, expected {figure['expected']}"
         )
 

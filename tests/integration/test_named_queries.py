@@ -50,21 +50,23 @@ def test_every_named_query_declares_a_description_and_runs(loaded: tuple[str, Cl
 
 
 # The two rollups split by a bucket (call duration, read latency), and their projections
-# (migration 0013): every question of theirs must read a projection, never the table itself
-# (ten times the rows at scale: `make bench-queries`).
-BUCKETED = ("rollup_messaging_daily", "rollup_calls_daily")
+# (migration 0013), and the customers rollup split by channel, kind and reason, and its
+# projections (migration 0015): every question of theirs must read a projection, never the
+# table itself (ten to sixty times the rows at scale: `make bench-queries`).
+PROJECTED = ("rollup_messaging_daily", "rollup_calls_daily", "rollup_customers_daily")
 
 
-def test_named_queries_read_the_bucketed_rollups_through_projections(
+def test_named_queries_read_the_largest_rollups_through_projections(
     calibrated: tuple[str, Client],
 ) -> None:
     _, client = calibrated
     y2021 = {"start": "2021-01-01 00:00:00", "end": "2022-01-01 00:00:00"}
     samples = {**ALL, **y2021, "tenant": "", "compare_start": "2020-01-01 00:00:00"}
     samples["compare_end"] = "2021-01-01 00:00:00"
+    samples |= {"leakage_window_h": 24, "repeat_window_h": 168}
     checked = []
     for query in queries.load_all():
-        if not any(table in query.sql for table in BUCKETED):
+        if not any(table in query.sql for table in PROJECTED):
             continue
         params = {k: samples.get(k, "") for k in query.parameters}
         plan = "\n".join(
@@ -74,11 +76,16 @@ def test_named_queries_read_the_bucketed_rollups_through_projections(
             ).result_rows
         )
         reads = [line.strip() for line in plan.splitlines() if "ReadFromMergeTree" in line]
-        whole = [line for line in reads if any(table in line for table in BUCKETED)]
-        assert not whole, f"{query.name} reads a bucketed rollup whole: {whole}"
-        assert any(p in plan for p in ("(by_cell)", "(by_latency)", "(by_duration)")), query.name
+        whole = [line for line in reads if any(table in line for table in PROJECTED)]
+        assert not whole, f"{query.name} reads a rollup whole: {whole}"
+        read = {p for p in ("by_cell", "by_latency", "by_duration", "by_key") if f"({p})" in plan}
+        assert read, query.name
         checked.append(query.name)
-    assert len(checked) >= 18, checked
+        if "keys AS" in query.sql:
+            # each key's first day and the period's cells, both from projections
+            assert read == {"by_key", "by_cell"}, (query.name, read)
+    assert len(checked) >= 21, checked
+    assert {"leakage_rate", "repeat_contact_rate", "report_customer_cells"} <= set(checked)
 
 
 def test_overview_kpis(loaded: tuple[str, Client]) -> None:

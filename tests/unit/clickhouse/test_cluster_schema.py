@@ -130,10 +130,11 @@ def test_alter_reaches_the_local_and_the_distributed_table() -> None:
     ]  # 0011
     # 0013: projections and table settings alter the tables holding rows only
     assert pairs[96:106] == ["rollup_messaging_daily_local"] * 5 + ["rollup_calls_daily_local"] * 5
-    assert pairs[106:] == [
+    assert pairs[106:114] == [
         name for table in ("ingest_facts", "fenced_facts") for _ in range(2)
         for name in (f"{table}_local", table)
     ]  # 0014: the second stage's columns  # fmt: skip
+    assert pairs[114:] == ["rollup_customers_daily_local"] * 5  # 0015: its projections
 
 
 def test_projections_and_settings_alter_only_the_local_table() -> None:

@@ -6,8 +6,9 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -262,7 +263,8 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
-    """Recompute every rollup from the source topic and compare with ClickHouse."""
+    """Recompute every rollup from the source topic and compare with ClickHouse; with
+    ``--offsets`` or ``--from/--to``, check a range of the topic against the raw tables."""
     from streams.clickhouse.client import connect
     from streams.kafka.admin import require_broker
     from streams.logic.aggregate import Rules
@@ -271,6 +273,8 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     require_broker(settings.kafka.bootstrap, security=settings.kafka)
     client = connect(url_for(settings, "analyst"))  # verify only reads
+    if args.offsets or args.start or args.end:
+        return _verify_offsets(args, settings, client)
     partitions = verify.read_partitions(
         settings.kafka.bootstrap, settings.topic_interactions, settings.kafka
     )
@@ -294,6 +298,51 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             "yet: its counts may differ by lag, not loss"
         )
     return 0 if all(v.exact for v in verdicts) else 1
+
+
+def _verify_offsets(args: argparse.Namespace, settings: Settings, client: Any) -> int:
+    """``journey verify --offsets P:A-B ... | --from DAY --to DAY``: the ranges' records
+    against the raw tables, in bounded memory (streams/tools/verify_offsets.py)."""
+    from streams.tools import verify_offsets
+
+    if args.offsets and (args.start or args.end):
+        raise JourneyError("journey verify: give --offsets or --from/--to, not both")
+    if args.offsets:
+        ranges = [verify_offsets.parse_range(text) for text in args.offsets]
+        asked = "offsets " + ", ".join(str(r) for r in ranges)
+    else:
+        if not (args.start and args.end):
+            raise JourneyError("journey verify: --from and --to go together")
+        start, end = _instant(args.start, "--from"), _instant(args.end, "--to")
+        ranges = verify_offsets.window_ranges(client, start, end)
+        asked = f"events from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC (event time)"
+    topic = settings.topic_interactions
+    print(f"{topic}, {asked}: the records against the raw interactions and dead letters")
+    if not ranges:
+        print("the raw table holds no event in that window: nothing to check")
+        return 0
+    reports = verify_offsets.check_ranges(
+        client, settings.kafka.bootstrap, topic, ranges, settings.kafka
+    )
+    for report in reports:
+        for line in report.lines():
+            print(line)
+    print(
+        "the rollups are not part of this check: the whole `journey verify` recomputes them "
+        "from the records the topic holds"
+    )
+    return 0 if all(r.exact for r in reports) else 1
+
+
+def _instant(text: str, option: str) -> datetime:
+    """A UTC instant from ``YYYY-MM-DD`` (midnight) or an ISO date and time."""
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        raise JourneyError(
+            f"journey verify {option} {text!r}: expected a date (2021-03-01) or a date and "
+            "time (2021-03-01T12:00), UTC"
+        ) from None
 
 
 def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
@@ -545,10 +594,23 @@ def build_parser() -> argparse.ArgumentParser:
     alert = add("alerts", cmd_alerts, "check the alert rules now, or list them")
     alert.add_argument("action", choices=["check", "list"])
     alert.add_argument("--rules", type=Path, help="the rules file (default: JOURNEY_ALERTS_FILE)")
-    add(
+    verify = add(
         "verify",
         cmd_verify,
-        "recompute every rollup from the topic and compare with ClickHouse (exit 1 if not exact)",
+        "recompute every rollup from the topic and compare with ClickHouse (exit 1 if not "
+        "exact); with --offsets or --from/--to, check a range of records against the raw tables",
+    )
+    verify.add_argument(
+        "--offsets",
+        action="append",
+        metavar="P:A-B",
+        help="check offsets A to B (inclusive) of partition P; repeatable",
+    )
+    verify.add_argument(
+        "--from", dest="start", metavar="WHEN", help="check the records of events from WHEN (UTC)"
+    )
+    verify.add_argument(
+        "--to", dest="end", metavar="WHEN", help="... to WHEN, excluded (a date or date and time)"
     )
     add("schema", cmd_schema, "print the event contract as JSON Schema")
     publish = add("publish", cmd_publish, "validate and publish events from JSON Lines or CSV")

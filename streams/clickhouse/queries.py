@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 QUERIES_DIR = SQL_DIR / "queries"
 # Statements an operator runs through a command (they write): same form, not named queries.
 OPERATIONS_DIR = SQL_DIR / "operations"
+# The read-only checks ``journey verify`` runs on a range of offsets: same form either.
+VERIFY_DIR = SQL_DIR / "verify"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([^}]+)\}")
 
 

@@ -212,3 +212,15 @@ def test_records_deleted_while_the_worker_was_stopped_are_reported_not_skipped_s
     after = run_journey("losses", env=env)
     assert after.returncode == 0 and "[acknowledged]" in after.stdout
     assert records_status(settings).healthy
+
+    # `journey verify --offsets` checks what the topic still holds and names what it cannot.
+    ranges = [f"{p}:0-{end - 1}" for p, end in sorted(ends.items()) if end]
+    checked = run_journey("verify", *(a for r in ranges for a in ("--offsets", r)), env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for p, end in ends.items():
+        if cut[p]:
+            assert (
+                f"partition {p}:{cut[p]}-{end - 1}: exact: {end - cut[p]:,} records"
+                in checked.stdout
+            ), checked.stdout
+            assert f"not checked: {cut[p]:,} offsets before the topic's log start" in checked.stdout

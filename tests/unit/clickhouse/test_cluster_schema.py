@@ -134,7 +134,8 @@ def test_alter_reaches_the_local_and_the_distributed_table() -> None:
         name for table in ("ingest_facts", "fenced_facts") for _ in range(2)
         for name in (f"{table}_local", table)
     ]  # 0014: the second stage's columns  # fmt: skip
-    assert pairs[114:] == ["rollup_customers_daily_local"] * 5  # 0015: its projections
+    assert pairs[114:119] == ["rollup_customers_daily_local"] * 5  # 0015: its projections
+    assert pairs[119:] == ["interactions_local"] * 2  # 0016: the raw table by offset
 
 
 def test_projections_and_settings_alter_only_the_local_table() -> None:

@@ -267,6 +267,11 @@ def judge(
     while behind and time.monotonic() < deadline:
         time.sleep(0.5)
         behind = verify.customers_behind(settings, client)
+    if applied < total or behind:
+        # A worker that stopped making progress: where each process stood, in the run's
+        # output (the lab and its processes are gone when a flake is looked at).
+        for worker in lab.workers:
+            print(f"{outcome.scenario}: {worker.name} stalled", stacks(worker), sep="\n")
     for worker in lab.workers:
         worker.stop(timeout=30)
     rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
@@ -305,6 +310,41 @@ def wait_insert_count(client: Client, settings: Settings, at_least: int, timeout
             return
         time.sleep(0.3)
     raise TimeoutError(f"no worker flush within {timeout:.0f} s")
+
+
+def taken_over(client: Client, timeout: float, new_owner: ManagedProcess) -> None:
+    """Wait until every partition leased so far (both stages' topics) has been leased again:
+    the worker that took its first leases is stopped, so another worker has them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        epochs = client.query(
+            "SELECT kafka_topic, kafka_partition, max(epoch) FROM partition_leases "
+            "GROUP BY kafka_topic, kafka_partition"
+        ).result_rows
+        if epochs and all(int(e) >= 2 for *_, e in epochs):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(
+        f"no worker took the stopped worker's partitions over in {timeout:.0f} s; "
+        f"{new_owner.log_tail()}"
+    )
+
+
+def stacks(process: ManagedProcess) -> str:
+    """The Python stacks of the worker process under ``process`` (py-spy dump), or why not."""
+    import subprocess
+
+    pid = process.pid()
+    if pid is None:
+        return "  (not running)"
+    out = []
+    for child in [*_children(pid), pid]:
+        dump = subprocess.run(
+            [str(Path(sys.executable).with_name("py-spy")), "dump", "--pid", str(child)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        out.append(dump.stdout or dump.stderr)
+    return "\n".join(out)
 
 
 def stopped(process: ManagedProcess) -> bool:
@@ -458,7 +498,10 @@ def _woken_zombie(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"worker A never stopped itself; {a.log_tail()}")
             time.sleep(0.2)
-        lab.worker(settings, "worker-b")
+        b = lab.worker(settings, "worker-b")
+        # B must own every partition before A wakes (on a loaded machine B's start alone has
+        # taken longer than the pause: A woke still the owner, and nothing was exercised).
+        taken_over(client, 120, b)
         time.sleep(size.pause_s)
         pid = a.pid()
         assert pid is not None

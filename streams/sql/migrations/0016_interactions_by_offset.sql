@@ -8,6 +8,7 @@
 ALTER TABLE interactions ADD PROJECTION IF NOT EXISTS by_offset
 (
     SELECT kafka_partition, kafka_offset, journey_id, event_id
+    -- a range of one partition's offsets is one contiguous read
     ORDER BY kafka_partition, kafka_offset
 );
 

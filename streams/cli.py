@@ -302,8 +302,10 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def _verify_offsets(args: argparse.Namespace, settings: Settings, client: Any) -> int:
     """``journey verify --offsets P:A-B ... | --from DAY --to DAY``: the ranges' records
-    against the raw tables, in bounded memory (streams/tools/verify_offsets.py)."""
-    from streams.tools import verify_offsets
+    against the raw tables, then, for a window, the raw table against every rollup, in
+    bounded memory (streams/tools/verify_offsets.py, streams/tools/verify_window.py)."""
+    from streams.logic.customers import windows_of
+    from streams.tools import verify, verify_offsets, verify_window
 
     if args.offsets and (args.start or args.end):
         raise JourneyError("journey verify: give --offsets or --from/--to, not both")
@@ -314,24 +316,36 @@ def _verify_offsets(args: argparse.Namespace, settings: Settings, client: Any) -
         if not (args.start and args.end):
             raise JourneyError("journey verify: --from and --to go together")
         start, end = _instant(args.start, "--from"), _instant(args.end, "--to")
+        verify_window.Periods.inside(start, end)  # a window without a whole hour: say so now
         ranges = verify_offsets.window_ranges(client, start, end)
         asked = f"events from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC (event time)"
     topic = settings.topic_interactions
     print(f"{topic}, {asked}: the records against the raw interactions and dead letters")
-    if not ranges:
-        print("the raw table holds no event in that window: nothing to check")
-        return 0
     reports = verify_offsets.check_ranges(
         client, settings.kafka.bootstrap, topic, ranges, settings.kafka
     )
+    if not ranges:
+        print("the raw table holds no event in that window: no record to check")
     for report in reports:
         for line in report.lines():
             print(line)
-    print(
-        "the rollups are not part of this check: the whole `journey verify` recomputes them "
-        "from the records the topic holds"
-    )
-    return 0 if all(r.exact for r in reports) else 1
+    exact = all(r.exact for r in reports)
+    if args.offsets:
+        print(
+            "the rollups are not part of an --offsets check: --from/--to (event time) checks "
+            "them for a window"
+        )
+        return 0 if exact else 1
+    window = verify_window.check_window(client, start, end, windows_of(settings))
+    for line in window.lines():
+        print(line)
+    behind = verify.customers_behind(settings, client)
+    if behind:
+        print(
+            f"the customers stage has {behind:,} records of {settings.topic_customers} to apply "
+            "yet: its counts may differ by lag, not loss"
+        )
+    return 0 if exact and window.exact else 1
 
 
 def _instant(text: str, option: str) -> datetime:
@@ -598,7 +612,8 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         cmd_verify,
         "recompute every rollup from the topic and compare with ClickHouse (exit 1 if not "
-        "exact); with --offsets or --from/--to, check a range of records against the raw tables",
+        "exact); with --offsets or --from/--to, check a range of records against the raw "
+        "tables, and for a window the raw table against every rollup",
     )
     verify.add_argument(
         "--offsets",

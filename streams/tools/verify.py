@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from clickhouse_connect.driver.client import Client
 
@@ -80,14 +80,7 @@ def compute_truth(
     as it goes (the views sum both the same)."""
     truth = Truth()
     seen: set[tuple[str, str]] = set()
-    firsts: dict[str, tuple[int, str, str, str, Event]] = {}
-    channels: dict[str, set[str]] = defaultdict(set)
-    sends: dict[tuple[str, str], tuple[int, str, str, str, str, str, bool, Event]] = {}
-    reads: dict[tuple[str, str], tuple[int, str, Event]] = {}
-    replies: dict[tuple[str, str], tuple[int, str, Event]] = {}
-    openings: dict[tuple[str, str], tuple[int, str, str, str, str, Event]] = {}
-    answers: dict[tuple[str, str], list[int]] = defaultdict(list)
-    events: list[tuple[Event, int, int, SourceRecord]] = []  # event, time, late, record
+    events: list[Placed] = []
     rejected: list[Rejected] = []
     for records in partitions:
         watermark = 0
@@ -103,37 +96,67 @@ def compute_truth(
                 continue
             seen.add((e.journey_id, e.event_id))
             # Lateness is about arrival by definition: behind the partition's watermark.
-            events.append((e, at, int(at < watermark - rules.grace_ms), record))
+            late = int(at < watermark - rules.grace_ms)
+            events.append(Placed(e, at, late, record.partition, record.offset))
             watermark = max(watermark, at)
-            _keep_min(firsts, e.journey_id, (at, e.tenant, e.industry, e.use_case, e))
-            channels[e.journey_id].add(e.channel)
-            message = (e.journey_id, e.message_id)
-            if e.kind == "message_sent":
-                counted = (e.purpose, e.channel, e.tenant, e.industry, e.use_case)
-                _keep_min(sends, message, (at, *counted, bool(e.reply_enabled), e))
-            elif e.kind == "message_receipt" and e.read_signal:
-                _keep_min(reads, message, (at, e.read_signal, e))
-                if e.read_signal == "reply_proxy":
-                    _keep_min(replies, message, (at, e.read_signal, e))
-            elif e.kind == "message_received" and e.in_reply_to:  # the customer's own reply
-                _keep_min(replies, (e.journey_id, e.in_reply_to), (at, e.kind, e))
-            if e.conversation_id is not None:  # a social or chat conversation (1.1)
-                thread = (e.journey_id, e.conversation_id)
-                if e.kind == "touch" and e.direction == "outbound":
-                    answers[thread].append(at)
-                else:
-                    cell = (e.tenant, e.industry, e.use_case, e.channel)
-                    _keep_min(openings, thread, (at, *cell, e))
-    _interaction_rows(truth.facts, events)
-    _journey_rows(truth.facts, firsts, channels)
-    for fact, signals in (("read_pair", reads), ("reply", replies)):
-        pairs = [(send[-1], send[0], signals[m]) for m, send in sends.items() if m in signals]
-        _pair_rows(truth.facts, fact, pairs)
-    _conversation_rows(truth.facts, openings, answers)
+    add_event_facts(truth.facts, events)
     _dead_rows(truth.facts, rejected)
     if windows is not None:  # the customers stage runs: its counts too
-        _customer_rows(truth.facts, [(e, at) for e, at, _, _ in events], windows)
+        add_customer_facts(truth.facts, [(p.event, p.at) for p in events], windows)
     return truth
+
+
+class Placed(NamedTuple):
+    """A first-seen event, its time (UTC ms), whether it arrived late, and where it came from."""
+
+    event: Event
+    at: int
+    late: int
+    partition: int
+    offset: int
+
+
+def add_event_facts(facts: Facts, events: Iterable[Placed]) -> None:
+    """The fact rows first-seen events imply: one per event, per journey (in the cell of its
+    earliest event), per send with its first read signal and first reply, per conversation.
+    Given every event of the journeys concerned, in any order, the rows are the same: "first"
+    is first by event time (:func:`compute_truth`)."""
+    firsts: dict[str, tuple[int, str, str, str, Event]] = {}
+    channels: dict[str, set[str]] = defaultdict(set)
+    sends: dict[tuple[str, str], tuple[int, str, str, str, str, str, bool, Event]] = {}
+    reads: dict[tuple[str, str], tuple[int, str, Event]] = {}
+    replies: dict[tuple[str, str], tuple[int, str, Event]] = {}
+    openings: dict[tuple[str, str], tuple[int, str, str, str, str, Event]] = {}
+    answers: dict[tuple[str, str], list[int]] = defaultdict(list)
+    placed: list[Placed] = []
+    for p in events:
+        placed.append(p)
+        e, at = p.event, p.at
+        _keep_min(firsts, e.journey_id, (at, e.tenant, e.industry, e.use_case, e))
+        channels[e.journey_id].add(e.channel)
+        message = (e.journey_id, e.message_id)
+        if e.kind == "message_sent":
+            counted = (e.purpose, e.channel, e.tenant, e.industry, e.use_case)
+            _keep_min(sends, message, (at, *counted, bool(e.reply_enabled), e))
+        elif e.kind == "message_receipt" and e.read_signal:
+            _keep_min(reads, message, (at, e.read_signal, e))
+            if e.read_signal == "reply_proxy":
+                _keep_min(replies, message, (at, e.read_signal, e))
+        elif e.kind == "message_received" and e.in_reply_to:  # the customer's own reply
+            _keep_min(replies, (e.journey_id, e.in_reply_to), (at, e.kind, e))
+        if e.conversation_id is not None:  # a social or chat conversation (1.1)
+            thread = (e.journey_id, e.conversation_id)
+            if e.kind == "touch" and e.direction == "outbound":
+                answers[thread].append(at)
+            else:
+                cell = (e.tenant, e.industry, e.use_case, e.channel)
+                _keep_min(openings, thread, (at, *cell, e))
+    _interaction_rows(facts, placed)
+    _journey_rows(facts, firsts, channels)
+    for fact, signals in (("read_pair", reads), ("reply", replies)):
+        pairs = [(send[-1], send[0], signals[m]) for m, send in sends.items() if m in signals]
+        _pair_rows(facts, fact, pairs)
+    _conversation_rows(facts, openings, answers)
 
 
 def customer_measures(
@@ -180,7 +203,7 @@ def customer_measures(
     return rows
 
 
-def _customer_rows(facts: Facts, events: list[tuple[Event, int]], windows: Windows) -> None:
+def add_customer_facts(facts: Facts, events: Iterable[tuple[Event, int]], windows: Windows) -> None:
     """The customers stage's counts as fact rows (:func:`customer_measures`)."""
     rows = customer_measures(events, windows)
     facts.add(
@@ -208,17 +231,17 @@ def _keep_min(found: dict[Any, Any], key: Any, candidate: tuple[Any, ...]) -> No
         found[key] = candidate
 
 
-def _interaction_rows(facts: Facts, rows: list[tuple[Event, int, int, SourceRecord]]) -> None:
-    durations = [round((e.duration_s or 0) * 1000) for e, *_ in rows]
+def _interaction_rows(facts: Facts, rows: list[Placed]) -> None:
+    durations = [round((p.event.duration_s or 0) * 1000) for p in rows]
     facts.add(
         "interaction",
         len(rows),
         {
-            **event_columns([e for e, *_ in rows]),
-            "occurred_at": [at for _, at, _, _ in rows],
-            "late": [late for _, _, late, _ in rows],
-            "kafka_partition": [r.partition for *_, r in rows],
-            "kafka_offset": [r.offset for *_, r in rows],
+            **event_columns([p.event for p in rows]),
+            "occurred_at": [p.at for p in rows],
+            "late": [p.late for p in rows],
+            "kafka_partition": [p.partition for p in rows],
+            "kafka_offset": [p.offset for p in rows],
             "duration_ms": durations,
             "bucket_s": [call_bucket(ms) if ms else 0 for ms in durations],
         },
@@ -324,15 +347,17 @@ class Comparison:
     def table(self) -> str:
         return self.view.table
 
-    def aggregate(self, source: str) -> str:
-        """The table's content summed over its dimensions, read from ``source``."""
+    def aggregate(self, source: str, where: str = "") -> str:
+        """The table's content summed over its dimensions, read from ``source`` (the rows
+        ``where`` says, a condition with bound parameters only)."""
         values = (
             "count()"
             if self.measures == ("rows",)
             else ", ".join(f"sum({m})" for m in self.measures)
         )
+        condition = f" WHERE {where}" if where else ""
         # Identifiers from the view files and the server's own catalogue, never user input.
-        return f"SELECT {', '.join(self.dims)}, {values} FROM {source} GROUP BY ALL"  # noqa: S608
+        return f"SELECT {', '.join(self.dims)}, {values} FROM {source}{condition} GROUP BY ALL"  # noqa: S608
 
 
 def comparisons(client: Client, views: list[View] | None = None) -> list[Comparison]:
@@ -371,14 +396,34 @@ def _read(rows: Iterable[Sequence[Any]], width: int) -> Table:
     return out
 
 
-def measured(client: Client, checks: list[Comparison]) -> dict[str, Table]:
+@dataclass(frozen=True)
+class Scope:
+    """Which rows of each table to compare: a condition per table (bound parameters only),
+    and the parameters' values. The default compares every row."""
+
+    where: Callable[[Comparison], str] = lambda _: ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+WHOLE = Scope()
+
+
+def measured(client: Client, checks: list[Comparison], scope: Scope = WHOLE) -> dict[str, Table]:
     """Every checked table as ClickHouse holds it (summed: parts may not be merged yet)."""
     return {
-        c.table: _read(client.query(c.aggregate(c.table)).result_rows, len(c.dims)) for c in checks
+        c.table: _read(
+            client.query(
+                c.aggregate(c.table, scope.where(c)), parameters=scope.parameters
+            ).result_rows,
+            len(c.dims),
+        )
+        for c in checks
     }
 
 
-def expected(client: Client, truth: Truth, checks: list[Comparison]) -> dict[str, Table]:
+def expected(
+    client: Client, facts: Facts, checks: list[Comparison], scope: Scope = WHOLE
+) -> dict[str, Table]:
     """Every checked table as its view computes it from the truth's fact rows: the same
     definition the server runs on the worker's rows, run on ClickHouse itself with the truth
     sent as external data (no table is created: the analyst account can run it)."""
@@ -390,14 +435,15 @@ def expected(client: Client, truth: Truth, checks: list[Comparison]) -> dict[str
         select = c.view.select_from(TRUTH)
         columns = tuple(n for n in FACT_TYPES if re.search(rf"\b{n}\b", select))
         if columns not in uploads:
-            uploads[columns] = _native(truth.facts, list(columns))
+            uploads[columns] = _native(facts, list(columns))
         data = ExternalData(
             file_name=TRUTH,
             data=uploads[columns],
             fmt="Native",
             structure=", ".join(f"{n} {FACT_TYPES[n]}" for n in columns),
         )
-        rows = client.query(c.aggregate(f"({select})"), external_data=data).result_rows
+        query = c.aggregate(f"({select})", scope.where(c))
+        rows = client.query(query, parameters=scope.parameters, external_data=data).result_rows
         out[c.table] = _read(rows, len(c.dims))
     return out
 
@@ -419,7 +465,7 @@ def _native(facts: Facts, columns: list[str]) -> bytes:
 def check(client: Client, truth: Truth, views: list[View] | None = None) -> list[TableVerdict]:
     """Every checked table, as the truth says it must be and as ClickHouse holds it."""
     checks = comparisons(client, views)
-    return compare(checks, expected(client, truth, checks), measured(client, checks))
+    return compare(checks, expected(client, truth.facts, checks), measured(client, checks))
 
 
 def applied_records(client: Client, topic: str) -> int:
@@ -555,6 +601,6 @@ def customers_behind(settings: Settings, client: Client) -> int:
 def summarise(verdicts: list[TableVerdict]) -> Iterator[str]:
     """One line per table, then the first differences."""
     for v in verdicts:
-        yield f"{v.table:28} {v.verdict:10} expected {v.expected} measured {v.actual}"
+        yield f"{v.table:32} {v.verdict:10} expected {v.expected} measured {v.actual}"
         for example in v.examples:
             yield f"    {example}"

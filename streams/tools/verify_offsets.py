@@ -10,14 +10,17 @@ for it (docs/exactly-once.md):
 - a record that breaks the contract: a dead letter at its partition and offset, with the
   same reason code;
 - a valid record whose event (journey_id, event_id) is new: its row in the raw
-  ``interactions`` table at its partition and offset;
+  ``interactions`` table at its partition and offset, flagged late exactly when its event
+  time is more than the grace behind the partition's watermark (the newest event time of the
+  new events before it: the rows before the range seed it, the range's records move it);
 - a valid record repeating an event: no row at its offset, and the event's row at an earlier
   offset of the partition (the first arrival counts; it may lie before the range, or even
   before the topic's log start).
 
 Every raw row at an offset of the range must be one of those. What it cannot check, it says:
 offsets the topic no longer holds (retention, deleted records), offsets the worker has not
-applied yet, and dead letters older than the table's 90-day TTL.
+applied yet, dead letters older than the table's 90-day TTL, and the lateness of rows stored
+before migration 0017 recorded it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from clickhouse_connect.driver.client import Client
 from streams.clickhouse import queries
 from streams.errors import JourneyError
 from streams.kafka.security import PLAINTEXT, KafkaSettings
+from streams.logic.aggregate import Rules
 from streams.logic.ingest import Accepted, SourceRecord, decide
 
 CHUNK = 20_000  # records decided and compared at a time: the check's memory
@@ -94,6 +98,7 @@ class RangeReport:
     repeated: int = 0  # valid records repeating an earlier event
     rejected: int = 0
     old_dead_letters: int = 0  # rejected records older than dead_letters' TTL
+    lateness_unknown: int = 0  # raw rows stored before migration 0017 recorded lateness
     missing: int = 0  # a record without what the worker must have written for it
     extra: int = 0  # a raw row no record of the range accounts for
     wrong: int = 0  # something at the offset, but not what the record says
@@ -128,6 +133,7 @@ class RangeReport:
             (self.expired, "before the topic's log start (deleted or past retention)"),
             (self.unapplied, "not applied by the worker yet, or not in the topic yet"),
             (self.old_dead_letters, "rejected longer ago than dead_letters' 90-day TTL"),
+            (self.lateness_unknown, "whose lateness was stored before migration 0017"),
         ]
         for n, why in not_checked:
             if n:
@@ -144,8 +150,10 @@ def check_ranges(
     security: KafkaSettings = PLAINTEXT,
     chunk: int = CHUNK,
     now: datetime | None = None,
+    grace_ms: int = Rules().grace_ms,
 ) -> list[RangeReport]:
-    """Each range of ``topic`` checked against the raw tables (module docstring)."""
+    """Each range of ``topic`` checked against the raw tables (module docstring); lateness
+    with the worker's grace (JOURNEY_LATE_GRACE_S)."""
     from kafka import KafkaConsumer, TopicPartition
 
     applied = {
@@ -174,7 +182,9 @@ def check_ranges(
             start = consumer.beginning_offsets([tp])[tp]
             end = consumer.end_offsets([tp])[tp]
             reports.append(
-                _check_range(client, consumer, tp, wanted, start, end, applied, too_old, chunk)
+                _check_range(
+                    client, consumer, tp, wanted, (start, end), applied, too_old, chunk, grace_ms
+                )
             )
         return reports
     finally:
@@ -186,13 +196,14 @@ def _check_range(
     consumer: Any,
     tp: Any,
     wanted: OffsetRange,
-    start: int,
-    end: int,
+    held: tuple[int, int],
     applied: dict[int, int],
     too_old_ms: int,
     chunk: int,
+    grace_ms: int,
 ) -> RangeReport:
     report = RangeReport(wanted)
+    start, end = held  # the topic's log start and end offsets of the partition
     # What exists to compare: in the topic, and applied (its effects in ClickHouse).
     last_applied = applied.get(wanted.partition, -1)
     first = max(wanted.first, start)
@@ -202,15 +213,42 @@ def _check_range(
     if first > last:
         return report
     report.checked = OffsetRange(wanted.partition, first, last)
+    lateness = Lateness(grace_ms, _watermark_before(client, wanted.partition, first))
     consumer.assign([tp])
     consumer.seek(tp, first)
     lo = first
     while lo <= last:
         hi = min(lo + chunk - 1, last)
         records = _read(consumer, tp, lo, hi)
-        _compare_chunk(client, tp.topic, wanted.partition, records, lo, hi, too_old_ms, report)
+        _compare_chunk(
+            client, tp.topic, wanted.partition, records, (lo, hi), too_old_ms, lateness, report
+        )
         lo = hi + 1
     return report
+
+
+@dataclass
+class Lateness:
+    """The partition's event-time watermark as the range's records move it, and the grace:
+    a new event more than the grace behind it arrived late (docs/exactly-once.md)."""
+
+    grace_ms: int
+    watermark_ms: int
+
+    def decide(self, at_ms: int) -> bool:
+        """Whether a new event at ``at_ms`` is late; the watermark moves past it."""
+        late = at_ms < self.watermark_ms - self.grace_ms
+        self.watermark_ms = max(self.watermark_ms, at_ms)
+        return late
+
+
+def _watermark_before(client: Client, partition: int, first: int) -> int:
+    """The watermark the worker held before ``first``: the newest event time of the raw rows
+    before it (every new event of the partition has one; 0 when there are none)."""
+    rows = client.query(
+        _load("partition_watermark").sql, parameters={"partition": partition, "first": first}
+    ).result_rows
+    return int(rows[0][0]) if rows else 0
 
 
 def _read(consumer: Any, tp: Any, lo: int, hi: int) -> list[SourceRecord]:
@@ -235,16 +273,17 @@ def _compare_chunk(
     topic: str,
     partition: int,
     records: list[SourceRecord],
-    lo: int,
-    hi: int,
+    offsets: tuple[int, int],
     too_old_ms: int,
+    lateness: Lateness,
     report: RangeReport,
 ) -> None:
-    span = {"partition": partition, "first": lo, "last": hi}
-    raw = {
-        int(o): (str(j), str(e))
-        for o, j, e in client.query(_load("raw_offsets").sql, parameters=span).result_rows
-    }
+    span = {"partition": partition, "first": offsets[0], "last": offsets[1]}
+    raw: dict[int, tuple[str, str]] = {}
+    flags: dict[int, int] = {}  # offset -> the row's late flag (-1: not recorded)
+    for o, j, e, late in client.query(_load("raw_offsets").sql, parameters=span).result_rows:
+        raw[int(o)] = (str(j), str(e))
+        flags[int(o)] = int(late)
     dead = _dead_letters(client, topic, span, records)
     valid: list[tuple[SourceRecord, Accepted]] = []
     for record in records:
@@ -274,20 +313,33 @@ def _compare_chunk(
         where = f"{partition}:{record.offset}"
         here = raw.pop(record.offset, None)
         first = firsts.get(ids)
-        if here is not None and here != ids:
-            report.differ("wrong", f"{where} holds event {here}, the record is {ids}")
-        elif first is not None and first < record.offset:
+        if first is not None and first < record.offset and here in (None, ids):
             report.repeated += 1  # the event's first arrival holds its row
             if here is not None:
                 report.differ("extra", f"{where} repeats {partition}:{first} and has a row too")
-        elif here is not None:
-            report.accepted += 1
-        else:
+            continue
+        late = lateness.decide(outcome.occurred_ms)  # a new event moves the watermark
+        if here is None:
             report.differ("missing", f"{where}: no raw row for event {ids}")
+            continue
+        if here != ids:
+            report.differ("wrong", f"{where} holds event {here}, the record is {ids}")
+            continue
+        report.accepted += 1
+        flag = flags[record.offset]
+        if flag < 0:
+            report.lateness_unknown += 1
+        elif flag != late:
+            said = "late" if flag else "on time"
+            report.differ("wrong", f"{where}: stored {said}, the record is {_lateness(late)}")
     for offset, ids in raw.items():
         report.differ("extra", f"{partition}:{offset} holds {ids}, no record of the range says so")
     for offset, code in dead.items():
         report.differ("extra", f"{partition}:{offset} dead letter ({code}), no such record")
+
+
+def _lateness(late: bool) -> str:
+    return "late (behind the watermark by more than the grace)" if late else "on time"
 
 
 def _dead_letters(

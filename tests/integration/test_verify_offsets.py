@@ -12,6 +12,8 @@ from clickhouse_connect.driver.client import Client
 
 from deploy.local.processes import ManagedProcess
 from streams.clickhouse.client import connect
+from streams.logic.aggregate import Rules
+from streams.logic.customers import windows_of
 from streams.logic.ingest import Accepted, decide
 from streams.settings import Settings
 from streams.tools import verify
@@ -21,7 +23,8 @@ from streams.tools.verify_offsets import (
     check_ranges,
     window_ranges,
 )
-from tests.integration.pipeline import publish_backfill, wait_applied
+from streams.tools.verify_window import check_window
+from tests.integration.pipeline import publish_backfill, wait_applied, wait_customers
 from tests.support import run_journey, settings_env
 
 pytestmark = pytest.mark.integration
@@ -38,6 +41,7 @@ def applied(
     worker = worker_factory(settings)
     client = connect(settings.clickhouse_url.get_secret_value())
     wait_applied(client, settings.topic_interactions, sum(published.values()), 180, worker.log_tail)
+    wait_customers(settings, client)
     worker.stop(timeout=30)
     return settings, client, dict(published)
 
@@ -87,6 +91,15 @@ def test_every_offset_is_accounted_for_in_any_chunk_size_range_and_window(
     assert all(r.exact for r in late_half)
     assert sum(r.records for r in late_half) == sum(r.last - r.first + 1 for r in tail)
 
+    # A range starting at a late event: the worker's watermark before it comes from the rows
+    # before the range (checked from a watermark of nothing, the event would be on time).
+    ((partition, offset),) = client.query(
+        "SELECT kafka_partition, max(kafka_offset) FROM interactions WHERE late = 1 "
+        "GROUP BY kafka_partition ORDER BY count() DESC LIMIT 1"
+    ).result_rows
+    (alone,) = check(settings, client, [OffsetRange(partition, offset, offset)])
+    assert alone.exact and alone.accepted == 1, list(alone.lines())
+
     # An event-time window: the records from its first event's offset to its last's.
     start, end = datetime(2021, 3, 1, tzinfo=UTC), datetime(2021, 4, 1, tzinfo=UTC)
     ranges = window_ranges(client, start, end)
@@ -106,15 +119,22 @@ def test_every_offset_is_accounted_for_in_any_chunk_size_range_and_window(
     )
     assert cli.returncode == 0, cli.stdout + cli.stderr
     assert "events from 2021-03-01 00:00 to 2021-04-01 00:00 UTC" in cli.stdout
-    # The check reads the raw table by offset through its projection (migration 0016).
-    plan = "\n".join(
-        row[0]
-        for row in client.query(
-            "EXPLAIN projections = 1 " + _raw_offsets_sql(),
-            parameters={"partition": 0, "first": 0, "last": 100},
-        ).result_rows
-    )
-    assert "(by_offset)" in plan, plan
+    assert f"rollups against the raw table: exact: {events:,} events" in cli.stdout, cli.stdout
+    # The check reads the raw table by offset through its projection (migrations 0016, 0017):
+    # each range's rows; the watermark before a range can be read from it too (the projection
+    # holds every column it reads; on a table this small the server may read the table).
+    plans = {
+        name: "\n".join(
+            row[0]
+            for row in client.query(
+                "EXPLAIN projections = 1 " + _verify_sql(name),
+                parameters={"partition": 0, "first": 1000, "last": 1100},
+            ).result_rows
+        )
+        for name in ("raw_offsets", "partition_watermark")
+    }
+    assert "(by_offset)" in plans["raw_offsets"], plans["raw_offsets"]
+    assert "Name: by_offset" in plans["partition_watermark"], plans["partition_watermark"]
 
 
 def test_a_lost_row_and_a_double_counted_repeat_are_named_by_offset(
@@ -172,7 +192,99 @@ def test_a_lost_row_and_a_double_counted_repeat_are_named_by_offset(
         assert ok.returncode == 0 and "exact" in ok.stdout, ok.stdout + ok.stderr
 
 
-def _raw_offsets_sql() -> str:
+def at(day: int, hour: int = 0) -> datetime:
+    return datetime(2021, 3, day, hour, tzinfo=UTC)
+
+
+def test_the_rollups_of_any_window_are_what_the_raw_table_implies(
+    applied: tuple[Settings, Client, dict[str, int]],
+) -> None:
+    """The rollups step recomputes every rollup of a window from the raw table a share of
+    journeys at a time, and finds a changed rollup cell, a raw event stored twice and a
+    changed lateness flag, inside the window only."""
+    settings, client, _ = applied
+    windows = windows_of(settings)
+    # The whole backfill, in shares of 1,000 journeys: what the whole verify computes from
+    # the records, table by table.
+    whole = check_window(client, datetime(2020, 1, 1, tzinfo=UTC), datetime(2022, 2, 1, tzinfo=UTC),
+                         windows, chunk=1_000)  # fmt: skip
+    assert whole.exact, "\n".join(whole.lines())
+    assert whole.events == int(client.command("SELECT count() FROM interactions"))
+    assert whole.shares > 4 and len(whole.not_checked) == 2, whole.not_checked  # raw, dead
+    partitions = verify.read_partitions(settings.kafka.bootstrap, settings.topic_interactions)
+    rules = Rules(grace_ms=round(settings.late_grace_s * 1000))
+    truth = verify.compute_truth(partitions, rules, windows)
+    from_topic = {v.table: v.expected for v in verify.check(client, truth)}
+    assert len(whole.verdicts) == 18  # nine rollups, hourly and daily
+    for v in whole.verdicts:
+        assert v.expected == from_topic[v.table] and any(v.expected), v.table
+    # A window of part-days: its whole hours and whole days; small shares.
+    start, end = at(1, 6), at(20, 18)
+    report = check_window(client, start, end, windows, chunk=20)
+    assert report.exact and report.shares > 10, "\n".join(report.lines())
+    assert len(report.verdicts) == 18
+    day_only = check_window(client, at(1, 6), at(1, 20), windows)
+    assert day_only.exact and len(day_only.verdicts) == 9
+    assert any("no whole day" in line for line in day_only.not_checked)
+
+    # One hour of the window counted twice in one rollup cell: that table, that hour.
+    hour = client.command(
+        "SELECT min(hour) FROM rollup_interactions_hourly WHERE hour >= {s:DateTime} "
+        "AND hour < {e:DateTime}",
+        parameters={"s": at(2).replace(tzinfo=None), "e": at(3).replace(tzinfo=None)},
+    )
+    client.command(
+        "INSERT INTO rollup_interactions_hourly SELECT * FROM rollup_interactions_hourly "
+        "WHERE hour = {h:DateTime} LIMIT 1",
+        parameters={"h": hour},
+    )
+    report = check_window(client, start, end, windows)
+    wrong = {v.table: v.verdict for v in report.verdicts if not v.exact}
+    assert wrong == {"rollup_interactions_hourly": "duplicated"}, "\n".join(report.lines())
+    assert check_window(client, at(21), at(23), windows).exact  # a window clear of it
+    cli = run_journey(
+        "verify", "--from", "2021-03-01T06:00", "--to", "2021-03-20T18:00",
+        env=settings_env(settings),
+    )  # fmt: skip
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "rollups against the raw table: NOT exact" in cli.stdout
+    assert "rollup_interactions_hourly" in cli.stdout and "duplicated" in cli.stdout
+
+    # A raw event stored twice (a double-applied batch), and one event's lateness flipped.
+    client.command(
+        "INSERT INTO interactions SELECT * FROM interactions "
+        "WHERE occurred_at >= {s:DateTime} AND occurred_at < {e:DateTime} LIMIT 1",
+        parameters={"s": at(3).replace(tzinfo=None), "e": at(4).replace(tzinfo=None)},
+    )
+    report = check_window(client, at(3), at(4), windows)
+    assert report.repeated_rows == 1 and not report.exact
+    assert "rows repeating an event" in "\n".join(report.lines())
+    flipped = client.command(
+        "SELECT any(event_id) FROM interactions WHERE occurred_at >= {s:DateTime} "
+        "AND occurred_at < {e:DateTime}",
+        parameters={"s": at(5).replace(tzinfo=None), "e": at(6).replace(tzinfo=None)},
+    )
+    client.command(
+        "ALTER TABLE interactions UPDATE late = 1 - late WHERE event_id = {id:String} "
+        "SETTINGS mutations_sync = 2",
+        parameters={"id": flipped},
+    )
+    report = check_window(client, at(5), at(6), windows)
+    flagged = {v.table for v in report.verdicts if not v.exact}
+    assert flagged == {"rollup_interactions_hourly", "rollup_interactions_daily"}, flagged
+    # The topic step finds the flag wrong against the record, in a range of that one offset
+    # (its watermark seeded from the rows before it).
+    ((partition, offset, now_late),) = client.query(
+        "SELECT kafka_partition, kafka_offset, late FROM interactions WHERE event_id = {id:String}",
+        parameters={"id": flipped},
+    ).result_rows
+    (single,) = check(settings, client, [OffsetRange(partition, offset, offset)])
+    said = "late" if now_late else "on time"
+    assert (single.records, single.wrong) == (1, 1), list(single.lines())
+    assert f"{partition}:{offset}: stored {said}, the record is" in "\n".join(single.lines())
+
+
+def _verify_sql(name: str) -> str:
     from streams.clickhouse import queries
 
-    return queries.load("raw_offsets", queries.VERIFY_DIR).sql
+    return queries.load(name, queries.VERIFY_DIR).sql

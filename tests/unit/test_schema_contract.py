@@ -44,6 +44,7 @@ def test_interactions_table_matches_the_contract() -> None:
     assert [name for name, _ in table[len(contract) :]] == [
         "kafka_partition",
         "kafka_offset",
+        "late",  # whether it arrived late, as the worker decided (migration 0017)
         "ingested_at",
     ]
 

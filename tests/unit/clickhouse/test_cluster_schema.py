@@ -135,7 +135,9 @@ def test_alter_reaches_the_local_and_the_distributed_table() -> None:
         for name in (f"{table}_local", table)
     ]  # 0014: the second stage's columns  # fmt: skip
     assert pairs[114:119] == ["rollup_customers_daily_local"] * 5  # 0015: its projections
-    assert pairs[119:] == ["interactions_local"] * 2  # 0016: the raw table by offset
+    assert pairs[119:121] == ["interactions_local"] * 2  # 0016: the raw table by offset
+    # 0017: late recorded, and the projection by offset built again to carry it
+    assert pairs[121:] == ["interactions_local", "interactions"] + ["interactions_local"] * 3
 
 
 def test_projections_and_settings_alter_only_the_local_table() -> None:

@@ -126,7 +126,7 @@ def test_the_stage_and_verify_s_plain_truth_agree_on_a_mixed_history() -> None:
     verify`'s pairwise comparison, on the same shuffled events of three customers."""
     from streams.decoder import decode
     from streams.logic.facts import Facts
-    from streams.tools.verify import _customer_rows
+    from streams.tools.verify import add_customer_facts
 
     rng = random.Random(11)
     makers = [web, call, lambda n, when, who: event(
@@ -143,7 +143,7 @@ def test_the_stage_and_verify_s_plain_truth_agree_on_a_mixed_history() -> None:
     rng.shuffle(values)
     flush = plan_customers([batch(CUSTOMERS, values)], {}, MemoryStates(), Windows())
     plain = Facts()
-    _customer_rows(plain, [decode(v) for v in values], Windows())
+    add_customer_facts(plain, [decode(v) for v in values], Windows())
     columns = ("measure", "occurred_at", "tenant", "channel", "kind", "contact_reason", "key_id")
 
     def counted(rows: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The benchmark's peer runs in a virtualenv of its own: quixstreams pins pydantic below ours.
 PEER := build/peer-venv
 
-.PHONY: install demo down status test test-fast lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard bench-state
+.PHONY: install demo down status test test-fast lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard bench-state bench-verify
 
 install: $(VENV)/.installed
 
@@ -72,6 +72,11 @@ $(PEER)/.installed: Makefile
 ## journey on disk and in the changelog, restart to first insert (not part of the test command).
 bench-state: install
 	$(BIN)/python -m tests.bench.bench_state --journeys 1000000,5000000,20000000
+
+## `journey verify`'s checks, whole, by offsets and by window, as the topic doubles: peak memory
+## and time of each (not part of the test command).
+bench-verify: install
+	$(BIN)/python -m tests.bench.bench_verify --events 160000
 
 ## Every named query on three years of rollups at 10 billion interactions a year, and every
 ## page drawn in headless Chromium (not part of the test command).

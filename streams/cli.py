@@ -512,6 +512,88 @@ def cmd_losses(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if losses.pending(rows) else 0
 
 
+def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
+    """``journey dead-letters list|export|replay``: rejected records by code and period,
+    exported for an engineer to fix, and the fixed file replayed through the publisher, each
+    dead letter once (streams/tools/dead_letters.py)."""
+    from datetime import timedelta
+
+    from streams.clickhouse.client import connect
+    from streams.tools import dead_letters
+
+    now = datetime.now(UTC)
+    since = _instant(args.start, "--from") if args.start else now - timedelta(days=90)
+    until = _instant(args.end, "--to") if args.end else now + timedelta(days=1)
+    period = dead_letters.Period(since, until, args.code or "")
+    if args.action == "list":
+        rows = dead_letters.summary(connect(url_for(settings, "analyst")), period)
+        if not rows:
+            print(f"no dead letters received from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M}")
+            return 0
+        for row in rows:
+            left = row["dead_letters"] - row["replayed"]
+            print(
+                f"{row['code']}: {row['dead_letters']:,} dead letters, {row['replayed']:,} "
+                f"replayed, {left:,} to repair; received {row['first_received']:%Y-%m-%d %H:%M} "
+                f"to {row['last_received']:%Y-%m-%d %H:%M}; e.g. {row['example']}"
+            )
+        return 0
+    if args.action == "export":
+        client = connect(url_for(settings, "analyst"))
+        if args.out == "-":
+            count = dead_letters.export(client, period, sys.stdout, args.replayed_too)
+        else:
+            out = Path(args.out)
+            if out.exists():
+                raise JourneyError(f"{out} already exists: name another file with --out")
+            with out.open("x", encoding="utf-8") as stream:
+                count = dead_letters.export(client, period, stream, args.replayed_too)
+        print(f"{count:,} dead letters exported to {args.out}", file=sys.stderr)
+        return 0
+    return _replay_dead_letters(args, settings)
+
+
+def _replay_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
+    """``journey dead-letters replay FILE``: publish each fixed record once, with provenance."""
+    import getpass
+    import socket
+
+    from kafka import KafkaProducer
+
+    from streams.clickhouse.client import connect
+    from streams.kafka.admin import require_broker
+    from streams.publish.pseudonymise import pseudonymiser
+    from streams.tools import dead_letters
+
+    if args.file is None:
+        raise JourneyError("journey dead-letters replay: give the fixed file (or - for stdin)")
+    report = dead_letters.ReplayReport()
+    lines = dead_letters.read_file(Path(args.file))
+    fixed = list(dead_letters.read_fixed(lines, pseudonymiser(settings), report))
+    require_broker(settings.kafka.bootstrap, security=settings.kafka)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka.bootstrap,
+        **settings.kafka.client_options(),
+        acks="all",
+        enable_idempotence=True,
+    )
+    try:
+        dead_letters.replay(
+            connect(url_for(settings, "admin")),
+            producer,
+            settings.topic_interactions,
+            fixed,
+            report,
+            f"{getpass.getuser()}@{socket.gethostname()}",
+        )
+    finally:
+        producer.close()
+    print(report.summary())
+    for refusal in report.refused:
+        print(f"  {refusal}")
+    return 1 if report.refused else 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key}={value}")
@@ -570,6 +652,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lost.add_argument(
         "--acknowledge", action="store_true", help="mark every loss listed as seen by an operator"
+    )
+    dead = add(
+        "dead-letters",
+        cmd_dead_letters,
+        "rejected records: list them by reason code, export them to fix, replay the fixed file "
+        "(each dead letter counted once, however often it is replayed)",
+    )
+    dead.add_argument("action", choices=["list", "export", "replay"])
+    dead.add_argument("file", nargs="?", metavar="FILE|-", help="replay: the fixed file")
+    dead.add_argument("--code", help="list, export: only this reason code")
+    dead.add_argument(
+        "--from",
+        dest="start",
+        metavar="WHEN",
+        help="received from WHEN, UTC (default: 90 days ago)",
+    )
+    dead.add_argument(
+        "--to", dest="end", metavar="WHEN", help="... to WHEN, excluded (default: now)"
+    )
+    dead.add_argument("--out", default="-", metavar="FILE|-", help="export: where (default stdout)")
+    dead.add_argument(
+        "--replayed-too", action="store_true", help="export: dead letters already replayed too"
     )
     sql = add("sql", cmd_sql, "run a named query, a .sql file or a statement (read-only)")
     sql.add_argument("target", nargs="?", help="a named query (see --list) or a SQL statement")

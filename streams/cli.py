@@ -594,6 +594,32 @@ def _replay_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.refused else 0
 
 
+def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    """``journey rebuild [--from DAY --to DAY]``: recompute the rollups from the raw table
+    into new tables, check them and swap them in (streams/tools/rebuild.py)."""
+    from streams.clickhouse.client import connect
+    from streams.logic.customers import windows_of
+    from streams.tools import rebuild
+
+    if settings.clickhouse_cluster:
+        raise JourneyError(
+            "journey rebuild runs on a single server: on a cluster (JOURNEY_CLICKHOUSE_CLUSTER) "
+            "each shard's tables would need their own twins, which it does not build yet"
+        )
+    client = connect(url_for(settings, "admin"))
+    start = _instant(args.start, "--from") if args.start else None
+    end = _instant(args.end, "--to") if args.end else None
+    start, end = rebuild.whole_days(start, end, client)
+    topics = [settings.topic_interactions]
+    if settings.customer_stage:
+        topics.append(settings.topic_customers)
+    print(f"rebuilding every rollup for {start:%Y-%m-%d} to {end:%Y-%m-%d} (excluded)", flush=True)
+    report = rebuild.rebuild(client, start, end, windows_of(settings), topics)
+    for line in report.lines():
+        print(line)
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key}={value}")
@@ -653,6 +679,14 @@ def build_parser() -> argparse.ArgumentParser:
     lost.add_argument(
         "--acknowledge", action="store_true", help="mark every loss listed as seen by an operator"
     )
+    rebuilt = add(
+        "rebuild",
+        cmd_rebuild,
+        "recompute every rollup from the raw table for whole days (default: all), check the "
+        "new tables and swap them in; run with the workers stopped",
+    )
+    rebuilt.add_argument("--from", dest="start", metavar="DAY", help="the first day, UTC")
+    rebuilt.add_argument("--to", dest="end", metavar="DAY", help="the day after the last")
     dead = add(
         "dead-letters",
         cmd_dead_letters,

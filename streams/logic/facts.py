@@ -130,6 +130,24 @@ class Facts:
         other.rows = self.rows
         return other
 
+    def within(self, column: str, low: int, high: int) -> Facts:
+        """Another Facts with the rows whose ``column`` lies in [low, high) (``journey
+        rebuild``: the facts of its window); a block without the column keeps no row."""
+        other = Facts()
+        for size, block in self._blocks:
+            values = block.get(column)
+            if values is None:
+                continue
+            keep = [i for i, v in enumerate(values) if low <= v < high]
+            if len(keep) == size:
+                other._blocks.append((size, block))
+            elif keep:
+                other._blocks.append(
+                    (len(keep), {n: [c[i] for i in keep] for n, c in block.items()})
+                )
+            other.rows += len(keep)
+        return other
+
     def column(self, name: str) -> list[Any]:
         """One whole column, every block's values end to end."""
         out: list[Any] = []

@@ -186,35 +186,59 @@ def check_window(
     end: datetime,
     windows: Windows | None,
     chunk: int = CHUNK,
+    suffix: str = "",
 ) -> WindowReport:
     """The rollups' whole hours and days inside [start, end) (event time) against the truth
-    the raw table implies (module docstring)."""
+    the raw table implies (module docstring); ``suffix``: the tables compared are the
+    rollups' twins named so (``journey rebuild``'s new tables, before they are swapped in)."""
     periods = Periods.inside(start, end)
     report = WindowReport(start, end)
-    bounds = {"start_ms": _ms(start), "end_ms": _ms(end)}
-    summary = client.query(_load("window_summary").sql, parameters=bounds).named_results()
-    row = next(iter(summary))
-    report.events, report.journeys = int(row["events"]), int(row["journeys"])
-    report.customers = int(row["customers"]) if windows is not None else 0
-    checks = _checks(client, periods, report, unknown_lateness=int(row["lateness_unknown"]))
+    unknown_lateness = read_summary(client, report, windows)
+    checks = _checks(client, periods, report, unknown_lateness)
     scope = periods.scope()
     by_customer = [c for c in checks if _counts_customers(c)]
     by_journey = [c for c in checks if not _counts_customers(c)]
     want: dict[str, Table] = {c.table: {} for c in checks}
+    for customers, facts in window_facts(client, report, windows, chunk):
+        _add(want, verify.expected(client, facts, by_customer if customers else by_journey, scope))
+    twins = [replace(c, view=replace(c.view, table=c.table + suffix)) for c in checks]
+    got = {
+        t[: len(t) - len(suffix)]: rows for t, rows in verify.measured(client, twins, scope).items()
+    }
+    report.verdicts = verify.compare(checks, want, got)
+    return report
+
+
+def read_summary(client: Client, report: WindowReport, windows: Windows | None) -> int:
+    """Fill in what the raw table holds of the report's window; return how many of its events
+    were stored before their lateness was recorded (migration 0017)."""
+    bounds = {"start_ms": _ms(report.start), "end_ms": _ms(report.end)}
+    summary = client.query(_load("window_summary").sql, parameters=bounds).named_results()
+    row = next(iter(summary))
+    report.events, report.journeys = int(row["events"]), int(row["journeys"])
+    report.customers = int(row["customers"]) if windows is not None else 0
+    return int(row["lateness_unknown"])
+
+
+def window_facts(
+    client: Client, report: WindowReport, windows: Windows | None, chunk: int = CHUNK
+) -> Iterator[tuple[bool, Facts]]:
+    """The fact rows the raw table implies for the report's window (and around it: facts
+    outside the window come too), a share at a time: (whether they are the customers
+    stage's, the share's facts). :func:`read_summary` first."""
+    bounds = {"start_ms": _ms(report.start), "end_ms": _ms(report.end)}
     for events in _shares(client, "window_journey_events", report.journeys, chunk, bounds, report):
         facts = Facts()  # a journey lies in one share: its events are read together
         verify.add_event_facts(facts, _first_seen(events, report))
-        _add(want, verify.expected(client, facts, by_journey, scope))
-    if windows is not None and by_customer:
+        yield False, facts
+    if windows is not None:
         reach = {**bounds, "reach_ms": max(windows.leakage_ms, windows.repeat_ms)}
         for events in _shares(
             client, "window_customer_events", report.customers, chunk, reach, report
         ):
             facts = Facts()
             verify.add_customer_facts(facts, ((p.event, p.at) for p in events), windows)
-            _add(want, verify.expected(client, facts, by_customer, scope))
-    report.verdicts = verify.compare(checks, want, verify.measured(client, checks, scope))
-    return report
+            yield True, facts
 
 
 def _checks(

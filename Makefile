@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The benchmark's peer runs in a virtualenv of its own: quixstreams pins pydantic below ours.
 PEER := build/peer-venv
 
-.PHONY: install demo down status test test-fast lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard bench-state bench-verify
+.PHONY: install demo down status test test-fast lint unit chaos bench bench-publish bench-pipeline bench-queries bench-dashboard bench-state bench-verify soak
 
 install: $(VENV)/.installed
 
@@ -72,6 +72,12 @@ $(PEER)/.installed: Makefile
 ## journey on disk and in the changelog, restart to first insert (not part of the test command).
 bench-state: install
 	$(BIN)/python -m tests.bench.bench_state --journeys 1000000,5000000,20000000
+
+## An hour of calibrated live traffic at 1,000 events/s: memory of every process, lag,
+## freshness and ClickHouse parts over time, plots in build/ (not part of the test command).
+MINUTES ?= 60
+soak: install
+	$(BIN)/python -m tests.bench.soak --minutes $(MINUTES) --rate 1000
 
 ## `journey verify`'s checks, whole, by offsets and by window, as the topic doubles: peak memory
 ## and time of each (not part of the test command).

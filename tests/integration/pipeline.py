@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
@@ -44,6 +45,23 @@ def publish_backfill(
     finally:
         sender.close()
     return report.published
+
+
+def applied_backfill(
+    settings: Settings, start_worker: Callable[[Settings], Any], events: int = 20_000
+) -> tuple[Client, Counter[str]]:
+    """Publish ``events`` calibrated interactions (duplicates, malformed and late records
+    among them), let a worker apply them, both stages, and stop it (nothing changes under
+    the checks that follow); the administrator's client and the counts by label."""
+    from streams.clickhouse.client import connect
+
+    published = publish_backfill(settings, events)
+    worker = start_worker(settings)
+    client = connect(settings.clickhouse_url.get_secret_value())
+    wait_applied(client, settings.topic_interactions, sum(published.values()), 180, worker.log_tail)
+    wait_customers(settings, client)
+    worker.stop(timeout=30)
+    return client, published
 
 
 def inserts_running(client: Client) -> int:

@@ -17,7 +17,7 @@ from streams.logic.customers import windows_of
 from streams.settings import Settings
 from streams.tools.rebuild import RebuildError, rebuild
 from streams.tools.verify_window import check_window
-from tests.integration.pipeline import assert_exact, publish_backfill, wait_applied, wait_customers
+from tests.integration.pipeline import applied_backfill, assert_exact
 from tests.support import run_journey, settings_env
 
 pytestmark = pytest.mark.integration
@@ -54,12 +54,7 @@ def test_a_rebuild_recomputes_the_rollups_while_a_reader_keeps_querying(
 ) -> None:
     settings = pipeline_settings
     env = settings_env(settings)
-    published = publish_backfill(settings, 20_000)
-    worker = worker_factory(settings)
-    client = connect(settings.clickhouse_url.get_secret_value())
-    wait_applied(client, settings.topic_interactions, sum(published.values()), 180, worker.log_tail)
-    wait_customers(settings, client)
-    worker.stop(timeout=30)
+    client, _ = applied_backfill(settings, worker_factory)
     true_sums = sums(client)
     windows = windows_of(settings)
 

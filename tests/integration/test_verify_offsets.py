@@ -11,7 +11,6 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from deploy.local.processes import ManagedProcess
-from streams.clickhouse.client import connect
 from streams.logic.aggregate import Rules
 from streams.logic.customers import windows_of
 from streams.logic.ingest import Accepted, decide
@@ -24,7 +23,7 @@ from streams.tools.verify_offsets import (
     window_ranges,
 )
 from streams.tools.verify_window import check_window
-from tests.integration.pipeline import publish_backfill, wait_applied, wait_customers
+from tests.integration.pipeline import applied_backfill
 from tests.support import run_journey, settings_env
 
 pytestmark = pytest.mark.integration
@@ -36,14 +35,8 @@ def applied(
 ) -> tuple[Settings, Client, dict[str, int]]:
     """20,000 calibrated interactions with duplicates, malformed and late records, applied by
     a worker, which is stopped (nothing changes under the checks)."""
-    settings = pipeline_settings
-    published = publish_backfill(settings, 20_000)
-    worker = worker_factory(settings)
-    client = connect(settings.clickhouse_url.get_secret_value())
-    wait_applied(client, settings.topic_interactions, sum(published.values()), 180, worker.log_tail)
-    wait_customers(settings, client)
-    worker.stop(timeout=30)
-    return settings, client, dict(published)
+    client, published = applied_backfill(pipeline_settings, worker_factory)
+    return pipeline_settings, client, dict(published)
 
 
 def whole_topic(settings: Settings) -> list[OffsetRange]:

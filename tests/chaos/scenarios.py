@@ -63,6 +63,8 @@ class Size:
     pause_s: float  # SIGSTOP of a worker holding a batch (session timeout: 10 s)
     poison: int  # fuzzed records
     events: int  # events of the scenarios that publish a backlog
+    merges_stopped_s: float  # longest that merges stay stopped (until inserts are refused)
+    disk_full_s: float  # ClickHouse refusing inserts for want of disk space
 
 
 FULL = Size(
@@ -74,6 +76,8 @@ FULL = Size(
     pause_s=25,
     poison=10_000,
     events=40_000,
+    merges_stopped_s=180,
+    disk_full_s=60,
 )
 SHORT = Size(
     rate=300,
@@ -84,6 +88,8 @@ SHORT = Size(
     pause_s=20,
     poison=1_000,
     events=6_000,
+    merges_stopped_s=90,
+    disk_full_s=15,
 )
 
 
@@ -563,6 +569,134 @@ def clickhouse_outage(lab: Lab, size: Size) -> Outcome:
     return outcome
 
 
+# The scenario's tables refuse inserts after this many active parts in one partition (and
+# delay them after half as many): ClickHouse's defaults (3,000 and 1,000) take hours of
+# stopped merges to reach at the suite's rates; the mechanism is the same.
+PARTS_TO_THROW = 40
+NO_DISK_SPACE = 10**18  # min_free_disk_bytes_to_perform_insert above any disk's free space
+
+
+def _merge_tree_tables(client: Client) -> list[str]:
+    return [
+        str(name)
+        for (name,) in client.query(
+            "SELECT name FROM system.tables WHERE database = currentDatabase() "
+            "AND engine LIKE '%MergeTree'"
+        ).result_rows
+    ]
+
+
+def _set_on_tables(client: Client, setting: str, value: int) -> None:
+    """``setting`` = ``value`` on every MergeTree table of the scenario's database."""
+    for table in _merge_tree_tables(client):
+        # Identifiers from the server's catalogue and this module; the value is bound.
+        client.command(
+            f"ALTER TABLE {table} MODIFY SETTING {setting} = {{v:UInt64}}",
+            parameters={"v": value},
+        )
+
+
+def _server_errors(client: Client, name: str) -> int:
+    """How often the server has raised error ``name`` since it started."""
+    return int(
+        client.command(
+            "SELECT sum(value) FROM system.errors WHERE name = {n:String}", parameters={"n": name}
+        )
+        or 0
+    )
+
+
+def _most_parts(client: Client) -> int:
+    return int(
+        client.command(
+            "SELECT max(n) FROM (SELECT count() AS n FROM system.parts WHERE active "
+            "AND database = currentDatabase() GROUP BY table, partition)"
+        )
+        or 0
+    )
+
+
+def merges_stopped(lab: Lab, size: Size) -> Outcome:
+    """ClickHouse's merges stopped mid-stream until it refuses inserts (TOO_MANY_PARTS); the
+    worker retrying a refused batch is SIGKILLed and another started on its disk (an insert
+    some tables took and one refused, then a crash: what ClickHouse holds must not say the
+    batch landed); merges started again. Nothing may be lost or doubled."""
+    outcome = Outcome(
+        "merges_stopped",
+        f"merges stopped until inserts are refused ({PARTS_TO_THROW} parts; at most "
+        f"{size.merges_stopped_s:.0f} s), the worker SIGKILLed while refused, then started",
+    )
+    settings = lab.settings("merges")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    _set_on_tables(client, "parts_to_throw_insert", PARTS_TO_THROW)
+    _set_on_tables(client, "parts_to_delay_insert", PARTS_TO_THROW // 2)
+    disk = free_port()
+    worker = lab.worker(settings, "worker", port=disk)
+    refused_before = _server_errors(client, "TOO_MANY_PARTS")
+    most = 0
+    with Traffic(settings, size.rate) as traffic:
+        wait_insert_count(client, settings, 2, 120)
+        # Server-wide: the lab runs one scenario at a time.
+        client.command("SYSTEM STOP MERGES")
+        try:
+            stopped = time.monotonic()
+            deadline = stopped + size.merges_stopped_s
+            refused_at = None
+            while time.monotonic() < deadline:
+                most = max(most, _most_parts(client))
+                if refused_at is None and _server_errors(client, "TOO_MANY_PARTS") > refused_before:
+                    refused_at = time.monotonic()
+                    time.sleep(2)  # a retry or two against the refusal
+                    worker.stop(sig=signal.SIGKILL, timeout=5)
+                    worker = lab.worker(settings, "worker-restarted", port=disk)
+                if refused_at is not None and time.monotonic() - refused_at >= 15:
+                    break  # the restarted worker has met the refusal too
+                time.sleep(1)
+        finally:
+            client.command("SYSTEM START MERGES")
+        time.sleep(5)
+        if traffic.errors:
+            raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    refused = _server_errors(client, "TOO_MANY_PARTS") - refused_before
+    judge(lab, outcome, settings, client)
+    outcome.detail = (
+        f"at most {most} active parts in one partition; {refused} inserts refused "
+        f"(TOO_MANY_PARTS) in {time.monotonic() - stopped:.0f} s"
+    )
+    if not refused:
+        outcome.verdict = "error"
+        outcome.detail += ": ClickHouse never refused an insert, so nothing was tested"
+    return outcome
+
+
+def disk_full(lab: Lab, size: Size) -> Outcome:
+    """ClickHouse out of disk space for a while (every table of the scenario's database asks
+    for more free space than the disk has: NOT_ENOUGH_SPACE on every insert), then space is
+    freed: the worker waits, retries, and nothing is lost or doubled."""
+    outcome = Outcome("disk_full", f"ClickHouse out of disk space {size.disk_full_s:.0f} s")
+    settings = lab.settings("diskfull")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    lab.worker(settings, "worker")
+    refused_before = _server_errors(client, "NOT_ENOUGH_SPACE")
+    with Traffic(settings, size.rate) as traffic:
+        wait_insert_count(client, settings, 2, 120)
+        _set_on_tables(client, "min_free_disk_bytes_to_perform_insert", NO_DISK_SPACE)
+        try:
+            time.sleep(size.disk_full_s)
+        finally:
+            _set_on_tables(client, "min_free_disk_bytes_to_perform_insert", 0)
+        time.sleep(5)
+        if traffic.errors:
+            raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    refused = _server_errors(client, "NOT_ENOUGH_SPACE") - refused_before
+    judge(lab, outcome, settings, client)
+    outcome.detail = f"{refused} inserts refused (NOT_ENOUGH_SPACE)"
+    if not refused:
+        outcome.verdict = "error"
+        outcome.detail += ": ClickHouse never refused an insert, so nothing was tested"
+    return outcome
+
+
 def rebalance(lab: Lab, size: Size) -> Outcome:
     """A second and a third worker join and leave while traffic keeps coming."""
     outcome = Outcome("rebalance", "workers 2 and 3 join, then leave (SIGTERM), mid-stream")
@@ -682,6 +816,8 @@ SCENARIOS: dict[str, Callable[[Lab, Size], Outcome]] = {
     "zombie_mid_refresh": zombie_mid_refresh,
     "broker_restart": broker_restart,
     "clickhouse_outage": clickhouse_outage,
+    "merges_stopped": merges_stopped,
+    "disk_full": disk_full,
     "rebalance": rebalance,
     "poison": poison,
     "late_events": late_events,

@@ -333,7 +333,7 @@ def main() -> None:
     args.report.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"report written to {args.report}")
-    if any(not verdict.startswith("exact") for verdict in checks.values()):
+    if any(verdict.startswith("NOT exact") for verdict in checks.values()):
         sys.exit(1)
 
 

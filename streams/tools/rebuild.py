@@ -40,8 +40,8 @@ from streams.errors import JourneyError
 from streams.logic.customers import Windows
 from streams.logic.facts import FACT_TYPES
 from streams.sinks.clickhouse import Batch, encoded, insert
-from streams.tools import verify, verify_window
-from streams.tools.verify_window import CHUNK, Periods, WindowReport
+from streams.tools import verify_window
+from streams.tools.verify_window import CHUNK, Periods, WindowReport, ms
 
 SUFFIX = "__rebuild"  # a rollup's twin while it is rebuilt
 STAGING = "rebuild_facts"  # the recomputed fact rows go in here (Null): its views write twins
@@ -124,7 +124,7 @@ def rebuild(
     before = progress(client, topics)
     with _twins(client, views, periods):
         run = uuid.uuid4().hex[:12]
-        low, high = _ms(start), _ms(end)
+        low, high = ms(start), ms(end)
         columns, types = list(FACT_TYPES), list(FACT_TYPES.values())
         for n, (_, facts) in enumerate(verify_window.window_facts(client, read, windows, chunk)):
             kept = facts.within("occurred_at", low, high)  # outside: the rows copied as they are
@@ -177,8 +177,7 @@ def _twins(client: Client, views: list[View], periods: Periods) -> Iterator[None
         for view in views:
             twin = view.table + SUFFIX
             client.command(f"CREATE TABLE {twin} AS {view.table}")
-            check = verify.Comparison(view, _dims(view), ())
-            keep = f"NOT ({periods.where(check)})"
+            keep = f"NOT ({periods.condition(view.table.endswith('_hourly'))})"
             # Identifiers from the view files; the window's bounds are bound parameters.
             client.command(
                 f"INSERT INTO {twin} SELECT * FROM {view.table} WHERE {keep}",  # noqa: S608
@@ -189,11 +188,6 @@ def _twins(client: Client, views: list[View], periods: Periods) -> Iterator[None
         yield
     finally:
         _drop_all(client, views)
-
-
-def _dims(view: View) -> tuple[str, ...]:
-    """The view's time column, as :meth:`Periods.where` looks for it."""
-    return ("hour",) if view.table.endswith("_hourly") else ("day",)
 
 
 def _drop_staging(client: Client, views: list[View]) -> None:
@@ -211,10 +205,6 @@ def _drop_all(client: Client, views: list[View]) -> None:
 def _midnight(when: datetime) -> datetime:
     day = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
     return datetime.combine(day.date(), time(0), tzinfo=UTC)
-
-
-def _ms(t: datetime) -> int:
-    return int(t.timestamp() * 1000)
 
 
 def _load(name: str) -> queries.NamedQuery:

@@ -169,7 +169,12 @@ class Periods:
         return {**hours, "day_from": first, "day_to": last}
 
     def where(self, c: Comparison) -> str:
-        if "hour" in c.dims:
+        """The condition selecting the window's periods of ``c``'s table."""
+        return self.condition("hour" in c.dims)
+
+    def condition(self, hourly: bool) -> str:
+        """The window's whole hours (an hourly table) or whole days (a daily one)."""
+        if hourly:
             return (
                 "hour >= toDateTime({hour_from:UInt32}, 'UTC') "
                 "AND hour < toDateTime({hour_to:UInt32}, 'UTC')"
@@ -212,7 +217,7 @@ def check_window(
 def read_summary(client: Client, report: WindowReport, windows: Windows | None) -> int:
     """Fill in what the raw table holds of the report's window; return how many of its events
     were stored before their lateness was recorded (migration 0017)."""
-    bounds = {"start_ms": _ms(report.start), "end_ms": _ms(report.end)}
+    bounds = {"start_ms": ms(report.start), "end_ms": ms(report.end)}
     summary = client.query(_load("window_summary").sql, parameters=bounds).named_results()
     row = next(iter(summary))
     report.events, report.journeys = int(row["events"]), int(row["journeys"])
@@ -226,7 +231,7 @@ def window_facts(
     """The fact rows the raw table implies for the report's window (and around it: facts
     outside the window come too), a share at a time: (whether they are the customers
     stage's, the share's facts). :func:`read_summary` first."""
-    bounds = {"start_ms": _ms(report.start), "end_ms": _ms(report.end)}
+    bounds = {"start_ms": ms(report.start), "end_ms": ms(report.end)}
     for events in _shares(client, "window_journey_events", report.journeys, chunk, bounds, report):
         facts = Facts()  # a journey lies in one share: its events are read together
         verify.add_event_facts(facts, _first_seen(events, report))
@@ -331,7 +336,8 @@ def _seconds(t: datetime) -> int:
     return int(t.timestamp())
 
 
-def _ms(t: datetime) -> int:
+def ms(t: datetime) -> int:
+    """``t`` in milliseconds since the epoch, as event times are held."""
     return int(t.timestamp() * 1000)
 
 

@@ -110,6 +110,27 @@ def decided(message: Any) -> None:
     message.is_decided = True
 
 
+# What one fetch waits for: the broker answers once it holds FETCH_MIN_BYTES for the request,
+# or after FETCH_MAX_WAIT_MS. Faust asks for a single byte, so at a live rate every fetch
+# brought a few records of each partition, a flush followed every fetch, and ClickHouse spent
+# more than a core on small inserts at 1,000 records a second (8 a second, each through every
+# view; the worker itself 14%, py-spy and top, 2026-12-07). Waiting for a megabyte or half a
+# second makes a flush of every half second at that rate; a backlog fills a fetch at once
+# (a partition batch of MAX_POLL_RECORDS is 1.5-2 MB), so replays do not wait.
+FETCH_MIN_BYTES = 1024 * 1024
+FETCH_MAX_WAIT_MS = 500
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        """Faust's aiokafka consumer, its fetches waiting for FETCH_MIN_BYTES (aiokafka reads
+        both attributes when the consumer starts, into its fetcher)."""
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_min_bytes = FETCH_MIN_BYTES
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+
 class BatchConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer, delivering an agent's topics one partition batch at a time."""
 
@@ -180,6 +201,22 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 return False
             finally:
                 notify(self._waiting_for_ack)
+
+    def _new_consumer_thread(self) -> Any:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        """Faust's drain loop takes any step of more than one offset between two messages for
+        a gap, and a batch message's offset is its last: every batch after the first was
+        recorded as a gap, in an interval tree that nothing chops for a batch topic
+        (``_new_offset`` below does not read it) and that Faust rebuilds whole
+        (``merge_overlaps``) at each addition. At 1,000 records a second (about 40 batches)
+        that was 64% of the worker's time after 2 minutes, growing with the run (py-spy,
+        2026-12-07). A batch topic's acks follow its batches (``ack``), so it records no
+        gaps."""
+        if tp.topic in _BATCH_TOPICS:
+            return
+        await super()._add_gap(tp, offset_from, offset_to)
 
     def _new_offset(self, tp: TP) -> int | None:
         through = self._acked_through.get(tp)

@@ -98,7 +98,11 @@ FLUSH_RECORDS = 50_000  # at most this many records in one insert
 # keeps the next flush deciding while the last one is inserted: 48 here ran the worker at
 # 43,000-55,000 records/s, 10 at 65,000-88,000, on the same topic (2026-12-06).
 TAKE_BATCHES = FLUSH_RECORDS // MAX_POLL_RECORDS
-BATCH_WITHIN_S = 1.0
+# A take that has not filled waits at most this long: at a live rate a fetch comes every
+# FETCH_MAX_WAIT_MS (faust_batches) with a batch of each partition, and is decided at once
+# instead of waiting for the next fetch (a second with 1.0 here: freshness is fetch wait +
+# this + deciding + the insert).
+BATCH_WITHIN_S = 0.1
 SLOW_INSERT_S = 5.0  # half the session timeout
 PROGRESS_QUERY = queries.load("partition_progress")
 LEASE_QUERY = queries.load("partition_leases")

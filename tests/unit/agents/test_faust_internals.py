@@ -8,11 +8,15 @@ read ``streams/agents/faust_batches.py`` against the new Faust before changing t
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from importlib.metadata import entry_points, version
+from pathlib import Path
+from typing import Any
 
 import faust
 import pytest
+from aiokafka import AIOKafkaConsumer
 from aiokafka.consumer import fetcher as aiokafka_fetcher
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from faust.stores import rocksdb as faust_rocksdb
@@ -20,7 +24,7 @@ from faust.tables import base as tables_base
 from faust.tables import recovery as faust_recovery
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import tuples
+from faust.types import TP, tuples
 
 from streams.agents.faust_batches import FAUST_VERSION, BatchConsumer, BatchTransport
 
@@ -42,11 +46,14 @@ def test_the_journey_transport_is_registered() -> None:
 USED: list[tuple[object, str, tuple[str, ...] | None]] = [
     (faust_consumer.Consumer, "_wait_next_records", ("self", "timeout")),
     (faust_consumer.Consumer, "_new_offset", ("self", "tp")),
+    (faust_consumer.Consumer, "_add_gap", ("self", "tp", "offset_from", "offset_to")),
     (faust_consumer.Consumer, "perform_seek", ("self",)),
     (faust_consumer.Consumer, "on_partitions_revoked", ("self", "revoked")),
     (faust_consumer.Consumer, "ack", ("self", "message")),
     (faust_consumer.Consumer, "getmany", ("self", "timeout")),
     (faust_aiokafka.Consumer, "_to_message", ("self", "tp", "record")),
+    (faust_aiokafka.Consumer, "_new_consumer_thread", ("self",)),
+    (faust_aiokafka.AIOKafkaConsumerThread, "_create_worker_consumer", ("self", "transport")),
     (faust_aiokafka.Consumer, "_commit", ("self", "offsets")),
     (faust_aiokafka.Transport, "Consumer", None),
     (tuples, "ack_lock", None),
@@ -89,6 +96,18 @@ def test_the_consumer_state_the_acks_use_is_made_as_before() -> None:
     # The drain loop must still fetch through getmany and deliver each message it yields.
     drain = inspect.getsource(faust_consumer.Consumer._drain_messages)
     assert "getmany(timeout=" in drain and "callback(message)" in drain
+    # ... and record a step of more than one offset between messages through _add_gap,
+    # which the batch consumer turns off for its topics.
+    assert "self._add_gap(tp, r_offset + 1, offset)" in drain
+    # The fetch's wait, set on the consumer before it starts, reaches its fetcher; Faust
+    # makes its consumer thread as the batch consumer does.
+    assert "AIOKafkaConsumerThread(self, loop=self.loop, beacon=self.beacon)" in inspect.getsource(
+        faust_aiokafka.Consumer._new_consumer_thread
+    )
+    kafka = inspect.getsource(AIOKafkaConsumer)
+    assert "self._fetch_min_bytes = fetch_min_bytes" in kafka
+    assert "fetch_min_bytes=self._fetch_min_bytes" in kafka
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in kafka
     # The store's databases per partition, and its recovery writing raw keys and values.
     # Recovery reads each changelog up to the end it saw when it began (the journey store
     # catches up past it after the lease).
@@ -99,7 +118,14 @@ def test_the_consumer_state_the_acks_use_is_made_as_before() -> None:
 
 
 def test_the_batch_consumer_overrides_what_it_means_to() -> None:
-    for name in ("getmany", "ack", "_new_offset", "on_partitions_revoked"):
+    for name in (
+        "getmany",
+        "ack",
+        "_new_offset",
+        "_add_gap",
+        "_new_consumer_thread",
+        "on_partitions_revoked",
+    ):
         assert name in vars(BatchConsumer), name
 
 
@@ -125,7 +151,55 @@ def test_a_batch_topic_gets_the_readers_own_records_and_others_get_consumer_reco
     assert isinstance(full, ConsumerRecord) and full.topic == "changelog"
 
 
+def test_consecutive_batches_record_no_gap_and_other_topics_keep_fausts_gaps() -> None:
+    """A batch message's offset is its last, so Faust's drain loop sees a step of a batch's
+    size between two consecutive batches and calls it a gap. Recorded, the gaps piled up one
+    interval per batch in a tree rebuilt whole at every addition (most of the worker's time
+    within minutes at a live rate, and growing)."""
+    from collections import defaultdict
+
+    from intervaltree import IntervalTree
+
+    from streams.agents.faust_batches import _BATCH_TOPICS
+
+    consumer = BatchConsumer.__new__(BatchConsumer)
+    consumer._committed_offset = defaultdict(lambda: None)
+    consumer._gap = defaultdict(IntervalTree)
+    batched, other = TP("batched", 0), TP("records", 0)
+    _BATCH_TOPICS.add("batched")
+    try:
+        for last in range(99, 100_000, 100):  # a thousand batches of a hundred records
+            asyncio.run(consumer._add_gap(batched, last - 98, last))
+        asyncio.run(consumer._add_gap(other, 5, 9))
+    finally:
+        _BATCH_TOPICS.discard("batched")
+    assert not consumer._gap[batched]
+    assert [(i.begin, i.end) for i in consumer._gap[other]] == [(5, 10)]
+
+
 def _read(data: bytes) -> object:
     from aiokafka.record.memory_records import MemoryRecords
 
     return MemoryRecords(bytes(data)).next_batch()
+
+
+def test_the_worker_consumer_waits_for_a_fetch_to_fill(tmp_path: Path) -> None:
+    """Faust asks each fetch for one byte: at a live rate a flush followed every fetch, and
+    ClickHouse spent more than a core on small inserts. The batch consumer's fetches wait."""
+    from streams.agents.faust_batches import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES
+
+    app = faust.App(
+        "test-fetch",
+        broker="journey://127.0.0.1:1",
+        store="rocksdb://",
+        datadir=str(tmp_path),
+        autodiscover=False,
+    )
+    app.finalize()
+
+    async def made_in_a_loop() -> Any:  # aiokafka makes its consumer inside an event loop
+        return app.consumer._thread._create_worker_consumer(app.transport)
+
+    made = asyncio.run(made_in_a_loop())
+    assert (made._fetch_min_bytes, made._fetch_max_wait_ms) == (FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS)
+    assert FETCH_MIN_BYTES > 1

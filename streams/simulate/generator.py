@@ -642,7 +642,11 @@ class Simulator:
     def live(self, now_ms: int, rate: float, max_span_ms: int = 10 * 60_000) -> Iterator[SimRecord]:
         """An endless stream of about ``rate`` interactions/s starting at ``now_ms``, in
         event-time order (journeys compressed to ``max_span_ms``); the caller paces it by
-        waiting until each record's event time."""
+        waiting until each record's event time.
+
+        The disorder applies as in a backfill for late events, duplicates (the same event
+        again 1-60 s later, so that a short run sees them) and malformed records (right after
+        their event); receipts overtaking their sends are a backfill's only."""
         year = max(self.cal.years)
         cells = [c for c in self.cal.cells if c.year == year]
         weights = [c.journey_weight for c in cells]
@@ -651,7 +655,8 @@ class Simulator:
             w * (1 + c.extra_events) for c, w in zip(cells, weights, strict=True)
         ) / sum(weights)
         journeys_per_ms = rate / events_per_journey / 1000
-        pending: list[tuple[int, int, dict[str, Any]]] = []
+        pending: list[tuple[int, int, dict[str, Any], str]] = []
+        d = self.disorder
         seq = 0
         clock = now_ms
         while True:
@@ -659,16 +664,23 @@ class Simulator:
             span = min(self._span(cell.use_case), max_span_ms)
             for event in self.journey(cell, clock, span):
                 seq += 1
-                heapq.heappush(pending, (event["occurred_at"], seq, event))
+                heapq.heappush(pending, (event["occurred_at"], seq, event, "valid"))
             clock += max(1, int(self.rng.expovariate(journeys_per_ms)))
             while pending and pending[0][0] <= clock:
-                at, _, event = heapq.heappop(pending)
-                if (
-                    event["kind"] != "message_receipt"
-                    and self.rng.random() < self.disorder.late_fraction
-                ):
+                at, _, event, label = heapq.heappop(pending)
+                key = event["journey_id"].encode()
+                disordered = label == "valid" and event["kind"] != "message_receipt"
+                if disordered and self.rng.random() < d.late_fraction:
                     event["occurred_at"] -= int(self.rng.uniform(60, 3600) * 1000)
-                yield SimRecord(at, event["journey_id"].encode(), event, None, "valid")
+                yield SimRecord(at, key, event, None, label)
+                if not disordered:
+                    continue
+                if self.rng.random() < d.duplicate_fraction:
+                    seq += 1
+                    again = at + int(self.rng.uniform(1_000, 60_000))
+                    heapq.heappush(pending, (again, seq, event, "duplicate"))
+                if self.rng.random() < d.malformed_fraction:
+                    yield SimRecord(at, key, None, malformed(self.rng, event), "malformed")
 
 
 # What a receipt, and a customer's message in a journey, copy from the journey's events.

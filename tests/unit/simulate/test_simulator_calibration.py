@@ -300,3 +300,30 @@ def test_exact_interaction_count_and_range() -> None:
 def test_solver_hits_reachable_targets() -> None:
     mix = {"email": 0.6, "web": 0.3, "sms": 0.1}
     assert expected_distinct(mix, solve_extra_events(mix, 2.2)) == pytest.approx(2.2, abs=1e-6)
+
+
+def test_live_traffic_carries_the_disorder_asked_for() -> None:
+    """The live stream (the soak's, the chaos suite's, ``journey simulate live``) publishes
+    duplicates, malformed records and late events at the fractions asked for; it published
+    none of the first two before."""
+    from itertools import islice
+
+    from streams.simulate.generator import Disorder
+
+    disorder = Disorder(late_fraction=0.05, duplicate_fraction=0.03, malformed_fraction=0.01)
+    live = Simulator(CAL, seed=3, disorder=disorder).live(1_800_000_000_000, 1000.0)
+    records = list(islice(live, 150_000))
+    assert [r.publish_ms for r in records] == sorted(r.publish_ms for r in records)
+    # The interactions of the first 90,000 records: every duplicate of theirs comes within
+    # 60 s (about 60,000 records at this rate), inside the sample.
+    sample = [
+        r for r in records[:90_000] if r.label == "valid" and r.event["kind"] != "message_receipt"
+    ]
+    ids = {r.event["event_id"]: r.publish_ms for r in sample}
+    again = [r for r in records if r.label == "duplicate" and r.event["event_id"] in ids]
+    assert len(again) == pytest.approx(0.03 * len(sample), rel=0.2)
+    assert all(1_000 <= r.publish_ms - ids[r.event["event_id"]] <= 60_000 for r in again)
+    malformed = sum(1 for r in records[:90_000] if r.label == "malformed")
+    assert malformed == pytest.approx(0.01 * len(sample), rel=0.3)
+    late = sum(1 for r in sample if r.event["occurred_at"] < r.publish_ms - 59_000)
+    assert late == pytest.approx(0.05 * len(sample), rel=0.2)

@@ -537,7 +537,7 @@ def _register_stage(
         then the acknowledgements."""
         await states().confirm(staged)
         started = time.monotonic()
-        metrics.insert_failures += await sink.write(batch)
+        metrics.insert_failures += await sink.write(batch, landed=lambda: holds(flush))
         if time.monotonic() - started > SLOW_INSERT_S:
             # Long enough for the partitions to have moved on (a pause, a long outage): say
             # whether the views dropped this batch under a newer lease.
@@ -547,6 +547,14 @@ def _register_stage(
         progress.advanced.update({p: done for p in flush.stats})
         metrics.observe(flush, batch.size, done - started, clock())
         acknowledge(events)
+
+    async def holds(flush: Flush) -> bool:
+        """Whether ClickHouse holds the flush: its progress is in the same insert as its facts,
+        so an insert that ran to the end (its answer lost) left every partition of the flush
+        at or past the flush's last offset."""
+        rows = await sink.read(PROGRESS_QUERY.sql, {"topic": topic})
+        held = {int(p): int(last) for p, last, *_ in rows}
+        return all(held.get(p, -1) >= pp.offset for p, pp in flush.progress.items())
 
     def prepare(
         batches: list[PartitionBatch],

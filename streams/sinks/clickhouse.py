@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,10 +80,24 @@ def transient(exc: BaseException) -> bool:
     return False
 
 
+def answered(exc: BaseException) -> bool:
+    """Whether ClickHouse itself answered the failed statement (an error with its code): it
+    then did not complete it. Without an answer (the connection reset or timed out, a proxy's
+    502/503/504) the statement may have run to the end."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    return isinstance(exc, DatabaseError) and getattr(exc, "code", None) is not None
+
+
+# Asked before an insert whose last attempt had no answer is sent again: whether ClickHouse
+# holds it already (see ClickHouseSink.write).
+Landed = Callable[[], Awaitable[bool]]
+
+
 class Sink(Protocol):
     """Anything a batch of rows can be written to."""
 
-    async def write(self, batch: Batch) -> int: ...
+    async def write(self, batch: Batch, landed: Landed | None = None) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -227,16 +241,34 @@ class ClickHouseSink:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_backoff)
 
-    async def write(self, batch: Batch) -> int:
+    async def write(self, batch: Batch, landed: Landed | None = None) -> int:
         """Insert the batch; on failure retry the very same batch until it lands.
+
+        The same batch carries the same token, and each table de-duplicates it among its last
+        inserts (its de-duplication window). An attempt without an answer may have landed
+        whole; sent again after more newer inserts than the window (other workers and stages
+        go on writing the same tables while this one cannot reach ClickHouse), it would be
+        stored twice. So before sending again after an attempt without an answer, ``landed``
+        (when given) is asked whether ClickHouse holds the batch already: if so, it is not
+        sent again.
 
         Returns how many attempts failed before it landed."""
         if not batch.size:
             return 0
         delay = 0.2
         failures = 0
+        unanswered = False
         while True:
             try:
+                if unanswered and landed is not None and await landed():
+                    log.warning(
+                        "insert into %s had no answer, and ClickHouse holds it: batch %s landed "
+                        "then, not sent again",
+                        batch.table,
+                        batch.token,
+                    )
+                    self.failed_attempts = 0
+                    return failures
                 await asyncio.to_thread(self._insert, batch)
                 if failures:
                     log.warning("ClickHouse reachable again; batch %s written", batch.token)
@@ -249,6 +281,7 @@ class ClickHouseSink:
                     ) from exc
                 failures += 1
                 self.failed_attempts += 1
+                unanswered = not answered(exc)
                 if failures == 1 or failures % 20 == 0:
                     log.warning(
                         "insert into %s failed (%s attempts), retrying in %.1fs: %s",

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from streams.sinks.clickhouse import Batch, ClickHouseSink
+from streams.sinks.clickhouse import Batch, ClickHouseSink, Landed
 
 MODES = ("before", "during", "after", "stop", "stopcatchup", "double")
 FAULT_TABLE = "ingest_facts"  # only the batches of events count as inserts
@@ -97,10 +97,10 @@ class FaultySink(ClickHouseSink):
         self.fault = fault
         self.inserts = 0
 
-    async def write(self, batch: Batch) -> int:
+    async def write(self, batch: Batch, landed: Landed | None = None) -> int:
         """Hurt the process where the fault says, around the real insert."""
         if not batch.size or batch.table != FAULT_TABLE:
-            return await super().write(batch)
+            return await super().write(batch, landed)
         self.inserts += 1
         fault, n = self.fault, self.inserts
         if fault.fires("before", n):
@@ -109,7 +109,7 @@ class FaultySink(ClickHouseSink):
             stop_self()
         if fault.fires("during", n):
             kill_self_soon()
-        failures = await super().write(batch)
+        failures = await super().write(batch, landed)
         if fault.fires("after", n):
             kill_self()
         if fault.fires("double", n):  # a broken sink: the same rows under another token

@@ -65,6 +65,7 @@ class Size:
     events: int  # events of the scenarios that publish a backlog
     merges_stopped_s: float  # longest that merges stay stopped (until inserts are refused)
     disk_full_s: float  # ClickHouse refusing inserts for want of disk space
+    lost_answer_s: float  # a worker cut off from ClickHouse after an insert's answer was lost
 
 
 FULL = Size(
@@ -78,6 +79,7 @@ FULL = Size(
     events=40_000,
     merges_stopped_s=180,
     disk_full_s=60,
+    lost_answer_s=60,
 )
 SHORT = Size(
     rate=300,
@@ -90,6 +92,7 @@ SHORT = Size(
     events=6_000,
     merges_stopped_s=90,
     disk_full_s=15,
+    lost_answer_s=20,
 )
 
 
@@ -160,15 +163,24 @@ class Lab:
         return settings
 
     def worker(
-        self, settings: Settings, name: str, fault: str = "", port: int | None = None
+        self,
+        settings: Settings,
+        name: str,
+        fault: str = "",
+        port: int | None = None,
+        clickhouse_port: int | None = None,
     ) -> ManagedProcess:
         """Start `journey worker` (the supervisor and its worker process) under ``name``. The
         journey store is per web port: a worker started on ``port`` again finds the store a
         killed one left on this disk (a process restarted in its pod); a new port is a worker
-        on a fresh disk, which recovers the whole changelog."""
+        on a fresh disk, which recovers the whole changelog. ``clickhouse_port``: reach
+        ClickHouse there (a proxy in front of it) instead."""
         process = ManagedProcess(name, settings.state_dir)
         env = {**settings_env(settings), "JOURNEY_WORKER_WEB_PORT": str(port or free_port())}
-        env["CLICKHOUSE_URL"] = account_url(settings.clickhouse_url.get_secret_value(), "worker")
+        url = settings.clickhouse_url.get_secret_value()
+        if clickhouse_port is not None:
+            url = url.replace(f":{self.clickhouse.port}/", f":{clickhouse_port}/", 1)
+        env["CLICKHOUSE_URL"] = account_url(url, "worker")
         env["JOURNEY_FAULT"] = fault
         # A fault point is the chaos suite's own worker entry (tests/chaos/worker.py), never
         # the product's; without one, the product's `journey worker` runs.
@@ -304,18 +316,30 @@ def judge(
 
 def wait_insert_count(client: Client, settings: Settings, at_least: int, timeout: float) -> None:
     """Wait until ClickHouse holds progress from at least ``at_least`` flushes."""
+    _wait_for_health(client, settings, "flushes", at_least, timeout, "no worker flush")
+
+
+# What the scenarios wait for, counted over the interactions topic's rows of pipeline_health.
+HEALTH_COUNTS = {
+    "flushes": "SELECT count() FROM pipeline_health WHERE kafka_topic = {t:String}",
+    "workers": "SELECT uniqExact(worker) FROM pipeline_health WHERE kafka_topic = {t:String}",
+}
+
+
+def _wait_for_health(
+    client: Client, settings: Settings, count: str, at_least: int, timeout: float, what: str
+) -> None:
+    """Wait until ``HEALTH_COUNTS[count]`` reaches ``at_least``; TimeoutError saying ``what``
+    else."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        flushes = int(
-            client.command(
-                "SELECT count() FROM pipeline_health WHERE kafka_topic = {t:String}",
-                parameters={"t": settings.topic_interactions},
-            )
+        found = int(
+            client.command(HEALTH_COUNTS[count], parameters={"t": settings.topic_interactions})
         )
-        if flushes >= at_least:
+        if found >= at_least:
             return
         time.sleep(0.3)
-    raise TimeoutError(f"no worker flush within {timeout:.0f} s")
+    raise TimeoutError(f"{what} within {timeout:.0f} s")
 
 
 def taken_over(client: Client, timeout: float, new_owner: ManagedProcess) -> None:
@@ -697,6 +721,61 @@ def disk_full(lab: Lab, size: Size) -> Outcome:
     return outcome
 
 
+# The scenario's tables remember the tokens of their last few inserts only (10,000 in the
+# product): the other worker's inserts while one is cut off push its insert out of them.
+DEDUP_WINDOW = 4
+
+
+def lost_answer(lab: Lab, size: Size) -> Outcome:
+    """The answer to a worker's insert lost (the insert ran to the end; the connection was cut
+    before the worker heard), then that worker cut off from ClickHouse while another goes on
+    inserting into the same tables: more inserts than the tables' de-duplication window come
+    before the first worker can try again. Its insert must not count twice."""
+    from tests.chaos.lost_answer import LostAnswerProxy
+
+    outcome = Outcome(
+        "lost_answer",
+        f"an insert's answer lost, the worker cut off {size.lost_answer_s:.0f} s while another "
+        f"inserts (de-duplication window {DEDUP_WINDOW})",
+    )
+    settings = lab.settings("lostanswer")
+    client = connect(settings.clickhouse_url.get_secret_value())
+    _set_on_tables(client, "non_replicated_deduplication_window", DEDUP_WINDOW)
+    with LostAnswerProxy(lab.clickhouse.port) as proxy:
+        cut = lab.worker(settings, "worker-cut", clickhouse_port=proxy.port)
+        lab.worker(settings, "worker-direct")
+        with Traffic(settings, size.rate) as traffic:
+            # Each worker owns partitions of its own once both have flushed.
+            _wait_for_health(client, settings, "workers", 2, 180, "no two workers")
+            proxy.arm(size.lost_answer_s)
+            if not proxy.stolen.wait(120):
+                raise RuntimeError("the cut worker sent no insert through its proxy in 120 s")
+            lost_at = datetime.now(UTC)
+            time.sleep(size.lost_answer_s + 10)
+            if traffic.errors:
+                raise RuntimeError(f"publishing failed: {traffic.errors[0]}")
+    others = int(
+        client.command(
+            "SELECT uniqExact(worker, kafka_topic, flushed_at) FROM pipeline_health "
+            "WHERE flushed_at > {t:DateTime64(3)} "
+            "AND flushed_at < {t:DateTime64(3)} + toIntervalSecond({s:UInt32})",
+            parameters={"t": lost_at, "s": int(size.lost_answer_s)},
+        )
+    )
+    log = cut.log_path.read_text(errors="replace") if cut.log_path.exists() else ""
+    held = "had no answer, and ClickHouse holds it" in log
+    judge(lab, outcome, settings, client)
+    outcome.detail = (
+        f"{others} inserts by the other worker's stages while the first was cut off (window "
+        f"{DEDUP_WINDOW}); the cut worker "
+        + ("found its insert held and did not send it again" if held else "sent it again")
+    )
+    if others <= DEDUP_WINDOW:
+        outcome.verdict = "error"
+        outcome.detail += ": no more inserts than the window, so nothing was tested"
+    return outcome
+
+
 def rebalance(lab: Lab, size: Size) -> Outcome:
     """A second and a third worker join and leave while traffic keeps coming."""
     outcome = Outcome("rebalance", "workers 2 and 3 join, then leave (SIGTERM), mid-stream")
@@ -818,6 +897,7 @@ SCENARIOS: dict[str, Callable[[Lab, Size], Outcome]] = {
     "clickhouse_outage": clickhouse_outage,
     "merges_stopped": merges_stopped,
     "disk_full": disk_full,
+    "lost_answer": lost_answer,
     "rebalance": rebalance,
     "poison": poison,
     "late_events": late_events,

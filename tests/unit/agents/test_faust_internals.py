@@ -187,15 +187,9 @@ def test_the_worker_consumer_waits_for_a_fetch_to_fill(tmp_path: Path) -> None:
     """Faust asks each fetch for one byte: at a live rate a flush followed every fetch, and
     ClickHouse spent more than a core on small inserts. The batch consumer's fetches wait."""
     from streams.agents.faust_batches import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES
+    from tests.unit.agents.test_ingest_agent import make_app
 
-    app = faust.App(
-        "test-fetch",
-        broker="journey://127.0.0.1:1",
-        store="rocksdb://",
-        datadir=str(tmp_path),
-        autodiscover=False,
-    )
-    app.finalize()
+    app = make_app(tmp_path)
 
     async def made_in_a_loop() -> Any:  # aiokafka makes its consumer inside an event loop
         return app.consumer._thread._create_worker_consumer(app.transport)

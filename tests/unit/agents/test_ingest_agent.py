@@ -21,7 +21,7 @@ from streams.logic.customers import Windows
 from streams.logic.facts import FACT_COLUMNS
 from streams.logic.journey_state import First, JourneyState, decode, encode, id_hash
 from streams.metrics import WorkerMetrics
-from streams.sinks.clickhouse import Batch
+from streams.sinks.clickhouse import Batch, Landed
 from streams.topics import Topics
 from tests.support import MemoryProducer, MemoryTail
 
@@ -42,7 +42,7 @@ class MemorySink:
         assert parameters is not None and "topic" in parameters  # bound, not formatted
         return self.progress if sql == interactions.PROGRESS_QUERY.sql else []
 
-    async def write(self, batch: Batch) -> int:
+    async def write(self, batch: Batch, landed: Landed | None = None) -> int:
         self.batches.append(batch)
         return 0
 

@@ -67,3 +67,44 @@ def test_transient() -> None:
     # HTTP errors without a ClickHouse code: a proxy's 502/503/504 passes, a 401 does not.
     assert transient(DatabaseError("HTTP driver received HTTP status 503"))
     assert not transient(DatabaseError("HTTP driver received HTTP status 401"))
+
+
+def _asked(answers: list[bool]) -> tuple[list[bool], Any]:
+    asked: list[bool] = []
+
+    async def landed() -> bool:
+        asked.append(True)
+        return answers.pop(0)
+
+    return asked, landed
+
+
+def test_an_unanswered_insert_that_landed_is_not_sent_again() -> None:
+    """The answer lost (the connection reset after ClickHouse ran the insert): sent again
+    after more newer inserts than the tables' de-duplication window, it would count twice."""
+    client = FlakyClient([OperationalError("connection reset"), OperationalError("refused")])
+    sink = ClickHouseSink(lambda: client, max_backoff=0.01)  # type: ignore[arg-type,return-value]
+    asked, landed = _asked([False, True])  # not yet after the first, there after the second
+    assert asyncio.run(sink.write(BATCH, landed)) == 2
+    assert client.inserted == 0 and len(asked) == 2
+
+
+def test_an_unanswered_insert_not_held_is_sent_again_and_an_answered_failure_asks_nothing() -> None:
+    client = FlakyClient([OperationalError("timed out")])
+    sink = ClickHouseSink(lambda: client, max_backoff=0.01)  # type: ignore[arg-type,return-value]
+    asked, landed = _asked([False])
+    assert asyncio.run(sink.write(BATCH, landed)) == 1
+    assert client.inserted == 1 and len(asked) == 1
+    # ClickHouse answered the failure (too many parts): it did not run the insert, and the
+    # same batch goes again without asking.
+    client = FlakyClient([DatabaseError("too many parts", code=252)])
+    sink = ClickHouseSink(lambda: client, max_backoff=0.01)  # type: ignore[arg-type,return-value]
+    asked, landed = _asked([])
+    assert asyncio.run(sink.write(BATCH, landed)) == 1
+    assert client.inserted == 1 and not asked
+    # A proxy's 503 is no answer from ClickHouse: it may have run the insert.
+    client = FlakyClient([DatabaseError("HTTP driver received HTTP status 503")])
+    sink = ClickHouseSink(lambda: client, max_backoff=0.01)  # type: ignore[arg-type,return-value]
+    asked, landed = _asked([True])
+    assert asyncio.run(sink.write(BATCH, landed)) == 1
+    assert client.inserted == 0 and asked

@@ -281,7 +281,9 @@ class ClickHouseSink:
                     ) from exc
                 failures += 1
                 self.failed_attempts += 1
-                unanswered = not answered(exc)
+                # Once an attempt went unanswered, it may still land later (a slow server):
+                # every resend after it asks first.
+                unanswered = unanswered or not answered(exc)
                 if failures == 1 or failures % 20 == 0:
                     log.warning(
                         "insert into %s failed (%s attempts), retrying in %.1fs: %s",

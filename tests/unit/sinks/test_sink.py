@@ -108,3 +108,13 @@ def test_an_unanswered_insert_not_held_is_sent_again_and_an_answered_failure_ask
     asked, landed = _asked([True])
     assert asyncio.run(sink.write(BATCH, landed)) == 1
     assert client.inserted == 0 and asked
+
+
+def test_after_an_unanswered_attempt_every_resend_asks_first() -> None:
+    """An unanswered insert may land after a check said it had not (a slow server): answered
+    failures after it do not stop the asking."""
+    client = FlakyClient([OperationalError("timed out"), DatabaseError("too many parts", code=252)])
+    sink = ClickHouseSink(lambda: client, max_backoff=0.01)  # type: ignore[arg-type,return-value]
+    asked, landed = _asked([False, True])
+    assert asyncio.run(sink.write(BATCH, landed)) == 2
+    assert client.inserted == 0 and len(asked) == 2

@@ -172,11 +172,7 @@ class Progress:
 
     async def reload(self, sink: ClickHouseSink) -> None:
         """Read what ClickHouse holds; nothing decided is pending beyond it."""
-        rows = await sink.read(PROGRESS_QUERY.sql, {"topic": self.topic})
-        self.confirmed = {
-            int(p): PartitionProgress(int(offset), to_ms(watermark))
-            for p, offset, watermark, _flushed in rows
-        }
+        self.confirmed = await held_progress(sink, self.topic)
         self.decided = {
             p: PartitionProgress(pp.offset, pp.watermark_ms) for p, pp in self.confirmed.items()
         }
@@ -552,9 +548,8 @@ def _register_stage(
         """Whether ClickHouse holds the flush: its progress is in the same insert as its facts,
         so an insert that ran to the end (its answer lost) left every partition of the flush
         at or past the flush's last offset."""
-        rows = await sink.read(PROGRESS_QUERY.sql, {"topic": topic})
-        held = {int(p): int(last) for p, last, *_ in rows}
-        return all(held.get(p, -1) >= pp.offset for p, pp in flush.progress.items())
+        held = await held_progress(sink, topic)
+        return all(p in held and held[p].offset >= pp.offset for p, pp in flush.progress.items())
 
     def prepare(
         batches: list[PartitionBatch],
@@ -791,6 +786,16 @@ def _register_stage(
         return journeys[0].store.memory() if journeys else None  # once a flush opened it
 
     return Running(stage, ingest, progress, metrics, health, memory)
+
+
+async def held_progress(sink: ClickHouseSink, topic: str) -> dict[int, PartitionProgress]:
+    """What ClickHouse holds of ``topic``, per partition: the last applied offset and the
+    watermark after it."""
+    rows = await sink.read(PROGRESS_QUERY.sql, {"topic": topic})
+    return {
+        int(p): PartitionProgress(int(offset), to_ms(watermark))
+        for p, offset, watermark, _flushed in rows
+    }
 
 
 def _tp(topic: str, partition: int) -> Any:

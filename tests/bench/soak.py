@@ -263,7 +263,7 @@ def report(
         f"live traffic at {args.rate:,} events/s, one worker (both stages), a sample every "
         f"{args.every:g} s ({len(samples)} samples).",
         "",
-        *rss_table(samples, settle.minute),
+        *rss_table(samples, args.settle),
     ]
     p50, p99 = quantile(fresh_all, 0.5), quantile(fresh_all, 0.99)
     settled = [v for v, at in zip(fresh_all, fresh_at, strict=True) if at >= settle.minute]

@@ -28,6 +28,7 @@ from tests.support import (
     DATABASE_POOL,
     TEST_ACCOUNTS,
     account_url,
+    clickhouse_scratch,
     free_port,
     fresh_database,
     settings_env,
@@ -44,31 +45,33 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     databases = [unique("t_") for _ in range(DATABASE_POOL)]
     users = state / "users.xml"
     users.write_text(TEST_ACCOUNTS.users_xml(databases))
-    broker = KafkaBroker(state, CACHE_DIR, port=free_port(), controller_port=free_port())
-    clickhouse = EmbeddedClickHouse(
-        state,
-        port=free_port(),
-        users_xml=users,
-        admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
-    )
-    started: list[Any] = []
-    try:
-        for part in (clickhouse, broker):
-            part.start()
-            started.append(part)
-    except LaunchError as exc:
-        for part in started:
+    with clickhouse_scratch() as data_root:
+        broker = KafkaBroker(state, CACHE_DIR, port=free_port(), controller_port=free_port())
+        clickhouse = EmbeddedClickHouse(
+            state,
+            port=free_port(),
+            users_xml=users,
+            admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
+            data_root=data_root,
+        )
+        started: list[Any] = []
+        try:
+            for part in (clickhouse, broker):
+                part.start()
+                started.append(part)
+        except LaunchError as exc:
+            for part in started:
+                part.stop()
+            pytest.fail(f"could not start the test services: {exc}", pytrace=False)
+        yield {
+            "broker": broker,
+            "clickhouse": clickhouse,
+            "state": state,
+            "databases": iter(databases),
+            "admin": account_url(clickhouse.url, "admin"),  # no database: append /<database>
+        }
+        for part in reversed(started):
             part.stop()
-        pytest.fail(f"could not start the test services: {exc}", pytrace=False)
-    yield {
-        "broker": broker,
-        "clickhouse": clickhouse,
-        "state": state,
-        "databases": iter(databases),
-        "admin": account_url(clickhouse.url, "admin"),  # no database: append /<database>
-    }
-    for part in reversed(started):
-        part.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from deploy.local.processes import ManagedProcess
 from streams.clickhouse.migrations import migrate
 from streams.kafka.admin import ensure_topics, project_topics
 from streams.settings import Settings
-from tests.support import free_port
+from tests.support import clickhouse_scratch, free_port
 
 CACHE = Path.home() / ".cache" / "journey-telemetry"
 
@@ -39,9 +39,9 @@ class BenchLab:
 @contextmanager
 def bench_lab(database: str) -> Iterator[BenchLab]:
     """Start a broker and ClickHouse in a temporary directory; stop everything at the end."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, clickhouse_scratch() as data_root:
         state = Path(tmp)
-        clickhouse = EmbeddedClickHouse(state, port=free_port())
+        clickhouse = EmbeddedClickHouse(state, port=free_port(), data_root=data_root)
         broker = KafkaBroker(state, CACHE, port=free_port(), controller_port=free_port())
         clickhouse.start()
         broker.start()

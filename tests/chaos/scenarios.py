@@ -38,7 +38,14 @@ from streams.settings import Settings
 from streams.simulate.generator import Disorder, SimRecord
 from streams.simulate.run import record_bytes, simulator_for
 from streams.tools import verify
-from tests.support import TEST_ACCOUNTS, account_url, free_port, settings_env, unique
+from tests.support import (
+    TEST_ACCOUNTS,
+    account_url,
+    clickhouse_scratch,
+    free_port,
+    settings_env,
+    unique,
+)
 
 CACHE = Path.home() / ".cache" / "journey-telemetry"
 LAB_DATABASES = 64  # more than the scenarios of a run need
@@ -128,11 +135,13 @@ class Lab:
         users = root / "users.xml"
         root.mkdir(parents=True, exist_ok=True)
         users.write_text(TEST_ACCOUNTS.users_xml(names))
+        self._scratch = contextlib.ExitStack()  # ClickHouse's data, removed by stop()
         self.clickhouse = EmbeddedClickHouse(
             root,
             port=free_port(),
             users_xml=users,
             admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
+            data_root=self._scratch.enter_context(clickhouse_scratch()),
         )
         self.workers: list[ManagedProcess] = []
 
@@ -145,6 +154,7 @@ class Lab:
             worker.stop(timeout=20)
         self.broker.stop()
         self.clickhouse.stop()
+        self._scratch.close()
 
     def settings(self, name: str) -> Settings:
         """Fresh topics, consumer group and database for one scenario."""

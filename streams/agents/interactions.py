@@ -62,7 +62,7 @@ from streams.logic.aggregate import (
     PartitionProgress,
     Rules,
     StateReader,
-    finish,
+    finish_facts,
     plan_flush,
 )
 from streams.logic.customer_flush import plan_customers
@@ -79,13 +79,7 @@ from streams.logic.ingest import dead_letter_value
 from streams.logic.journey_state import Expiry, id_hash
 from streams.logic.times import to_ms
 from streams.metrics import WorkerMetrics
-from streams.sinks.clickhouse import (
-    Batch,
-    ClickHouseSink,
-    PermanentSinkError,
-    encoded,
-    facts_batch,
-)
+from streams.sinks.clickhouse import Batch, ClickHouseSink, PermanentSinkError, facts_insert
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -565,8 +559,10 @@ def _register_stage(
             p: max(0, ends[p] - st.last_offset - 1) for p, st in flush.stats.items() if p in ends
         }
         metrics.lag.update(lags)
-        columns = finish(flush, lags=lags, worker=name, now_ms=int(clock() * 1000), epochs=epochs)
-        return flush, encoded(facts_batch(columns, flush.token))
+        facts = finish_facts(
+            flush, lags=lags, worker=name, now_ms=int(clock() * 1000), epochs=epochs
+        )
+        return flush, facts_insert(facts, flush.token)
 
     def ends() -> dict[int, int]:
         """Each owned partition's end, as the consumer last saw it."""

@@ -31,7 +31,7 @@ from streams.decoder import Decoded, Event, canonical, decode_batch
 from streams.events import SCHEMA_VERSION, ContractError
 from streams.logic import customers
 from streams.logic.buckets import call_bucket, latency_bucket
-from streams.logic.facts import FACT_COLUMNS, Facts, event_columns
+from streams.logic.facts import Facts, event_columns
 from streams.logic.ingest import Rejected, SourceRecord, reject
 from streams.logic.journey_state import (
     Conversation,
@@ -671,15 +671,15 @@ def _dead_facts(rejected: list[Rejected], facts: Facts) -> None:
     )
 
 
-def finish(
+def finish_facts(
     flush: Flush,
     *,
     lags: Mapping[int, int],
     worker: str,
     now_ms: int,
     epochs: Mapping[int, int] | None = None,
-) -> list[list[Any]]:
-    """The insert's columns: the flush's facts, one ``progress`` row per partition it touched
+) -> Facts:
+    """The insert's rows: the flush's facts, one ``progress`` row per partition it touched
     (where the partition stands after it, and its counters), and on every row the writer's
     lease epoch on its partition (0 when it holds none)."""
     facts = flush.facts.copy()
@@ -702,12 +702,26 @@ def finish(
                 "worker": [worker],
             },
         )
-    columns = facts.columns()
-    epochs = epochs or {}
-    partitions = columns[FACT_INDEX_PARTITION]
-    columns[FACT_INDEX_EPOCH] = [epochs.get(p, 0) for p in partitions]
-    return columns
+    leased = epochs or {}
+    # A block without partitions is partition 0's, the column's default.
+    return facts.with_column(
+        "epoch",
+        lambda size, block: (
+            [leased.get(p, 0) for p in block["kafka_partition"]]
+            if "kafka_partition" in block
+            else [leased.get(0, 0)] * size
+        ),
+    )
 
 
-FACT_INDEX_PARTITION = FACT_COLUMNS.index("kafka_partition")
-FACT_INDEX_EPOCH = FACT_COLUMNS.index("epoch")
+def finish(
+    flush: Flush,
+    *,
+    lags: Mapping[int, int],
+    worker: str,
+    now_ms: int,
+    epochs: Mapping[int, int] | None = None,
+) -> list[list[Any]]:
+    """:func:`finish_facts` as whole columns, in ``FACT_COLUMNS`` order (the worker sends the
+    blocks as they are: ``streams.sinks.clickhouse.facts_insert``)."""
+    return finish_facts(flush, lags=lags, worker=worker, now_ms=now_ms, epochs=epochs).columns()

@@ -20,7 +20,7 @@ which spares building a dictionary per column in Python.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -100,6 +100,9 @@ def default(column: str) -> Any:
     return _DEFAULTS.get(FACT_TYPES[column], 0)
 
 
+FACT_DEFAULTS: dict[str, Any] = {column: default(column) for column in FACT_TYPES}
+
+
 class Facts:
     """The rows of one insert, as blocks of named columns (one block per kind of fact, or
     per partition for progress rows)."""
@@ -122,6 +125,24 @@ class Facts:
                 raise ValueError(f"column {name!r} has {len(values)} values for {size} rows")
         self._blocks.append((size, {"fact": [fact] * size, **columns}))
         self.rows += size
+
+    @property
+    def blocks(self) -> list[tuple[int, dict[str, Sequence[Any]]]]:
+        """The blocks, in order: ``(rows, {column: values})`` (never change them)."""
+        return self._blocks
+
+    def with_column(
+        self, name: str, values_of: Callable[[int, dict[str, Sequence[Any]]], Sequence[Any]]
+    ) -> Facts:
+        """Another Facts whose every block has ``name`` set to ``values_of(rows, block)``."""
+        if name not in FACT_TYPES:
+            raise KeyError(f"ingest_facts has no column {name!r}")
+        other = Facts()
+        other._blocks = [
+            (size, {**block, name: values_of(size, block)}) for size, block in self._blocks
+        ]
+        other.rows = self.rows
+        return other
 
     def copy(self) -> Facts:
         """Another Facts with the same blocks (blocks are never changed once added)."""

@@ -14,11 +14,15 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from clickhouse_connect.driver.client import Client
 
 from streams.errors import ServiceUnreachable, first_line
+from streams.sinks.native import native_insert
+
+if TYPE_CHECKING:
+    from streams.logic.facts import Facts
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +187,18 @@ def facts_batch(columns: Sequence[Sequence[Any]], token: str) -> Batch:
     from streams.logic.facts import FACT_TYPES
 
     return Batch("ingest_facts", tuple(FACT_TYPES), columns, token, tuple(FACT_TYPES.values()))
+
+
+def facts_insert(facts: Facts, token: str) -> Batch:
+    """The insert into ``ingest_facts`` of a flush's rows (``aggregate.finish_facts``), in
+    ClickHouse's Native format, written block by block (:mod:`streams.sinks.native`): the
+    same rows as ``encoded(facts_batch(facts.columns(), token))``, without a Python value
+    for each default. Raises TypeError for rows that cannot be sent."""
+    from streams.logic.facts import FACT_DEFAULTS, FACT_TYPES
+
+    body = native_insert("ingest_facts", FACT_TYPES, FACT_DEFAULTS, facts.blocks)
+    types = tuple(FACT_TYPES.values())
+    return Batch("ingest_facts", tuple(FACT_TYPES), (), token, types, body, facts.rows)
 
 
 class ClickHouseSink:

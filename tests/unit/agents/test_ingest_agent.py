@@ -21,7 +21,7 @@ from streams.logic.customers import Windows
 from streams.logic.facts import FACT_COLUMNS
 from streams.logic.journey_state import First, JourneyState, decode, encode, id_hash
 from streams.metrics import WorkerMetrics
-from streams.sinks.clickhouse import Batch, Landed
+from streams.sinks.clickhouse import Batch, Landed, facts_batch
 from streams.topics import Topics
 from tests.support import MemoryProducer, MemoryTail
 
@@ -141,8 +141,11 @@ def drive_agent(
 
     monkeypatch.setattr(app.consumer, "earliest_offsets", earliest)
     monkeypatch.setattr(app.consumer, "_commit", commit)
-    # Keep the insert's columns readable (Native encoding is proved against ClickHouse).
-    monkeypatch.setattr(interactions, "encoded", lambda batch: batch)
+    # Keep the insert's columns readable (its Native encoding: tests/unit/sinks/test_native.py,
+    # and against ClickHouse by the integration tests).
+    monkeypatch.setattr(
+        interactions, "facts_insert", lambda facts, token: facts_batch(facts.columns(), token)
+    )
 
     sent: list[BatchMessage] = []
 

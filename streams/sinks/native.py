@@ -1,0 +1,104 @@
+"""ClickHouse's Native format, written straight from a flush's blocks of columns.
+
+An insert into ``ingest_facts`` names 55 columns, and a row of one kind fills a few of them:
+laid end to end as whole columns (:meth:`streams.logic.facts.Facts.columns`), every default
+was a Python value in a list, and clickhouse-connect's writer went through each of them
+(3.0 us a record of the worker's 20, 2026-12-07). Here each block writes the columns it fills,
+and a column a block does not fill is its default's bytes repeated, so the only values the
+writer walks are the ones a flush decided. The bytes are what clickhouse-connect writes for
+the same rows as one block (``tests/unit/sinks/test_native.py`` compares them).
+"""
+
+from __future__ import annotations
+
+import array
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from clickhouse_connect.driverc.dataconv import write_str_col
+
+# Fixed-width types as the ``array`` codes that hold them (little-endian, as Native is).
+_CODES = {
+    "UInt8": "B",
+    "UInt16": "H",
+    "UInt32": "I",
+    "UInt64": "Q",
+    "Int8": "b",
+    "Int64": "q",
+    "Float64": "d",
+    "Bool": "B",
+    "DateTime64(3, 'UTC')": "q",  # milliseconds since the epoch
+}
+_SWAP = sys.byteorder != "little"
+
+Block = tuple[int, Mapping[str, Sequence[Any]]]
+
+
+def _varint(n: int, out: bytearray) -> None:
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _text(value: str, out: bytearray) -> None:
+    raw = value.encode()
+    _varint(len(raw), out)
+    out += raw
+
+
+def _fixed(code: str, values: Sequence[Any]) -> bytes:
+    packed = array.array(code, values)
+    if _SWAP:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def native_insert(
+    table: str, types: Mapping[str, str], defaults: Mapping[str, Any], blocks: Sequence[Block]
+) -> bytes:
+    """``INSERT INTO table (columns) FORMAT Native`` and one block of every row of ``blocks``
+    (each ``(rows, {column: values})``; a column a block lacks holds ``defaults[column]``).
+    Raises TypeError naming the column whose values ClickHouse could not be sent."""
+    names = list(types)
+    quoted = ", ".join(f"`{name}`" for name in names)
+    out = bytearray(f"INSERT INTO {table} ({quoted}) FORMAT Native\n".encode())
+    _varint(len(names), out)
+    _varint(sum(size for size, _ in blocks), out)
+    for name in names:
+        kind = types[name]
+        _text(name, out)
+        _text(kind, out)
+        code = _CODES.get(kind)
+        fill = defaults[name]
+        try:
+            if code is None:  # String: a varint length, then the bytes
+                filled = _string_bytes([fill])
+                for size, block in blocks:
+                    values = block.get(name)
+                    if values is None:
+                        out += filled * size
+                    elif write_str_col(values, False, _encoding(values), out):
+                        raise TypeError("a value is None")
+            else:
+                filled = _fixed(code, [fill])
+                for size, block in blocks:
+                    values = block.get(name)
+                    out += filled * size if values is None else _fixed(code, values)
+        except (TypeError, AttributeError, OverflowError, ValueError, UnicodeError) as exc:
+            why = f"column {name} ({kind}): {type(exc).__name__}: {exc}"
+            raise TypeError(f"rows of {table} cannot be sent: {why}") from None
+    return bytes(out)
+
+
+def _encoding(values: Sequence[Any]) -> str | None:
+    """Text is sent as UTF-8; bytes (a rejected record's original) as they are."""
+    return None if values and isinstance(values[0], (bytes, bytearray)) else "utf8"
+
+
+def _string_bytes(values: Sequence[Any]) -> bytes:
+    out = bytearray()
+    if write_str_col(values, False, _encoding(values), out):
+        raise TypeError("a value is None")
+    return bytes(out)

@@ -15,19 +15,17 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import LaunchError, ManagedProcess
 from streams.clickhouse.client import connect
-from streams.clickhouse.local_accounts import ADMIN_USER
 from streams.clickhouse.migrations import migrate
 from streams.kafka.admin import ensure_topics, project_topics
 from streams.settings import Settings
 from tests.fixture_events import FIXTURE, load_fixture
 from tests.support import (
     DATABASE_POOL,
-    TEST_ACCOUNTS,
     account_url,
+    accounted_server,
     clickhouse_scratch,
     free_port,
     fresh_database,
@@ -43,17 +41,9 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     """One broker and one ClickHouse server for the whole session, stopped at the end."""
     state = tmp_path_factory.mktemp("services")
     databases = [unique("t_") for _ in range(DATABASE_POOL)]
-    users = state / "users.xml"
-    users.write_text(TEST_ACCOUNTS.users_xml(databases))
     with clickhouse_scratch() as data_root:
         broker = KafkaBroker(state, CACHE_DIR, port=free_port(), controller_port=free_port())
-        clickhouse = EmbeddedClickHouse(
-            state,
-            port=free_port(),
-            users_xml=users,
-            admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
-            data_root=data_root,
-        )
+        clickhouse = accounted_server(state, databases, data_root)
         started: list[Any] = []
         try:
             for part in (clickhouse, broker):

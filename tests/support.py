@@ -59,22 +59,28 @@ def clickhouse_scratch() -> Iterator[Path | None]:
         yield Path(root)
 
 
-@contextmanager
-def accounted_clickhouse(state: Path, database: str) -> Iterator[Any]:
-    """An embedded ClickHouse in ``state`` with the test accounts granted on ``database``, as
-    ``journey up`` runs it; yields the server (see :func:`account_url` for each role's URL)."""
+def accounted_server(state: Path, databases: str | list[str], data_root: Path | None) -> Any:
+    """An embedded ClickHouse (not started) in ``state``, its data under ``data_root`` (see
+    :func:`clickhouse_scratch`), with the test accounts granted on ``databases``, as ``journey
+    up`` runs it (see :func:`account_url` for each role's URL)."""
     from deploy.local.clickhouse_server import EmbeddedClickHouse
 
     users = state / "users.xml"
-    users.write_text(TEST_ACCOUNTS.users_xml(database))
+    users.write_text(TEST_ACCOUNTS.users_xml(databases))
+    return EmbeddedClickHouse(
+        state,
+        port=free_port(),
+        users_xml=users,
+        admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
+        data_root=data_root,
+    )
+
+
+@contextmanager
+def accounted_clickhouse(state: Path, database: str) -> Iterator[Any]:
+    """:func:`accounted_server` on ``database``, started; yields the server."""
     with clickhouse_scratch() as data_root:
-        server = EmbeddedClickHouse(
-            state,
-            port=free_port(),
-            users_xml=users,
-            admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
-            data_root=data_root,
-        )
+        server = accounted_server(state, database, data_root)
         server.start()
         try:
             yield server

@@ -24,11 +24,9 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from deploy.local.clickhouse_server import EmbeddedClickHouse
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.processes import LaunchError, ManagedProcess
 from streams.clickhouse.client import connect
-from streams.clickhouse.local_accounts import ADMIN_USER
 from streams.clickhouse.migrations import migrate
 from streams.kafka.admin import ensure_topics, project_topics
 from streams.kafka.batch_sender import BatchSender
@@ -39,8 +37,8 @@ from streams.simulate.generator import Disorder, SimRecord
 from streams.simulate.run import record_bytes, simulator_for
 from streams.tools import verify
 from tests.support import (
-    TEST_ACCOUNTS,
     account_url,
+    accounted_server,
     clickhouse_scratch,
     free_port,
     settings_env,
@@ -132,16 +130,10 @@ class Lab:
         # per scenario run, granted up front (the server reads its users.xml once).
         names = [unique("chaos_") for _ in range(LAB_DATABASES)]
         self.databases = iter(names)
-        users = root / "users.xml"
         root.mkdir(parents=True, exist_ok=True)
-        users.write_text(TEST_ACCOUNTS.users_xml(names))
         self._scratch = contextlib.ExitStack()  # ClickHouse's data, removed by stop()
-        self.clickhouse = EmbeddedClickHouse(
-            root,
-            port=free_port(),
-            users_xml=users,
-            admin_password=TEST_ACCOUNTS.passwords[ADMIN_USER],
-            data_root=self._scratch.enter_context(clickhouse_scratch()),
+        self.clickhouse = accounted_server(
+            root, names, self._scratch.enter_context(clickhouse_scratch())
         )
         self.workers: list[ManagedProcess] = []
 

@@ -7,10 +7,11 @@ column): ``interaction``, ``journey``, ``read_pair``, ``reply``, ``conversation`
 counted before (a correction: a later-arriving event was the earlier one, or changed the
 conversation's first response). Each kind fills the columns it has and leaves the others at
 their defaults. Rows are never built as Python lists of 53 values: each kind adds a *block*, a
-few named columns of equal length built by list comprehensions over the decided records, and
-:meth:`Facts.columns` lays the blocks end to end, filling what a block does not name with its
-column's default. The insert sends those columns as they are (clickhouse-connect,
-column-oriented, types given, no per-row Python).
+few named columns of equal length built by list comprehensions over the decided records. The
+worker's insert writes the blocks as they are, in ClickHouse's Native format, a column a block
+does not name as its default's bytes (``streams.sinks.native``); :meth:`Facts.columns` lays the
+blocks end to end as whole columns, defaults filled in, for readers of the rows (the tests,
+the benchmark's peer).
 
 ``FACT_TYPES`` is the one list of the table's columns (checked against the server by
 ``tests/integration/test_fact_columns.py``): names, and the type each is sent as.

@@ -109,7 +109,8 @@ class Batch:
     """Rows for one table, column by column, with the token that makes re-inserting them
     harmless. ``types`` names each column's type as sent (no per-insert DESCRIBE; a
     LowCardinality column may be sent as String: the server converts it). ``native`` is the
-    same rows already in ClickHouse's Native format (:func:`encoded`), ``data`` then empty."""
+    whole insert (the INSERT statement, then the rows in ClickHouse's Native format:
+    :func:`facts_insert`), ``data`` then empty: the insert and every retry send those bytes."""
 
     table: str
     columns: Sequence[str]
@@ -125,32 +126,6 @@ class Batch:
         if self.rows >= 0:
             return self.rows
         return len(self.data[0]) if self.data else 0
-
-
-def encoded(batch: Batch) -> Batch:
-    """``batch`` as the body of its insert (the INSERT statement, then the rows in ClickHouse's
-    Native format): the Python values can go, and the insert (and every retry) sends bytes.
-    Raises TypeError for rows that cannot be serialised (sending them again cannot help)."""
-    from clickhouse_connect.datatypes.registry import get_from_name
-    from clickhouse_connect.driver.insert import InsertContext
-    from clickhouse_connect.driver.transform import NativeTransform
-
-    context = InsertContext(
-        batch.table,
-        list(batch.columns),
-        [get_from_name(t) for t in batch.types],
-        batch.data,
-        column_oriented=True,
-    )
-    body = b"".join(NativeTransform.build_insert(context))
-    failure = context.insert_exception
-    # The context refers to itself (a cycle): let go of the rows now, not at the collector's
-    # next full pass, or every flush's columns would stay in memory until then.
-    context.data = None
-    context.__dict__.clear()
-    if failure is not None:
-        raise TypeError(f"rows of {batch.table} cannot be sent: {failure}")
-    return Batch(batch.table, batch.columns, (), batch.token, batch.types, body, batch.size)
 
 
 def insert(client: Client, batch: Batch) -> None:
@@ -169,7 +144,7 @@ def insert(client: Client, batch: Batch) -> None:
         # to merge and took 14% of ClickHouse's CPU during a backfill (2026-12-06).
         "optimize_on_insert": 0,
     }
-    if batch.native is not None:  # no table: the INSERT statement is part of it (encoded())
+    if batch.native is not None:  # no table: the INSERT statement is part of it (facts_insert())
         client.raw_insert("", None, batch.native, settings=settings)
         return
     client.insert(
@@ -189,16 +164,17 @@ def facts_batch(columns: Sequence[Sequence[Any]], token: str) -> Batch:
     return Batch("ingest_facts", tuple(FACT_TYPES), columns, token, tuple(FACT_TYPES.values()))
 
 
-def facts_insert(facts: Facts, token: str) -> Batch:
-    """The insert into ``ingest_facts`` of a flush's rows (``aggregate.finish_facts``), in
-    ClickHouse's Native format, written block by block (:mod:`streams.sinks.native`): the
-    same rows as ``encoded(facts_batch(facts.columns(), token))``, without a Python value
-    for each default. Raises TypeError for rows that cannot be sent."""
+def facts_insert(facts: Facts, token: str, table: str = "ingest_facts") -> Batch:
+    """The insert into ``table`` (``ingest_facts``, or a table of its columns) of ``facts``
+    (a flush's: ``aggregate.finish_facts``), in ClickHouse's Native format, written block by
+    block (:mod:`streams.sinks.native`): the same rows as ``facts_batch(facts.columns(),
+    token)``, without a Python value for each default. Raises TypeError for rows that cannot
+    be sent (sending them again cannot help)."""
     from streams.logic.facts import FACT_DEFAULTS, FACT_TYPES
 
-    body = native_insert("ingest_facts", FACT_TYPES, FACT_DEFAULTS, facts.blocks)
+    body = native_insert(table, FACT_TYPES, FACT_DEFAULTS, facts.blocks)
     types = tuple(FACT_TYPES.values())
-    return Batch("ingest_facts", tuple(FACT_TYPES), (), token, types, body, facts.rows)
+    return Batch(table, tuple(FACT_TYPES), (), token, types, body, facts.rows)
 
 
 class ClickHouseSink:

@@ -58,16 +58,27 @@ def _fixed(code: str, values: Sequence[Any]) -> bytes:
 def native_insert(
     table: str, types: Mapping[str, str], defaults: Mapping[str, Any], blocks: Sequence[Block]
 ) -> bytes:
-    """``INSERT INTO table (columns) FORMAT Native`` and one block of every row of ``blocks``
-    (each ``(rows, {column: values})``; a column a block lacks holds ``defaults[column]``).
-    Raises TypeError naming the column whose values ClickHouse could not be sent."""
-    names = list(types)
-    quoted = ", ".join(f"`{name}`" for name in names)
-    out = bytearray(f"INSERT INTO {table} ({quoted}) FORMAT Native\n".encode())
-    _varint(len(names), out)
+    """``INSERT INTO table (columns) FORMAT Native`` and :func:`native_block` of ``blocks``.
+    Raises TypeError naming the table and the column whose values could not be sent."""
+    quoted = ", ".join(f"`{name}`" for name in types)
+    try:
+        block = native_block(types, defaults, blocks)
+    except TypeError as exc:
+        raise TypeError(f"rows of {table} cannot be sent: {exc}") from None
+    return f"INSERT INTO {table} ({quoted}) FORMAT Native\n".encode() + block
+
+
+def native_block(
+    types: Mapping[str, str], defaults: Mapping[str, Any], blocks: Sequence[Block]
+) -> bytes:
+    """The columns ``types`` names of every row of ``blocks`` (each ``(rows, {column:
+    values})``; a column a block lacks holds ``defaults[column]``, a column ``types`` does not
+    name is left out) as one Native block. Raises TypeError naming the column whose values
+    could not be sent."""
+    out = bytearray()
+    _varint(len(types), out)
     _varint(sum(size for size, _ in blocks), out)
-    for name in names:
-        kind = types[name]
+    for name, kind in types.items():
         _text(name, out)
         _text(kind, out)
         code = _CODES.get(kind)
@@ -87,8 +98,7 @@ def native_insert(
                     values = block.get(name)
                     out += filled * size if values is None else _fixed(code, values)
         except (TypeError, AttributeError, OverflowError, ValueError, UnicodeError) as exc:
-            why = f"column {name} ({kind}): {type(exc).__name__}: {exc}"
-            raise TypeError(f"rows of {table} cannot be sent: {why}") from None
+            raise TypeError(f"column {name} ({kind}): {type(exc).__name__}: {exc}") from None
     return bytes(out)
 
 

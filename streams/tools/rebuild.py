@@ -38,8 +38,7 @@ from streams.clickhouse.views import View
 from streams.clickhouse.views import load as load_views
 from streams.errors import JourneyError
 from streams.logic.customers import Windows
-from streams.logic.facts import FACT_TYPES
-from streams.sinks.clickhouse import Batch, encoded, insert
+from streams.sinks.clickhouse import facts_insert, insert
 from streams.tools import verify_window
 from streams.tools.verify_window import CHUNK, Periods, WindowReport, ms
 
@@ -125,12 +124,10 @@ def rebuild(
     with _twins(client, views, periods):
         run = uuid.uuid4().hex[:12]
         low, high = ms(start), ms(end)
-        columns, types = list(FACT_TYPES), list(FACT_TYPES.values())
         for n, (_, facts) in enumerate(verify_window.window_facts(client, read, windows, chunk)):
             kept = facts.within("occurred_at", low, high)  # outside: the rows copied as they are
             if kept.rows:
-                batch = Batch(STAGING, columns, kept.columns(), f"rebuild-{run}-{n}", types)
-                insert(client, encoded(batch))
+                insert(client, facts_insert(kept, f"rebuild-{run}-{n}", STAGING))
                 report.facts += kept.rows
         report.read = read
         _drop_staging(client, views)

@@ -47,11 +47,11 @@ from streams.logic import customers
 from streams.logic.aggregate import Rules
 from streams.logic.buckets import call_bucket, latency_bucket
 from streams.logic.customers import Windows
-from streams.logic.facts import FACT_TYPES, Facts, event_columns
+from streams.logic.facts import FACT_DEFAULTS, FACT_TYPES, Facts, event_columns
 from streams.logic.ingest import Rejected, SourceRecord, decide
 from streams.logic.journey_state import id_hash
 from streams.settings import Settings
-from streams.sinks.clickhouse import Batch, encoded
+from streams.sinks.native import native_block
 
 Key = tuple[Any, ...]
 Table = dict[Key, tuple[int, ...]]
@@ -452,14 +452,7 @@ def _native(facts: Facts, columns: list[str]) -> bytes:
     """``columns`` of ``facts`` in ClickHouse's Native format."""
     if not facts.rows:
         return b""
-    batch = encoded(
-        Batch(
-            TRUTH, columns, [facts.column(n) for n in columns], "", [FACT_TYPES[n] for n in columns]
-        )
-    )
-    assert batch.native is not None
-    # encoded() writes an INSERT statement first, then the blocks: keep the blocks.
-    return batch.native.partition(b" FORMAT Native\n")[2]
+    return native_block({n: FACT_TYPES[n] for n in columns}, FACT_DEFAULTS, facts.blocks)
 
 
 def check(client: Client, truth: Truth, views: list[View] | None = None) -> list[TableVerdict]:

@@ -18,7 +18,10 @@ disorder, and measures in one run, on the same topic:
    into another database (measured from when the group has settled: both own partitions);
 7. the peer: Quix Streams (tests/bench/quix_peer.py, its own virtualenv) running the same
    pure logic into the same tables of another database, over the same topic;
-8. the naive pipeline: a kafka-python consumer inserting each record as it reads it.
+8. the naive pipeline: a kafka-python consumer inserting each record as it reads it;
+9. paired rounds (``--rounds``, 3): a ceiling read, a worker and the peer back to back, each
+   into a new database, and the median of each round's ratios: this machine's speed drifts
+   within a run, and the single measures above are minutes apart.
 Then checks the rollups against the truth (a benchmark of a wrong pipeline is worthless) and
 writes the table, with ratios to the ceiling and to the peer, to build/bench.md.
 """
@@ -40,6 +43,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -212,10 +216,17 @@ def group_settled(ports: Sequence[int], partitions: int) -> Callable[[], bool]:
 
 
 def peer_rate(
-    python: Path, bootstrap: str, topic: str, url: str, total: int, log: Path
+    python: Path,
+    bootstrap: str,
+    topic: str,
+    url: str,
+    total: int,
+    log: Path,
+    truth: verify.Truth | None = None,
 ) -> tuple[float, list[Any]]:
     """Records/s of the Quix Streams peer (tests/bench/quix_peer.py) over the same topic into
-    the same tables of another database, and how its rollups compare with the truth."""
+    the same tables of another database, and how its rollups compare with the truth
+    (``truth``, or computed from the topic)."""
     migrate(url)
     client = connect(url)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -233,9 +244,9 @@ def peer_rate(
             except subprocess.TimeoutExpired:
                 os.killpg(peer.pid, signal.SIGKILL)
                 peer.wait()
-    partitions = verify.read_partitions(bootstrap, topic)
-    verdicts = verify.check(client, verify.compute_truth(partitions, Rules()))
-    return rate, verdicts
+    if truth is None:
+        truth = verify.compute_truth(verify.read_partitions(bootstrap, topic), Rules())
+    return rate, verify.check(client, truth)
 
 
 def logic_rate(partitions: list[list[SourceRecord]]) -> float:
@@ -278,13 +289,17 @@ def scale_out_rate(
     state: Path,
     whole: bool = False,
     drain: bool = False,
+    database: str | None = None,
+    truth: verify.Truth | None = None,
 ) -> tuple[float, list[Any]]:
     """Records/s of ``processes`` worker processes of a new consumer group draining ``topic``
-    into a new database, and how their rollups compare with the truth: between 10% and 90%
+    into a new database (``database``, or one named after the measure), and how their rollups
+    compare with the truth (``truth``, or computed from the topic): between 10% and 90%
     applied (with several processes, from when their group has settled: ``group_settled``),
     or with ``drain`` over the whole drain, start-up included. ``whole``: with the
     customers stage, until that stage has applied everything too (whole drain)."""
-    url = f"{base_url}/{'whole' if whole else 'drain' if drain else 'scale'}{processes}"
+    database = database or f"{'whole' if whole else 'drain' if drain else 'scale'}{processes}"
+    url = f"{base_url}/{database}"
     migrate(url)
     client = connect(url)
     app_id = f"bench-scale-{processes}-{time.time_ns()}"
@@ -297,12 +312,12 @@ def scale_out_rate(
                     "clickhouse_url": SecretStr(url),
                     "app_id": app_id,
                     "worker_web_port": free_port(),
-                    "state_dir": state / f"scale{processes}-{n}-{whole}",
+                    "state_dir": state / f"{database}-{n}",
                     "customer_stage": whole,
                 }
             )
             ports.append(scaled.worker_web_port)
-            worker = ManagedProcess(f"scale{processes}-{n}", state / "run")
+            worker = ManagedProcess(f"{database}-{n}", state / "run")
             env = {**os.environ, **settings_env(scaled), "CLICKHOUSE_URL": url}
             worker.start([sys.executable, "-m", "streams", "worker"], env=env)
             workers.append(worker)
@@ -316,10 +331,78 @@ def scale_out_rate(
     finally:
         for worker in workers:
             worker.stop(timeout=30)
-    partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
-    windows = windows_of(scaled)
-    verdicts = verify.check(client, verify.compute_truth(partitions, Rules(), windows))
-    return rate, verdicts
+    if truth is None:
+        partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
+        truth = verify.compute_truth(partitions, Rules(), windows_of(scaled))
+    return rate, verify.check(client, truth)
+
+
+@dataclass(frozen=True)
+class PairedRound:
+    """One round of the paired measure: a ceiling read, a worker and the peer, each draining
+    the same topic into a new database, one right after the other."""
+
+    ceiling: float
+    worker: float
+    peer: float
+    exact: bool
+
+
+def paired_round(
+    n: int,
+    peer_python: Path,
+    settings: Settings,
+    base_url: str,
+    total: int,
+    state: Path,
+    truth: verify.Truth,
+) -> PairedRound:
+    """Round ``n``: the ceiling, then the worker and the peer, the peer first in even rounds
+    (a drift of the machine's speed within a round then favours neither)."""
+    topic, bootstrap = settings.topic_interactions, settings.kafka.bootstrap
+    ceiling = raw_consume(bootstrap, topic, total, False)
+
+    def worker() -> tuple[float, list[Any]]:
+        return scale_out_rate(
+            settings, base_url, topic, total, 1, state, database=f"paired{n}", truth=truth
+        )
+
+    def peer() -> tuple[float, list[Any]]:
+        log = state / f"peer-paired{n}.log"
+        return peer_rate(peer_python, bootstrap, topic, f"{base_url}/peer{n}", total, log, truth)
+
+    if n % 2:
+        (w, w_verdicts), (p, p_verdicts) = worker(), peer()
+    else:
+        (p, p_verdicts), (w, w_verdicts) = peer(), worker()
+    exact = all(v.exact for v in [*w_verdicts, *p_verdicts])
+    return PairedRound(ceiling, w, p, exact)
+
+
+def paired_report(rounds: Sequence[PairedRound]) -> list[str]:
+    """The paired rounds as a table and their medians: the ratios issue 13 sets aims for,
+    each from measures taken minutes apart at most."""
+    lines = [
+        "Paired rounds (issue 13's ratios from measures taken back to back; the table above "
+        "measures the peer minutes after the worker):",
+        "",
+        "| round | ceiling | worker | peer | worker / ceiling | worker / peer | rollups |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for n, r in enumerate(rounds, 1):
+        lines.append(
+            f"| {n} | {r.ceiling:,.0f} | {r.worker:,.0f} | {r.peer:,.0f} | "
+            f"{r.worker / r.ceiling:.3f} | {r.worker / r.peer:.2f} | "
+            f"{'exact' if r.exact else 'NOT EXACT'} |"
+        )
+    to_ceiling = statistics.median(r.worker / r.ceiling for r in rounds)
+    to_peer = statistics.median(r.worker / r.peer for r in rounds)
+    lines += [
+        "",
+        f"Median of {len(rounds)} rounds: the worker at {to_ceiling:.3f} of the ceiling and "
+        f"{to_peer:.2f} times the peer.",
+    ]
+    return lines
 
 
 def metric(text: str, name: str) -> float:
@@ -341,6 +424,12 @@ def main() -> None:
         type=Path,
         default=None,
         help="python of the Quix Streams virtualenv (make bench creates build/peer-venv)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="paired rounds of ceiling, worker and peer (with --peer-python)",
     )
     parser.add_argument("--report", type=Path, default=Path("build/bench.md"))
     args = parser.parse_args()
@@ -462,6 +551,13 @@ def main() -> None:
         naive, naive_done = naive_rate(
             settings.kafka.bootstrap, topic, f"{base}/naive", args.naive_seconds
         )
+        paired: list[PairedRound] = []
+        if args.peer_python:
+            truth = verify.compute_truth(partitions, Rules())
+            for n in range(1, args.rounds + 1):
+                paired.append(
+                    paired_round(n, args.peer_python, settings, base, total, state, truth)
+                )
 
     p50 = statistics.median(fresh) if fresh else float("nan")
     p99 = fresh[int(len(fresh) * 0.99) - 1] if fresh else float("nan")
@@ -540,6 +636,10 @@ def main() -> None:
     )
     if peer_verdicts:
         say("Peer rollups vs truth: " + ", ".join(f"{v.table} {v.verdict}" for v in peer_verdicts))
+    if paired:
+        say()
+        for line in paired_report(paired):
+            say(line)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text("\n".join(lines) + "\n")
     print(f"report written to {args.report}")

@@ -26,7 +26,15 @@ from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, tuples
 
-from streams.agents.faust_batches import FAUST_VERSION, BatchConsumer, BatchTransport
+from streams.agents.faust_batches import (
+    FAUST_VERSION,
+    BatchConsumer,
+    BatchTransport,
+    _PartitionRecords,
+)
+
+# aiokafka's own class, which the fetcher's module attribute no longer names once patched.
+AIOKAFKA_PARTITION_RECORDS = _PartitionRecords.__bases__[0]
 
 
 def test_faust_is_the_pinned_version() -> None:
@@ -69,7 +77,24 @@ USED: list[tuple[object, str, tuple[str, ...] | None]] = [
     (faust.Stream, "noack_take", ("self", "max_", "within")),
     (faust.App, "in_recovery", None),
     (aiokafka_fetcher, "PartitionRecords", None),
+    (aiokafka_fetcher, "READ_COMMITTED", None),
     (aiokafka_fetcher.PartitionRecords, "_consumer_record", ("self", "tp", "record")),
+    (
+        AIOKAFKA_PARTITION_RECORDS,
+        "__init__",
+        (
+            "self",
+            "tp",
+            "records",
+            "aborted_transactions",
+            "fetch_offset",
+            "key_deserializer",
+            "value_deserializer",
+            "check_crcs",
+            "isolation_level",
+        ),
+    ),
+    (aiokafka_fetcher.FetchResult, "getall", ("self", "max_records")),
 ]
 
 
@@ -149,6 +174,68 @@ def test_a_batch_topic_gets_the_readers_own_records_and_others_get_consumer_reco
     # What BatchMessage reads, on the reader's own record.
     assert (raw.offset, raw.timestamp, raw.timestamp_type, raw.value) == (0, 1_000, 0, b"{}")
     assert isinstance(full, ConsumerRecord) and full.topic == "changelog"
+
+
+def _fetched(base_offsets: list[int], per_batch: int) -> bytes:
+    """A fetch response's record batches, of ``per_batch`` records from each base offset."""
+    import struct
+
+    data = bytearray()
+    for base in base_offsets:
+        builder = DefaultRecordBatchBuilder(2, 3, 0, -1, -1, -1, 10**7)  # lz4, as the bench's
+        for i in range(per_batch):
+            builder.append(i, timestamp=1_000 + base + i, key=None, value=b"v%d" % (base + i),
+                           headers=[])  # fmt: skip
+        batch = builder.build()
+        batch[0:8] = struct.pack(">q", base)
+        data += batch
+    return bytes(data)
+
+
+@pytest.mark.parametrize("max_records", [None, 7, 1000])
+@pytest.mark.parametrize("fetch_offset", [0, 3, 9])  # the broker starts at its batch
+def test_a_batch_topics_fetch_gives_what_aiokafkas_own_loop_gives(
+    max_records: int | None, fetch_offset: int
+) -> None:
+    """The batch topics' own loop through aiokafka's FetchResult.getall, as the consumer takes
+    records: the same records from the same fetch offset, the same position after each
+    getall (also when max_records stops it inside a batch), and nothing after the end."""
+    from aiokafka.consumer.subscription_state import SubscriptionState
+    from aiokafka.record.memory_records import MemoryRecords
+    from aiokafka.structs import TopicPartition
+
+    from streams.agents.faust_batches import _BATCH_TOPICS
+
+    data = _fetched([0, 10, 25], 10)  # a gap between 20 and 25, as after compaction
+
+    async def take(cls: type, topic: str) -> list[tuple[list[int], int]]:
+        tp = TopicPartition(topic, 0)
+        subscription = SubscriptionState()
+        subscription.assign_from_user({tp})
+        assignment = subscription.subscription.assignment
+        assignment.state_value(tp).seek(fetch_offset)
+        records = cls(tp, MemoryRecords(data), [], fetch_offset, None, None, True, 0)
+        result = aiokafka_fetcher.FetchResult(
+            tp, assignment=assignment, partition_records=records, backoff=0
+        )
+        out = []
+        while result.has_more():
+            got = result.getall(max_records)
+            out.append(([r.offset for r in got], assignment.state_value(tp).position))
+        assert not result.has_more()
+        return out
+
+    _BATCH_TOPICS.add("batched")
+    try:
+        ours = asyncio.run(take(_PartitionRecords, "batched"))
+        theirs = asyncio.run(take(AIOKAFKA_PARTITION_RECORDS, "changelog"))
+    finally:
+        _BATCH_TOPICS.discard("batched")
+    assert ours == theirs
+    assert [o for offsets, _ in ours for o in offsets] == [
+        o for o in [*range(20), *range(25, 35)] if o >= fetch_offset
+    ]
+    assert ours[-1][1] == 35
 
 
 def test_consecutive_batches_record_no_gap_and_other_topics_keep_fausts_gaps() -> None:

@@ -126,7 +126,7 @@ class _PartitionRecords(aiokafka_fetcher.PartitionRecords):
             if self._check_crcs and not batch.validate_crc():
                 raise aiokafka_fetcher.Errors.CorruptRecordException(f"Invalid CRC - {self._tp}")
             if not batch.is_control_batch:
-                start = self.next_fetch_offset
+                start: int = self.next_fetch_offset  # type: ignore[has-type]
                 for record in batch:
                     offset = record.offset
                     if offset >= start:  # below: the start of a batch already read

@@ -249,7 +249,7 @@ def _kind_rule(kind: str) -> Callable[[Any], bool] | None:
     names = tuple(dict.fromkeys([n for n, _ in patterned] + [c[0] for c in conditions]))
     read = attrgetter(*names)
     nothing = None if len(names) == 1 else (None,) * len(names)
-    any_required = any(c.required for c in KIND_CONDITIONS.get(kind, ()))
+    any_required = any(required for *_, required in conditions)
 
     def holds(event: Any) -> bool:
         if not any_required and read(event) == nothing:

@@ -85,13 +85,14 @@ def native_block(
         fill = defaults[name]
         try:
             if code is None:  # String: a varint length, then the bytes
-                filled = _string_bytes([fill])
+                blank = bytearray()
+                _write_strings([fill], blank)
                 for size, block in blocks:
                     values = block.get(name)
                     if values is None:
-                        out += filled * size
-                    elif write_str_col(values, False, _encoding(values), out):
-                        raise TypeError("a value is None")
+                        out += blank * size
+                    else:
+                        _write_strings(values, out)
             else:
                 filled = _fixed(code, [fill])
                 for size, block in blocks:
@@ -107,8 +108,7 @@ def _encoding(values: Sequence[Any]) -> str | None:
     return None if values and isinstance(values[0], (bytes, bytearray)) else "utf8"
 
 
-def _string_bytes(values: Sequence[Any]) -> bytes:
-    out = bytearray()
+def _write_strings(values: Sequence[Any], out: bytearray) -> None:
+    """A String column's values onto ``out`` (clickhouse-connect's C writer)."""
     if write_str_col(values, False, _encoding(values), out):
         raise TypeError("a value is None")
-    return bytes(out)

@@ -19,7 +19,7 @@ disorder, and measures in one run, on the same topic:
 7. the peer: Quix Streams (tests/bench/quix_peer.py, its own virtualenv) running the same
    pure logic into the same tables of another database, over the same topic;
 8. the naive pipeline: a kafka-python consumer inserting each record as it reads it;
-9. paired rounds (``--rounds``, 3): a ceiling read, a worker and the peer back to back, each
+9. paired rounds (``--rounds``, 3): the ceiling, a worker and the peer back to back, each
    into a new database, and the median of each round's ratios: this machine's speed drifts
    within a run, and the single measures above are minutes apart.
 Then checks the rollups against the truth (a benchmark of a wrong pipeline is worthless) and
@@ -102,6 +102,12 @@ def raw_consume(bootstrap: str, topic: str, total: int, decode: bool) -> float:
             await consumer.stop()
 
     return asyncio.run(run())
+
+
+def best_ceiling(bootstrap: str, topic: str, total: int) -> float:
+    """The ceiling: a maximum, so the best of three reads; one slow read (this machine's
+    speed drifts) cannot flatter every ratio below it."""
+    return max(raw_consume(bootstrap, topic, total, False) for _ in "abc")
 
 
 def naive_rate(bootstrap: str, topic: str, url: str, seconds: float) -> tuple[float, int]:
@@ -339,7 +345,7 @@ def scale_out_rate(
 
 @dataclass(frozen=True)
 class PairedRound:
-    """One round of the paired measure: a ceiling read, a worker and the peer, each draining
+    """One round of the paired measure: the ceiling, a worker and the peer, each draining
     the same topic into a new database, one right after the other."""
 
     ceiling: float
@@ -357,11 +363,11 @@ def paired_round(
     state: Path,
     truth: verify.Truth,
 ) -> PairedRound:
-    """Round ``n``: the ceiling (the best of three reads, as the table's), then the worker
+    """Round ``n``: the ceiling (:func:`best_ceiling`, as the table's), then the worker
     and the peer, the peer first in even rounds (a drift of the machine's speed within a
     round then favours neither)."""
     topic, bootstrap = settings.topic_interactions, settings.kafka.bootstrap
-    ceiling = max(raw_consume(bootstrap, topic, total, False) for _ in "abc")
+    ceiling = best_ceiling(bootstrap, topic, total)
 
     def worker() -> tuple[float, list[Any]]:
         return scale_out_rate(
@@ -452,9 +458,7 @@ def main() -> None:
         total = sum(report.published.values())
         print(f"published {report.summary()}")
 
-        # A ceiling is a maximum: the best of three reads, so one slow read (this machine's
-        # speed drifts) cannot flatter every ratio below it.
-        ceiling = max(raw_consume(settings.kafka.bootstrap, topic, total, False) for _ in "abc")
+        ceiling = best_ceiling(settings.kafka.bootstrap, topic, total)
         ceiling_json = raw_consume(settings.kafka.bootstrap, topic, total, decode=True)
         partitions = verify.read_partitions(settings.kafka.bootstrap, topic)
         logic = logic_rate(partitions)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from streams.logic.aggregate import Flush
@@ -38,19 +39,21 @@ class WorkerMetrics:
     flush_seconds: float = 0.0
     started: float = field(default_factory=time.time)
 
-    def observe(self, flush: Flush, rows: int, seconds: float, at: float) -> None:
-        """Count one flush (of ``rows`` fact rows) that reached ClickHouse."""
+    def observe(self, flushes: Sequence[Flush], rows: int, seconds: float, at: float) -> None:
+        """Count one insert (of ``rows`` fact rows, taking ``seconds``) of ``flushes``, in
+        order, that reached ClickHouse."""
         self.flushes += 1
         self.rows += rows
         self.flush_seconds += seconds
-        for p, st in flush.stats.items():
-            self.records[p] += st.records
-            self.events[p] += st.events
-            self.duplicates[p] += st.duplicates
-            self.late[p] += st.late
-            self.dead_letters.update(st.dead_codes)
-            self.watermark_ms[p] = flush.progress[p].watermark_ms
-            self.last_flush[p] = at
+        for flush in flushes:
+            for p, st in flush.stats.items():
+                self.records[p] += st.records
+                self.events[p] += st.events
+                self.duplicates[p] += st.duplicates
+                self.late[p] += st.late
+                self.dead_letters.update(st.dead_codes)
+                self.watermark_ms[p] = flush.progress[p].watermark_ms
+                self.last_flush[p] = at
 
     def render(
         self,

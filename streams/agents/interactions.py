@@ -18,9 +18,10 @@ per flush of at most ``FLUSH_RECORDS`` records:
 2. decides the flush, stores the states it changed (RocksDB) and sends them to the changelog
    with the dead letters (and, the ingest stage, the customers' own events to the customers
    topic), without waiting;
-3. hands the flush to the committer, which waits until the broker holds all of that, writes
-   the flush as one insert into ``ingest_facts`` (retried as the very same batch until
-   ClickHouse takes it), and only then marks its batches decided and acknowledges them:
+3. hands the flush to the committer (while a backlog lasts, with the flushes after it, up to
+   ``INSERT_RECORDS`` records), which waits until the broker holds all of that, writes the
+   flushes as one insert into ``ingest_facts`` (retried as the very same batch until
+   ClickHouse takes it), and only then marks their batches decided and acknowledges them:
    Kafka's committed offsets never pass what ClickHouse holds.
 
 While one flush is being inserted the next is decided (at most one insert in flight, inserts
@@ -79,7 +80,13 @@ from streams.logic.ingest import dead_letter_value
 from streams.logic.journey_state import Expiry, id_hash
 from streams.logic.times import to_ms
 from streams.metrics import WorkerMetrics
-from streams.sinks.clickhouse import Batch, ClickHouseSink, PermanentSinkError, facts_insert
+from streams.sinks.clickhouse import (
+    Batch,
+    ClickHouseSink,
+    PermanentSinkError,
+    facts_insert,
+    joined,
+)
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -97,6 +104,17 @@ TAKE_BATCHES = FLUSH_RECORDS // MAX_POLL_RECORDS
 # instead of waiting for the next fetch (a second with 1.0 here: freshness is fetch wait +
 # this + deciding + the insert).
 BATCH_WITHIN_S = 0.1
+# What an insert costs ClickHouse hardly depends on its size: each of its ~40 views writes a
+# part, and every part is merged again later. Draining the bench's topic, 9 inserts of
+# ~36,000 records took 29 us of ClickHouse CPU a record, 5 of ~65,000 took 14 (2026-12-08).
+# So while a backlog lasts (a take came back full), a decided flush is held and goes out in
+# one insert with the flushes after it, once they reach INSERT_RECORDS records; deciding stays
+# at FLUSH_RECORDS a flush (the worker's peak memory is the flush being decided; a held one
+# keeps only its encoded insert). A flush decided from a take that was not full goes out at
+# once with those held (live traffic is not delayed), and so do held flushes when no take
+# comes within HOLD_S (the backlog ended).
+INSERT_RECORDS = 60_000
+HOLD_S = 0.2
 SLOW_INSERT_S = 5.0  # half the session timeout
 PROGRESS_QUERY = queries.load("partition_progress")
 LEASE_QUERY = queries.load("partition_leases")
@@ -109,6 +127,21 @@ LOSS_COLUMNS = (
 MS = LEASE_TYPES[4]  # a time in UTC milliseconds
 LOSS_TYPES = ("String", "UInt16", "UInt64", "UInt64", "UInt64", MS, MS, "String", MS)
 UNSEEN = PartitionProgress()
+
+
+@dataclass
+class Decided:
+    """A flush decided and staged (its states stored and sent to the changelog), waiting for
+    its insert: only what the committer needs."""
+
+    flush: Flush  # without its facts, states, rejections and forwarded events
+    batch: Batch  # the encoded insert
+    events: list[Any]  # the taken events it decided, acknowledged once it is inserted
+    staged: Staged
+
+    @property
+    def records(self) -> int:
+        return sum(st.records for st in self.flush.stats.values())
 
 
 try:
@@ -369,6 +402,9 @@ def _register_stage(
     name = worker_name()
     sweeper = Sweeper(Expiry(stage.ttl_ms))
     pipeline: dict[str, asyncio.Task[None] | None] = {"insert": None}
+    held: list[Decided] = []  # decided, in order, to go out in the next insert (send_held())
+    sending = asyncio.Lock()  # one send_held() at a time: inserts leave in decided order
+    hold_timer: list[asyncio.TimerHandle] = []
     # Always the same thread: a flush's hundreds of megabytes are allocated and freed in one
     # malloc arena, not spread over the arenas of the default executor's threads.
     planner = ThreadPoolExecutor(1, thread_name_prefix="plan")
@@ -522,28 +558,36 @@ def _register_stage(
             deliveries += await producer.send(target, p, records)
         return deliveries
 
-    async def commit(flush: Flush, batch: Batch, events: list[Any], staged: Staged) -> None:
-        """Changelog and dead letters held by the broker, then the one insert of the flush,
-        then the acknowledgements."""
-        await states().confirm(staged)
+    async def commit(parts: list[Decided]) -> None:
+        """Each flush's changelog and dead letters held by the broker, then the one insert of
+        them all, then the acknowledgements."""
+        for part in parts:
+            await states().confirm(part.staged)
+        flushes = [part.flush for part in parts]
+        batch = joined([part.batch for part in parts])
         started = time.monotonic()
-        metrics.insert_failures += await sink.write(batch, landed=lambda: holds(flush))
+        metrics.insert_failures += await sink.write(batch, landed=lambda: holds(flushes))
+        partitions = sorted({p for flush in flushes for p in flush.stats})
         if time.monotonic() - started > SLOW_INSERT_S:
             # Long enough for the partitions to have moved on (a pause, a long outage): say
             # whether the views dropped this batch under a newer lease.
-            await report_fenced(sorted(flush.stats))
-        progress.confirmed.update(flush.progress)
+            await report_fenced(partitions)
+        for flush in flushes:
+            progress.confirmed.update(flush.progress)
         done = time.monotonic()
-        progress.advanced.update({p: done for p in flush.stats})
-        metrics.observe(flush, batch.size, done - started, clock())
-        acknowledge(events)
+        progress.advanced.update({p: done for p in partitions})
+        metrics.observe(flushes, batch.size, done - started, clock())
+        acknowledge([event for part in parts for event in part.events])
 
-    async def holds(flush: Flush) -> bool:
-        """Whether ClickHouse holds the flush: its progress is in the same insert as its facts,
-        so an insert that ran to the end (its answer lost) left every partition of the flush
-        at or past the flush's last offset."""
-        held = await held_progress(sink, topic)
-        return all(p in held and held[p].offset >= pp.offset for p, pp in flush.progress.items())
+    async def holds(flushes: list[Flush]) -> bool:
+        """Whether ClickHouse holds the flushes: their progress is in the same insert as their
+        facts, so an insert that ran to the end (its answer lost) left every partition of
+        them at or past the last flush's last offset."""
+        ends: dict[int, PartitionProgress] = {}
+        for flush in flushes:
+            ends.update(flush.progress)
+        found = await held_progress(sink, topic)
+        return all(p in found and found[p].offset >= pp.offset for p, pp in ends.items())
 
     def prepare(
         batches: list[PartitionBatch],
@@ -610,11 +654,40 @@ def _register_stage(
             )
 
     async def settle() -> None:
+        """Insert the held flushes, and wait for the insert in flight, if any."""
+        await send_held()
+        await inserted()
+
+    async def inserted() -> None:
         """Wait for the insert in flight, if any."""
         task = pipeline["insert"]
         if task is not None:
             pipeline["insert"] = None
             await task
+
+    async def send_held() -> None:
+        """The held flushes, as one insert after the one in flight (at most one in flight,
+        inserts in the order their flushes were decided)."""
+        for timer in hold_timer:
+            timer.cancel()
+        hold_timer.clear()
+        async with sending:
+            if not held:
+                return
+            parts = held.copy()
+            held.clear()
+            await inserted()
+            task = asyncio.ensure_future(commit(parts))
+            task.add_done_callback(failed)
+            pipeline["insert"] = task
+
+    def hold() -> None:
+        """Send the held flushes unless a take comes within HOLD_S (decide() cancels it)."""
+        if held and not hold_timer:
+            later = asyncio.get_running_loop().call_later(
+                HOLD_S, lambda: asyncio.ensure_future(send_held()).add_done_callback(failed)
+            )
+            hold_timer.append(later)
 
     def failed(task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -638,8 +711,10 @@ def _register_stage(
             log.error("a flush failed", exc_info=exc)
             stop_worker(f"stopping: a flush failed ({type(exc).__name__}: {exc})")
 
-    async def decide(events: list[Any]) -> None:
-        """Decide one flush and hand it to the committer.
+    async def decide(events: list[Any], more: bool = False) -> None:
+        """Decide one flush and hand it to the committer; with ``more`` (a backlog: more
+        records are already fetched) it may be held, to be inserted with the next
+        (``INSERT_RECORDS``).
 
         On the current assignment's basis only: what ClickHouse held after this worker's
         lease, the store caught up with the changelog, the leases (refresh()). Faust's
@@ -649,6 +724,15 @@ def _register_stage(
         plan runs in a thread; an insert found fenced meanwhile), the flush is decided again
         from the top. A flush carries the leases it was decided under: one decided before a
         rebalance and sent after it is dropped by the fence."""
+        for timer in hold_timer:  # the next flush is here: what is held waits for it
+            timer.cancel()
+        hold_timer.clear()
+        try:
+            await _decide(events, more)
+        finally:
+            hold()  # whatever is still held goes out if no take follows
+
+    async def _decide(events: list[Any], more: bool) -> None:
         acknowledged: set[int] = set()
         while True:
             await progress.assigned.wait()  # the starts and leases of this assignment
@@ -715,10 +799,15 @@ def _register_stage(
         flush = replace(flush, facts=Facts(), states={}, rejected=[], forward=[])
         for event in mine:
             event.message.values = []
-        await settle()  # one insert in flight at a time, in order
-        task = asyncio.ensure_future(commit(flush, batch, mine, staged))
-        task.add_done_callback(failed)
-        pipeline["insert"] = task
+        held.append(Decided(flush, batch, mine, staged))
+        # A backlog: the take filled, or the broker holds at least a fetch's worth beyond
+        # what is decided (a take also ends unfilled when the fetcher is behind).
+        waiting = sum(
+            max(0, end - progress.decided.get(p, UNSEEN).offset - 1) for p, end in ends().items()
+        )
+        backlog = more or waiting >= MAX_POLL_RECORDS
+        if not backlog or sum(part.records for part in held) >= INSERT_RECORDS:
+            await send_held()
 
     async def refresh() -> None:
         """After an assignment (or a fenced insert): what ClickHouse holds, and the store
@@ -775,8 +864,10 @@ def _register_stage(
         gc.set_threshold(50_000, 20, 100)
         # Batches are acknowledged by the committer after their insert (see decided()).
         async for events in stream.noack_take(TAKE_BATCHES, within=BATCH_WITHIN_S):
-            for chunk in flushes_of([e for e in events if isinstance(e.message, BatchMessage)]):
-                await decide(chunk)
+            backlog = len(events) >= TAKE_BATCHES  # the buffer filled: more is fetched
+            chunks = flushes_of([e for e in events if isinstance(e.message, BatchMessage)])
+            for n, chunk in enumerate(chunks, 1):
+                await decide(chunk, more=backlog or n < len(chunks))
 
     def memory() -> dict[str, int] | None:
         return journeys[0].store.memory() if journeys else None  # once a flush opened it

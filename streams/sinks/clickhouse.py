@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from clickhouse_connect.driver.client import Client
 
 from streams.errors import ServiceUnreachable, first_line
-from streams.sinks.native import native_insert
+from streams.sinks.native import native_header, native_insert
 
 if TYPE_CHECKING:
     from streams.logic.facts import Facts
@@ -110,14 +110,15 @@ class Batch:
     harmless. ``types`` names each column's type as sent (no per-insert DESCRIBE; a
     LowCardinality column may be sent as String: the server converts it). ``native`` is the
     whole insert (the INSERT statement, then the rows in ClickHouse's Native format:
-    :func:`facts_insert`), ``data`` then empty: the insert and every retry send those bytes."""
+    :func:`facts_insert`; or its pieces, in order: :func:`joined`), ``data`` then empty: the
+    insert and every retry send those bytes."""
 
     table: str
     columns: Sequence[str]
     data: Sequence[Sequence[Any]]  # one sequence of values per column
     token: str
     types: Sequence[str]
-    native: bytes | None = None
+    native: bytes | tuple[bytes | memoryview, ...] | None = None
     rows: int = -1
 
     @property
@@ -145,7 +146,9 @@ def insert(client: Client, batch: Batch) -> None:
         "optimize_on_insert": 0,
     }
     if batch.native is not None:  # no table: the INSERT statement is part of it (facts_insert())
-        client.raw_insert("", None, batch.native, settings=settings)
+        body = batch.native
+        streamed = body if isinstance(body, bytes) else _streamed(body)  # afresh each attempt
+        client.raw_insert("", None, streamed, settings=settings)
         return
     client.insert(
         batch.table,
@@ -155,6 +158,13 @@ def insert(client: Client, batch: Batch) -> None:
         column_oriented=True,
         settings=settings,
     )
+
+
+def _streamed(pieces: Sequence[bytes | memoryview]) -> Generator[bytes, None, None]:
+    """A joined insert's pieces as a body clickhouse-connect streams (chunked): a memoryview
+    goes out as it is, urllib3 writes any buffer."""
+    for piece in pieces:
+        yield cast(bytes, piece)
 
 
 def facts_batch(columns: Sequence[Sequence[Any]], token: str) -> Batch:
@@ -175,6 +185,43 @@ def facts_insert(facts: Facts, token: str, table: str = "ingest_facts") -> Batch
     body = native_insert(table, FACT_TYPES, FACT_DEFAULTS, facts.blocks)
     types = tuple(FACT_TYPES.values())
     return Batch(table, tuple(FACT_TYPES), (), token, types, body, facts.rows)
+
+
+def joined(batches: Sequence[Batch]) -> Batch:
+    """One insert of ``batches`` (Native inserts of the same columns into the same table, as
+    :func:`facts_insert` makes them): their blocks one after another, under one token naming
+    each batch's, sent as they are (no copy: ``native`` is then the pieces of the body).
+    ClickHouse squashes an insert's blocks into one before its views run, so each view writes
+    one part for all of them (what an insert costs ClickHouse hardly depends on its size: see
+    ``streams.agents.interactions.INSERT_RECORDS``). Raises ValueError for batches that are
+    not such inserts."""
+    if len(batches) == 1:
+        return batches[0]
+    first = batches[0]
+    header = native_header(first.table, first.columns)
+    pieces: list[bytes | memoryview] = [header]
+    for batch in batches:
+        body = batch.native
+        if (
+            not isinstance(body, bytes)
+            or batch.table != first.table
+            or tuple(batch.columns) != tuple(first.columns)
+            or not body.startswith(header)
+        ):
+            raise ValueError(
+                f"only Native inserts into {first.table} of the same columns can be joined; "
+                f"batch {batch.token} is not one"
+            )
+        pieces.append(memoryview(body)[len(header) :])
+    return Batch(
+        first.table,
+        first.columns,
+        (),
+        "+".join(b.token for b in batches),
+        first.types,
+        tuple(pieces),
+        sum(b.size for b in batches),
+    )
 
 
 class ClickHouseSink:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import array
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from clickhouse_connect.driverc.dataconv import write_str_col
@@ -55,17 +55,22 @@ def _fixed(code: str, values: Sequence[Any]) -> bytes:
     return packed.tobytes()
 
 
+def native_header(table: str, columns: Iterable[str]) -> bytes:
+    """``INSERT INTO table (columns) FORMAT Native`` and its newline: what the blocks follow."""
+    quoted = ", ".join(f"`{name}`" for name in columns)
+    return f"INSERT INTO {table} ({quoted}) FORMAT Native\n".encode()
+
+
 def native_insert(
     table: str, types: Mapping[str, str], defaults: Mapping[str, Any], blocks: Sequence[Block]
 ) -> bytes:
-    """``INSERT INTO table (columns) FORMAT Native`` and :func:`native_block` of ``blocks``.
-    Raises TypeError naming the table and the column whose values could not be sent."""
-    quoted = ", ".join(f"`{name}`" for name in types)
+    """:func:`native_header` and :func:`native_block` of ``blocks``. Raises TypeError naming
+    the table and the column whose values could not be sent."""
     try:
         block = native_block(types, defaults, blocks)
     except TypeError as exc:
         raise TypeError(f"rows of {table} cannot be sent: {exc}") from None
-    return f"INSERT INTO {table} ({quoted}) FORMAT Native\n".encode() + block
+    return native_header(table, types) + block
 
 
 def native_block(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,9 +109,12 @@ def drive_agent(
     sink: MemorySink | None = None,
     start: int = 0,
     windows: Windows | None = None,
+    then: Sequence[list[bytes]] = (),
+    native: bool = False,
 ) -> Drive:
     """Assign partition 0 of ``t.in``, deliver ``values`` (from offset ``start``) as one
-    batch, wait for its insert."""
+    batch, and each of ``then`` as the next batches, wait for their inserts. With ``native``
+    the inserts are encoded as the worker sends them (else as readable columns)."""
     app = make_app(tmp_path)
     raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     topics = Topics(
@@ -143,9 +147,10 @@ def drive_agent(
     monkeypatch.setattr(app.consumer, "_commit", commit)
     # Keep the insert's columns readable (its Native encoding: tests/unit/sinks/test_native.py,
     # and against ClickHouse by the integration tests).
-    monkeypatch.setattr(
-        interactions, "facts_insert", lambda facts, token: facts_batch(facts.columns(), token)
-    )
+    if not native:
+        monkeypatch.setattr(
+            interactions, "facts_insert", lambda facts, token: facts_batch(facts.columns(), token)
+        )
 
     sent: list[BatchMessage] = []
 
@@ -156,12 +161,15 @@ def drive_agent(
             # The agent waits for the assignment hook: leases taken, starts recorded.
             await app.on_partitions_assigned.send(assigned={TP("t.in", 0)})
             channel = ctx.stream().channel
-            batch = records(*values, start=start)
-            message = BatchMessage(TP("t.in", 0), batch, app.consumer_generation_id)
-            sent.append(message)
-            await channel.put(await channel.decode(message))
+            offset = start
+            for each in [values, *then]:
+                batch = records(*each, start=offset)
+                offset += len(each)
+                message = BatchMessage(TP("t.in", 0), batch, app.consumer_generation_id)
+                sent.append(message)
+                await channel.put(await channel.decode(message))
             for _ in range(100):
-                if len(sink.batches) > 1 and message.acked:
+                if len(sink.batches) > 1 and all(m.acked for m in sent):
                     break
                 await asyncio.sleep(0.05)
 
@@ -198,6 +206,43 @@ def test_agent_writes_one_batch_of_facts_with_progress(
     assert json.loads(dead[0][0][1] or b"")["reason"].startswith("is not JSON")
     assert 'journey_dead_letters_total{code="event:is not JSON"} 1' in metrics.render("t.in")
     assert sent[0].acked and sent[0].is_decided
+
+
+def test_during_a_backlog_flushes_are_held_and_inserted_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A take that fills (here: 2 batches) means a backlog: each flush is decided on its own
+    # (one per batch here), held, and the flushes go out as one insert, their batches
+    # acknowledged after it.
+    monkeypatch.setattr(interactions, "TAKE_BATCHES", 2)
+    monkeypatch.setattr(interactions, "flushes_of", lambda events: [[e] for e in events])
+    first, second = [event(1), event(2)], [event(3, journey="j2"), b"not json"]
+    run = drive_agent(tmp_path, monkeypatch, first, MemoryTail(), then=[second], native=True)
+    leases, *facts = run.sink.batches
+    (insert,) = facts
+    assert leases.table == "partition_leases"
+    # 3 events, 2 journeys, 1 dead letter, a progress row per flush
+    assert insert.token == "t.in/0:0-1+t.in/0:2-3" and insert.size == 8
+    assert isinstance(insert.native, tuple) and len(insert.native) == 3  # header, 2 blocks
+    assert run.metrics.flushes == 1 and run.metrics.records[0] == 4
+    assert all(m.acked and m.is_decided for m in run.sent)
+
+
+def test_a_take_that_did_not_fill_is_inserted_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Live traffic: the take ended before it filled (2 batches of 10). Its first flush is held
+    # for the second (decided from the same take), which goes out at once with it: nothing
+    # waits for a take that may not come.
+    monkeypatch.setattr(interactions, "flushes_of", lambda events: [[e] for e in events])
+    monkeypatch.setattr(interactions, "HOLD_S", 30.0)  # had it waited, no insert in 5 s
+    run = drive_agent(
+        tmp_path, monkeypatch, [event(1)], MemoryTail(), then=[[event(2)]], native=True
+    )
+    _leases, *facts = run.sink.batches
+    assert [b.token for b in facts] == ["t.in/0:0-0+t.in/0:1-1"]
+    assert run.metrics.flushes == 1
+    assert all(m.acked and m.is_decided for m in run.sent)
 
 
 class LeasedAwaySink(MemorySink):

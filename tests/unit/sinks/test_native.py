@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,8 +12,8 @@ from clickhouse_connect.driver.insert import InsertContext
 from clickhouse_connect.driver.transform import NativeTransform
 
 from streams.logic.facts import FACT_COLUMNS, FACT_DEFAULTS, FACT_TYPES, Facts
-from streams.sinks.clickhouse import facts_insert
-from streams.sinks.native import native_insert
+from streams.sinks.clickhouse import facts_batch, facts_insert, joined
+from streams.sinks.native import native_header, native_insert
 
 
 def connect_bytes(facts: Facts) -> bytes:
@@ -92,3 +93,25 @@ def test_a_value_that_cannot_be_sent_names_its_column(column: str, value: Any, w
     expected = re.escape(f"rows of ingest_facts cannot be sent: column {why}: ")
     with pytest.raises(TypeError, match=expected):
         native_insert("ingest_facts", FACT_TYPES, FACT_DEFAULTS, facts.blocks)
+
+
+def test_joined_inserts_are_one_header_then_each_block_as_it_is() -> None:
+    first, second = every_kind(), Facts()
+    second.add("progress", 1, {"lag": [3], "worker": ["w"]})
+    a, b = facts_insert(first, "t/0:0-4"), facts_insert(second, "t/0:5-9")
+    header = native_header("ingest_facts", FACT_COLUMNS)
+    both = joined([a, b])
+    assert isinstance(both.native, tuple)  # the pieces, not a copy of them
+    assert b"".join(both.native) == a.native + (b.native or b"")[len(header) :]
+    assert both.token == "t/0:0-4+t/0:5-9" and both.size == 7
+    assert joined([a]) is a
+
+
+def test_only_native_inserts_of_the_same_columns_are_joined() -> None:
+    a = facts_insert(every_kind(), "t/0:0-4")
+    other = facts_batch(every_kind().columns(), "t/0:5-9")  # column lists, not Native
+    with pytest.raises(ValueError, match="batch t/0:5-9 is not one"):
+        joined([a, other])
+    renamed = replace(a, table="elsewhere", token="t/1:0-4")
+    with pytest.raises(ValueError, match="batch t/1:0-4 is not one"):
+        joined([a, renamed])

@@ -130,7 +130,7 @@ UNSEEN = PartitionProgress()
 
 
 @dataclass
-class Decided:
+class HeldFlush:
     """A flush decided and staged (its states stored and sent to the changelog), waiting for
     its insert: only what the committer needs."""
 
@@ -402,7 +402,7 @@ def _register_stage(
     name = worker_name()
     sweeper = Sweeper(Expiry(stage.ttl_ms))
     pipeline: dict[str, asyncio.Task[None] | None] = {"insert": None}
-    held: list[Decided] = []  # decided, in order, to go out in the next insert (send_held())
+    held: list[HeldFlush] = []  # decided, in order, to go out in the next insert (send_held())
     sending = asyncio.Lock()  # one send_held() at a time: inserts leave in decided order
     hold_timer: list[asyncio.TimerHandle] = []
     # Always the same thread: a flush's hundreds of megabytes are allocated and freed in one
@@ -558,7 +558,7 @@ def _register_stage(
             deliveries += await producer.send(target, p, records)
         return deliveries
 
-    async def commit(parts: list[Decided]) -> None:
+    async def commit(parts: list[HeldFlush]) -> None:
         """Each flush's changelog and dead letters held by the broker, then the one insert of
         them all, then the acknowledgements."""
         for part in parts:
@@ -799,7 +799,7 @@ def _register_stage(
         flush = replace(flush, facts=Facts(), states={}, rejected=[], forward=[])
         for event in mine:
             event.message.values = []
-        held.append(Decided(flush, batch, mine, staged))
+        held.append(HeldFlush(flush, batch, mine, staged))
         # A backlog: the take filled, or the broker holds at least a fetch's worth beyond
         # what is decided (a take also ends unfilled when the fetcher is behind).
         waiting = sum(

@@ -668,9 +668,7 @@ def _register_stage(
     async def send_held() -> None:
         """The held flushes, as one insert after the one in flight (at most one in flight,
         inserts in the order their flushes were decided)."""
-        for timer in hold_timer:
-            timer.cancel()
-        hold_timer.clear()
+        unhold()
         async with sending:
             if not held:
                 return
@@ -688,6 +686,12 @@ def _register_stage(
                 HOLD_S, lambda: asyncio.ensure_future(send_held()).add_done_callback(failed)
             )
             hold_timer.append(later)
+
+    def unhold() -> None:
+        """Cancel hold()'s timer: the held flushes are being sent, or the next flush is here."""
+        for timer in hold_timer:
+            timer.cancel()
+        hold_timer.clear()
 
     def failed(task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -724,9 +728,7 @@ def _register_stage(
         plan runs in a thread; an insert found fenced meanwhile), the flush is decided again
         from the top. A flush carries the leases it was decided under: one decided before a
         rebalance and sent after it is dropped by the fence."""
-        for timer in hold_timer:  # the next flush is here: what is held waits for it
-            timer.cancel()
-        hold_timer.clear()
+        unhold()  # the next flush is here: what is held waits for it
         try:
             await _decide(events, more)
         finally:
